@@ -1,0 +1,112 @@
+// Package root assembles fleetport's command tree and maps the errors its
+// commands return to exit codes.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/simcmd"
+	"github.com/fleetport/fleetport/internal/cli/version"
+)
+
+// Exit codes, as the command-line contract fixes them.
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitDrift       = 2
+	ExitUnreachable = 3
+)
+
+// NewCmdRoot builds the command tree.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	var noColor bool
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "fleetport <command>",
+		Short: "Keep a fleet of Windows servers' network configuration right",
+		Long: `fleetport collects listener tables, http.sys IP listen lists and TCP registry
+values from many Windows servers over WinRM, shows how they drift from your
+policies, and pushes corrective changes in stages.
+
+fleetport sim serves a simulated fleet of Windows hosts on loopback addresses
+that speak the real WinRM protocol: a place to rehearse before production.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			if noColor {
+				f.IO.SetNoColor()
+			}
+			level := slog.LevelWarn
+			if verbose {
+				level = slog.LevelDebug
+			}
+			logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+			f.Logger = func() *slog.Logger { return logger }
+		},
+	}
+	cmd.PersistentFlags().BoolVar(&noColor, "no-color", false, "disable colour (also NO_COLOR)")
+	cmd.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail to stderr")
+	cmd.SetOut(f.IO.Out)
+	cmd.SetErr(f.IO.ErrOut)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: err}
+	})
+	cmd.AddCommand(
+		version.NewCmdVersion(f, nil),
+		simcmd.NewCmdSim(f, nil),
+	)
+	return cmd
+}
+
+// NewFactory returns the factory of a real process.
+func NewFactory() *cmdutil.Factory {
+	io := cmdutil.System()
+	logger := slog.New(slog.NewTextHandler(io.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return &cmdutil.Factory{
+		IO:     io,
+		Logger: func() *slog.Logger { return logger },
+		Now:    time.Now,
+	}
+}
+
+// Run executes the command line and returns the process exit code. Errors
+// are printed here, once, as "fleetport: error: ..." with hint lines.
+func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	cmd := NewCmdRoot(f)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var exit *cmdutil.ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	if errors.Is(err, cmdutil.ErrSilent) {
+		return ExitError
+	}
+	fmt.Fprintf(f.IO.ErrOut, "fleetport: error: %s\n", strings.TrimSuffix(err.Error(), "."))
+	var hint *cmdutil.HintError
+	if errors.As(err, &hint) {
+		for _, h := range hint.Hints {
+			fmt.Fprintf(f.IO.ErrOut, "hint: %s\n", h)
+		}
+	}
+	var flagErr *cmdutil.FlagError
+	if errors.As(err, &flagErr) {
+		c, _, ferr := cmd.Find(args)
+		if ferr != nil || c == nil {
+			c = cmd
+		}
+		fmt.Fprintf(f.IO.ErrOut, "\n%s", c.UsageString())
+	}
+	return ExitError
+}

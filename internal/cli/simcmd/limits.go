@@ -1,0 +1,57 @@
+package simcmd
+
+import (
+	"fmt"
+	"net/netip"
+	"syscall"
+
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/sim"
+)
+
+// raiseFileLimit makes sure the process may open a listener per host and
+// transport plus a connection per host, raising RLIMIT_NOFILE as far as it
+// is allowed to.
+func raiseFileLimit(sc sim.Scenario) error {
+	perHost := 1 // one client connection each
+	if sc.HTTPPort != 0 {
+		perHost++
+	}
+	if sc.HTTPSPort != 0 {
+		perHost++
+	}
+	need := uint64(sc.Hosts*perHost + 256)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return nil // not knowable here; listening will say what is wrong
+	}
+	if lim.Cur >= need {
+		return nil
+	}
+	want := lim
+	want.Cur = need
+	if want.Max < need {
+		want.Max = need // allowed for root (CAP_SYS_RESOURCE) only
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err == nil {
+		return nil
+	}
+	if lim.Max > lim.Cur {
+		lim.Cur = lim.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	return cmdutil.WithHint(
+		fmt.Errorf("%d hosts need about %d open files, and this process may open only %d", sc.Hosts, need, lim.Cur),
+		"raise the limit (ulimit -n), serve one transport (--https-port 0), or simulate fewer hosts")
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return p, fmt.Errorf("--network %q is not a prefix such as 127.20.0.0/16", s)
+	}
+	if !p.Addr().Is4() || !p.Addr().IsLoopback() {
+		return p, fmt.Errorf("--network %s is not inside 127.0.0.0/8: simulated hosts live on loopback addresses", s)
+	}
+	return p.Masked(), nil
+}

@@ -1,0 +1,321 @@
+package sim_test
+
+// End-to-end tests: a simulated fleet on loopback, driven over real sockets
+// by the real client library fleetport uses (masterzen/winrm), with each of
+// the transports an operator can choose.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/masterzen/winrm"
+
+	"github.com/fleetport/fleetport/internal/sim"
+)
+
+// nextNet hands every test its own /24 so that tests (and test binaries run
+// side by side) never fight over an address.
+var nextNet atomic.Int32
+
+func testNetwork(t *testing.T) netip.Prefix {
+	n := nextNet.Add(1)
+	return netip.MustParsePrefix(fmt.Sprintf("127.%d.%d.0/24", 100+(n/250), n%250))
+}
+
+// startFleet serves a small fleet for one test. mutate adjusts the default
+// scenario (no drift, no faults, fast service steps) before it is built.
+func startFleet(t *testing.T, hosts int, mutate func(*sim.Scenario)) *sim.Fleet {
+	t.Helper()
+	sc := sim.DefaultScenario()
+	sc.Hosts = hosts
+	sc.Network = testNetwork(t)
+	sc.Drift = nil
+	sc.Faults = nil
+	sc.ServiceStep = time.Millisecond
+	sc.RebootTime = 300 * time.Millisecond
+	if mutate != nil {
+		mutate(&sc)
+	}
+	f, err := sim.New(sim.Options{Scenario: sc})
+	if err != nil {
+		t.Fatalf("sim.New: %v", err)
+	}
+	if err := f.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(f.Close)
+	return f
+}
+
+type transport int
+
+const (
+	basicHTTPS transport = iota
+	ntlmHTTPS
+	ntlmEncryptedHTTP
+)
+
+func (tr transport) String() string {
+	return [...]string{"basic-https", "ntlm-https", "ntlm-encrypted-http"}[tr]
+}
+
+// client returns a masterzen client for one host, verifying TLS against the
+// simulator's CA.
+func client(t *testing.T, f *sim.Fleet, h *sim.Host, tr transport) *winrm.Client {
+	t.Helper()
+	sc := f.Scenario()
+	params := *winrm.DefaultParameters
+	var ep *winrm.Endpoint
+	switch tr {
+	case basicHTTPS:
+		ep = winrm.NewEndpoint(h.Plan.Addr.String(), sc.HTTPSPort, true, false, f.CAPEM(), nil, nil, 20*time.Second)
+	case ntlmHTTPS:
+		ep = winrm.NewEndpoint(h.Plan.Addr.String(), sc.HTTPSPort, true, false, f.CAPEM(), nil, nil, 20*time.Second)
+		params.TransportDecorator = func() winrm.Transporter { return &winrm.ClientNTLM{} }
+	case ntlmEncryptedHTTP:
+		ep = winrm.NewEndpoint(h.Plan.Addr.String(), sc.HTTPPort, false, false, nil, nil, nil, 20*time.Second)
+		params.TransportDecorator = func() winrm.Transporter {
+			enc, err := winrm.NewEncryption("ntlm")
+			if err != nil {
+				t.Fatalf("NewEncryption: %v", err)
+			}
+			return enc
+		}
+	}
+	c, err := winrm.NewClientWithParameters(ep, sim.DemoUser, sim.DemoPassword, &params)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return c
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func run(t *testing.T, c *winrm.Client, cmd string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code, err := c.RunWithContextWithInput(ctx, cmd, &out, &errOut, nil)
+	if err != nil {
+		t.Fatalf("run %q: %v (stdout %q, stderr %q)", cmd, err, out.String(), errOut.String())
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+func runPS(t *testing.T, c *winrm.Client, script string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stdout, stderr, code, err := c.RunPSWithContext(ctx, script)
+	if err != nil {
+		t.Fatalf("run ps %q: %v", script, err)
+	}
+	return result{stdout, stderr, code}
+}
+
+// hostWith returns the first host of the fleet whose plan passes ok.
+func hostWith(t *testing.T, f *sim.Fleet, ok func(sim.HostPlan) bool) *sim.Host {
+	t.Helper()
+	for _, h := range f.Hosts() {
+		if ok(h.Plan) {
+			return h
+		}
+	}
+	t.Fatalf("no host fits")
+	return nil
+}
+
+func TestEveryCommandOverEveryTransport(t *testing.T) {
+	f := startFleet(t, 4, func(sc *sim.Scenario) {
+		sc.OSMix = map[string]float64{"2019": 1}
+		sc.LocaleMix = map[string]float64{"en-US": 1}
+		sc.Roles = []sim.Role{{Name: "web", Share: 1, Services: []string{"W3SVC"}}}
+	})
+	h := f.Hosts()[0]
+	for _, tr := range []transport{basicHTTPS, ntlmHTTPS, ntlmEncryptedHTTP} {
+		t.Run(tr.String(), func(t *testing.T) {
+			c := client(t, f, h, tr)
+			checks := []struct {
+				cmd      string
+				code     int
+				contains string
+			}{
+				{"ver", 0, "Microsoft Windows [Version 10.0.17763"},
+				{"hostname", 0, strings.ToUpper(h.Plan.Name)},
+				{"netstat -an", 0, "Active Connections"},
+				{"netstat -ano", 0, "LISTENING       4"},
+				{"netsh http show iplisten", 0, "IP addresses present in the IP listen list:"},
+				{`reg query "HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters" /v TcpTimedWaitDelay`, 0, "    TcpTimedWaitDelay    REG_DWORD    0x1e"},
+				{"netsh int ipv4 show dynamicport tcp", 0, "Start Port      : "},
+				{"sc query w3svc", 0, "RUNNING"},
+				{"schtasks /query", 0, ""},
+				{"frobnicate", 1, ""},
+			}
+			for _, ck := range checks {
+				r := run(t, c, ck.cmd)
+				if ck.cmd == "frobnicate" {
+					if r.code == 0 || !strings.Contains(r.stderr, "'frobnicate' is not recognized as an internal or external command") {
+						t.Errorf("%s: code %d stderr %q", ck.cmd, r.code, r.stderr)
+					}
+					continue
+				}
+				if r.code != ck.code || !strings.Contains(r.stdout, ck.contains) {
+					t.Errorf("%s: code %d, stdout %q, stderr %q; want code %d and %q", ck.cmd, r.code, r.stdout, r.stderr, ck.code, ck.contains)
+				}
+				if r.stdout != "" && !strings.Contains(r.stdout, "\r\n") {
+					t.Errorf("%s: output lines do not end in CRLF: %q", ck.cmd, r.stdout)
+				}
+			}
+			ps := runPS(t, c, "Get-NetTCPConnection -State Listen | Select-Object LocalAddress,LocalPort,State,OwningProcess | ConvertTo-Json -Compress")
+			if ps.code != 0 || !strings.Contains(ps.stdout, `"LocalPort":5985`) {
+				t.Errorf("Get-NetTCPConnection: code %d stdout %q stderr %q", ps.code, ps.stdout, ps.stderr)
+			}
+		})
+	}
+	st := f.Stats()
+	if st.Fleet.ShellsOpen != 0 {
+		t.Errorf("shells left open: %d", st.Fleet.ShellsOpen)
+	}
+}
+
+func TestRegAddIsVisibleToNextQuery(t *testing.T) {
+	f := startFleet(t, 1, nil)
+	c := client(t, f, f.Hosts()[0], ntlmEncryptedHTTP)
+	key := `HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters`
+	r := run(t, c, `reg add "`+key+`" /v MaxFreeTcbs /t REG_DWORD /d 16000 /f`)
+	if r.code != 0 || !strings.Contains(r.stdout, "The operation completed successfully.") {
+		t.Fatalf("reg add: %+v", r)
+	}
+	r = run(t, c, `reg query "`+key+`" /v MaxFreeTcbs`)
+	want := "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters\r\n    MaxFreeTcbs    REG_DWORD    0x3e80\r\n\r\n"
+	if r.code != 0 || r.stdout != want {
+		t.Fatalf("reg query: code %d\n got %q\nwant %q", r.code, r.stdout, want)
+	}
+}
+
+// waitReachable polls until the host's WinRM answers again (or not).
+func waitReachable(t *testing.T, h *sim.Host, up bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if h.Endpoint.Up() == up {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("host %s: reachable=%v never came", h.Plan.Name, up)
+}
+
+func TestListenListTakesEffectOnlyAfterHTTPRestart(t *testing.T) {
+	f := startFleet(t, 1, func(sc *sim.Scenario) {
+		sc.OSMix = map[string]float64{"2016": 1}
+		sc.Roles = []sim.Role{{Name: "web", Share: 1, Services: []string{"W3SVC"}}}
+		sc.Drift = []sim.Drift{{Kind: sim.DriftListenListEmpty, Share: 100}}
+	})
+	h := f.Hosts()[0]
+	c := client(t, f, h, ntlmEncryptedHTTP)
+	svc, mgmt := h.Plan.ServiceAddr.String(), h.Plan.Addr.String()
+
+	if r := run(t, c, "netstat -an"); !strings.Contains(r.stdout, "  TCP    0.0.0.0:80             0.0.0.0:0              LISTENING") {
+		t.Fatalf("before: http.sys should listen on every address:\n%s", r.stdout)
+	}
+	for _, a := range []string{svc, mgmt, "127.0.0.1"} {
+		if r := run(t, c, "netsh http add iplisten ipaddress="+a); r.code != 0 || !strings.Contains(r.stdout, "IP address successfully added") {
+			t.Fatalf("add %s: %+v", a, r)
+		}
+	}
+	r := run(t, c, "netsh http show iplisten")
+	for _, a := range []string{svc, mgmt, "127.0.0.1"} {
+		if !strings.Contains(r.stdout, "\r\n    "+a+"\r\n") {
+			t.Errorf("show iplisten lacks %s at once:\n%s", a, r.stdout)
+		}
+	}
+	if r := run(t, c, "netstat -an"); !strings.Contains(r.stdout, "0.0.0.0:80 ") {
+		t.Fatalf("the list must not take effect before HTTP restarts:\n%s", r.stdout)
+	}
+
+	// The safe way: a scheduled task restarts HTTP and every dependant
+	// outside the WinRM session it is about to cut.
+	task := `schtasks /create /tn fleetport-http-restart /tr "cmd /c net stop http /y & net start http & net start winrm & net start w3svc" /sc once /st 00:00 /ru SYSTEM /f`
+	if r := run(t, c, task); r.code != 0 {
+		t.Fatalf("schtasks /create: %+v", r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// The run may or may not come back before the task cuts WinRM.
+	_, _, _, _ = c.RunCmdWithContext(ctx, "schtasks /run /tn fleetport-http-restart")
+	waitReachable(t, h, true)
+	deadline := time.Now().Add(10 * time.Second)
+	var out string
+	for time.Now().Before(deadline) {
+		c = client(t, f, h, ntlmEncryptedHTTP)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		stdout, _, code, err := c.RunCmdWithContext(ctx, "netstat -an")
+		cancel()
+		if err == nil && code == 0 && strings.Contains(stdout, svc+":80 ") {
+			out = stdout
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out == "" {
+		t.Fatalf("after the HTTP restart netstat never showed %s:80", svc)
+	}
+	if strings.Contains(out, "0.0.0.0:80 ") {
+		t.Errorf("after the restart http.sys still listens on 0.0.0.0:80:\n%s", out)
+	}
+	for _, a := range []string{svc, mgmt, "127.0.0.1"} {
+		if !strings.Contains(out, "  TCP    "+a+":80 ") {
+			t.Errorf("after the restart no listener on %s:80:\n%s", a, out)
+		}
+	}
+}
+
+func TestNetStopHTTPCutsTheSessionUntilReboot(t *testing.T) {
+	f := startFleet(t, 1, func(sc *sim.Scenario) {
+		sc.OSMix = map[string]float64{"2019": 1}
+		sc.Roles = []sim.Role{{Name: "web", Share: 1, Services: []string{"W3SVC"}}}
+	})
+	h := f.Hosts()[0]
+	c := client(t, f, h, ntlmEncryptedHTTP)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// WinRM depends on HTTP: stopping HTTP from inside WinRM kills the
+	// session running the command. The client must not get a clean exit.
+	_, _, code, err := c.RunCmdWithContext(ctx, "net stop http /y")
+	if err == nil && code == 0 {
+		t.Fatalf("net stop http /y came back as a success; the session should have been cut")
+	}
+	waitReachable(t, h, false)
+	c2 := client(t, f, h, ntlmEncryptedHTTP)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel2()
+	if _, _, _, err := c2.RunCmdWithContext(ctx2, "hostname"); err == nil {
+		t.Fatalf("the host answered while WinRM was stopped")
+	}
+	h.Model.Reboot()
+	waitReachable(t, h, true)
+	if r := run(t, client(t, f, h, ntlmEncryptedHTTP), "sc query winrm"); !strings.Contains(r.stdout, "RUNNING") {
+		t.Fatalf("after the reboot WinRM should run: %+v", r)
+	}
+	audit := h.Model.Audit()
+	found := false
+	for _, a := range audit {
+		if a.Line == "net stop http /y" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the audit lacks the command that cut the session: %+v", audit)
+	}
+}

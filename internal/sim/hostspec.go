@@ -1,0 +1,150 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/fleetport/fleetport/internal/sim/winhost"
+)
+
+// The simulated fleet's baseline: what a host that carries no drift looks
+// like. It is the configuration the seeds recommend (see docs/SIMULATOR.md):
+// TIME_WAIT shortened to 30 s, 2003's MaxUserPort raised to 65534, a wide
+// dynamic port range from 2008 R2 on, http.sys restricted to the service
+// address plus the management and loopback addresses, and SMTP bound to the
+// service address only.
+const (
+	tcpipKey          = `HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters`
+	baselineTimedWait = "30"
+	baselineMaxUser   = "65534"
+	baselineDynStart  = 10000
+	baselineDynNum    = 55535
+	defaultPileCount  = 12000
+	staleListenAddr   = "192.168.33.1" // the address of the real event-15005 report in the corpus
+)
+
+// sqlEndpoint is where the fleet's clients connect to SQL Server: the first
+// sql host's service address, or a fixed one when the fleet has none.
+func sqlEndpoint(plans []HostPlan) netip.AddrPort {
+	for _, p := range plans {
+		if p.Role == "sql" {
+			return netip.AddrPortFrom(p.ServiceAddr, 1433)
+		}
+	}
+	return netip.MustParseAddrPort("10.0.0.9:1433")
+}
+
+// hostSpec turns a plan into the host model's boot state.
+func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort) (winhost.Spec, error) {
+	osv, err := winhost.ParseOS(p.OS)
+	if err != nil {
+		return winhost.Spec{}, err
+	}
+	spec := winhost.Spec{
+		Name:   strings.ToUpper(p.Name),
+		Domain: sc.Domain,
+		OS:     osv,
+		Locale: p.Locale,
+		Interfaces: []winhost.Interface{
+			{Name: "Ethernet0", Addrs: []netip.Addr{p.Addr, p.ServiceAddr}},
+		},
+	}
+	reg := func(name, typ, data string) {
+		spec.Registry = append(spec.Registry, winhost.RegValue{Path: tcpipKey, Name: name, Type: typ, Data: data})
+	}
+	if !p.Has(DriftTimedWaitDelayDefault) && !p.Has(DriftPendingReboot) {
+		reg("TcpTimedWaitDelay", "REG_DWORD", baselineTimedWait)
+	}
+	if p.OS == "2003" && !p.Has(DriftMaxUserPortDefault) {
+		reg("MaxUserPort", "REG_DWORD", baselineMaxUser)
+	}
+	for _, svc := range p.Services {
+		switch svc {
+		case "W3SVC":
+			if !p.Has(DriftListenListEmpty) {
+				spec.ListenOnlyList = []netip.Addr{p.ServiceAddr, p.Addr, netip.MustParseAddr("127.0.0.1")}
+			}
+			if p.Has(DriftListenListStale) {
+				spec.ListenOnlyList = append(spec.ListenOnlyList, netip.MustParseAddr(staleListenAddr))
+			}
+		case "SMTPSVC":
+			bind := netip.AddrPortFrom(p.ServiceAddr, 25)
+			if p.Has(DriftSMTPWildcard) {
+				// IIS SMTP pools sockets: it binds every address unless
+				// DisableSocketPooling is set.
+				bind = netip.MustParseAddrPort("0.0.0.0:25")
+			}
+			spec.Services = append(spec.Services, winhost.ServiceSpec{
+				Name: "SMTPSVC", DisplayName: "Simple Mail Transfer Protocol (SMTP)",
+				DependsOn: []string{"IISADMIN"}, Image: "inetinfo.exe", PID: 1876,
+				Listeners: []winhost.Listener{{Proto: winhost.TCP, Addr: bind}},
+			})
+		case "MSSQLSERVER":
+			spec.Services = append(spec.Services, winhost.ServiceSpec{
+				Name: "MSSQLSERVER", DisplayName: "SQL Server (MSSQLSERVER)",
+				Image: "sqlservr.exe", PID: 2208,
+				Listeners: []winhost.Listener{
+					{Proto: winhost.TCP, Addr: netip.MustParseAddrPort("0.0.0.0:1433")},
+					{Proto: winhost.TCP, Addr: netip.MustParseAddrPort("[::]:1433")},
+				},
+			})
+		}
+	}
+	if p.Role == "app" || p.Role == "web" {
+		// A pooled client keeps a few connections to SQL Server open.
+		for i := range 4 {
+			spec.Connections = append(spec.Connections, winhost.Connection{
+				Local:  netip.AddrPortFrom(p.ServiceAddr, uint16(50100+i)),
+				Remote: sql, State: winhost.Established, PID: 3120, Image: "w3wp.exe",
+			})
+		}
+	}
+	if p.Has(DriftTimeWaitPile) {
+		n := p.PileCount
+		if n <= 0 {
+			n = defaultPileCount
+		}
+		spec.Piles = append(spec.Piles, winhost.Pile{Local: p.ServiceAddr, Remote: sql, State: winhost.TimeWait, Count: n})
+	}
+	return spec, nil
+}
+
+// setupCommands are what an administrator ran on the host after it booted,
+// leaving it in the planned state: changes that are configured but not yet
+// in effect can only be made this way.
+func setupCommands(p HostPlan) []string {
+	var cmds []string
+	if p.OS != "2003" && !p.Has(DriftDynamicRangeDefault) {
+		cmds = append(cmds, fmt.Sprintf("netsh int ipv4 set dynamicport tcp start=%d num=%d", baselineDynStart, baselineDynNum))
+	}
+	if p.Has(DriftListenListLockoutPending) {
+		if p.OS == "2003" {
+			cmds = append(cmds, "httpcfg delete iplisten -i "+p.Addr.String())
+		} else {
+			cmds = append(cmds, "netsh http delete iplisten ipaddress="+p.Addr.String())
+		}
+	}
+	if p.Has(DriftPendingReboot) {
+		cmds = append(cmds, `reg add "`+tcpipKey+`" /v TcpTimedWaitDelay /t REG_DWORD /d `+baselineTimedWait+` /f`)
+	}
+	if p.Has(DriftW3SVCStopped) {
+		cmds = append(cmds, "net stop w3svc")
+	}
+	return cmds
+}
+
+// applySetup runs the setup commands through the host's own command
+// interpreter and fails when Windows would have refused one.
+func applySetup(ctx context.Context, h *Host) error {
+	for _, line := range setupCommands(h.Plan) {
+		var out, errOut bytes.Buffer
+		code := h.Model.Exec(ctx, winhost.Command{Line: line, Codepage: 65001, User: "Administrator", Stdout: &out, Stderr: &errOut})
+		if code != 0 {
+			return fmt.Errorf("setup %q: exit %d: %s%s", line, code, out.String(), errOut.String())
+		}
+	}
+	return nil
+}
