@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -19,12 +20,14 @@ import (
 	"github.com/fleetport/fleetport/internal/sim"
 )
 
-// nextNet hands every test its own /24 so that tests (and test binaries run
-// side by side) never fight over an address.
+// nextNet hands every test its own /24 so that tests never fight over an
+// address; the random start keeps test binaries run side by side apart.
 var nextNet atomic.Int32
 
+func init() { nextNet.Store(rand.Int32N(20000)) }
+
 func testNetwork(t *testing.T) netip.Prefix {
-	n := nextNet.Add(1)
+	n := nextNet.Add(1) % 25000
 	return netip.MustParsePrefix(fmt.Sprintf("127.%d.%d.0/24", 100+(n/250), n%250))
 }
 
@@ -42,15 +45,29 @@ func startFleet(t *testing.T, hosts int, mutate func(*sim.Scenario)) *sim.Fleet 
 	if mutate != nil {
 		mutate(&sc)
 	}
-	f, err := sim.New(sim.Options{Scenario: sc})
-	if err != nil {
-		t.Fatalf("sim.New: %v", err)
-	}
-	if err := f.Start(); err != nil {
+	return serve(t, sc, "")
+}
+
+// serve builds and starts a fleet, moving to another network when an
+// address is taken by a process outside this test binary.
+func serve(t *testing.T, sc sim.Scenario, dir string) *sim.Fleet {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		f, err := sim.New(sim.Options{Scenario: sc, Dir: dir})
+		if err != nil {
+			t.Fatalf("sim.New: %v", err)
+		}
+		err = f.Start()
+		if err == nil {
+			t.Cleanup(f.Close)
+			return f
+		}
+		if attempt < 3 && strings.Contains(err.Error(), "address already in use") {
+			sc.Network = testNetwork(t)
+			continue
+		}
 		t.Fatalf("Start: %v", err)
 	}
-	t.Cleanup(f.Close)
-	return f
 }
 
 type transport int

@@ -142,12 +142,16 @@ func (f *Fleet) newHost(p HostPlan, sc Scenario, tlsConf *tls.Config, lookup fun
 	cfg.MachineName = p.FQDN(sc.Domain)
 	cfg.Address = fmt.Sprintf("http://%s:%d/wsman", p.Addr, sc.HTTPPort)
 	cfg.Now = f.opts.Now
-	if p.Has(FaultQuota) {
-		// A host whose shells are all taken by someone else: Create
-		// faults with the real quota fault.
-		cfg.MaxShellsPerUser = -1
-	}
 	h.Service = wsman.NewService(cfg, &backend{h: h})
+	if p.Has(FaultQuota) {
+		// Another tool leaked shells until the quota was spent, so
+		// Create faults with Windows' quota fault.
+		for user := range f.opts.Accounts {
+			if err := leakShells(h.Service, user, cfg.MaxShellsPerUser); err != nil {
+				return nil, err
+			}
+		}
+	}
 
 	h.Endpoint, err = endpoint.New(endpoint.Options{
 		Name:             p.Name,
@@ -267,6 +271,21 @@ func (h *Host) sync() error {
 	}
 	return nil
 }
+
+// leakShells opens n shells for user that nobody will close, through the
+// service's own Create path.
+func leakShells(svc *wsman.Service, user string, n int) error {
+	for i := range n {
+		body := fmt.Sprintf(leakedCreate, i)
+		if resp := svc.Handle(context.Background(), strings.ToLower(user), "127.0.0.1", []byte(body)); resp.Status != 200 {
+			return fmt.Errorf("open a leaked shell: status %d: %s", resp.Status, resp.Body)
+		}
+	}
+	return nil
+}
+
+// leakedCreate is a Create request as pywinrm sends it.
+const leakedCreate = `<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"><env:Header><a:To>http://windows-host:5985/wsman</a:To><a:ReplyTo><a:Address mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo><w:MaxEnvelopeSize mustUnderstand="true">153600</w:MaxEnvelopeSize><a:MessageID>uuid:00000000-0000-4000-8000-%012d</a:MessageID><w:OperationTimeout>PT20S</w:OperationTimeout><a:Action mustUnderstand="true">http://schemas.xmlsoap.org/ws/2004/09/transfer/Create</a:Action><w:ResourceURI mustUnderstand="true">http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd</w:ResourceURI></env:Header><env:Body><rsp:Shell><rsp:InputStreams>stdin</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell></env:Body></env:Envelope>`
 
 func netbiosDomain(dns string) string {
 	label, _, _ := strings.Cut(dns, ".")

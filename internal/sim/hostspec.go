@@ -52,6 +52,9 @@ func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort) (winhost.Spec, error)
 			{Name: "Ethernet0", Addrs: []netip.Addr{p.Addr, p.ServiceAddr}},
 		},
 	}
+	// IIS is installed where a role runs it; SMTP in IIS needs the IIS
+	// Admin Service, which 2003 has only with IIS.
+	spec.WithoutIIS = p.Role == "sql" || p.Role == "app"
 	reg := func(name, typ, data string) {
 		spec.Registry = append(spec.Registry, winhost.RegValue{Path: tcpipKey, Name: name, Type: typ, Data: data})
 	}
@@ -76,6 +79,13 @@ func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort) (winhost.Spec, error)
 				// IIS SMTP pools sockets: it binds every address unless
 				// DisableSocketPooling is set.
 				bind = netip.MustParseAddrPort("0.0.0.0:25")
+			}
+			if p.OS != "2003" {
+				// From IIS 7 on, only the IIS 6 management compatibility
+				// that SMTP needs brings the IIS Admin Service back.
+				spec.Services = append(spec.Services, winhost.ServiceSpec{
+					Name: "IISADMIN", DisplayName: "IIS Admin Service", Image: "inetinfo.exe", PID: 1876,
+				})
 			}
 			spec.Services = append(spec.Services, winhost.ServiceSpec{
 				Name: "SMTPSVC", DisplayName: "Simple Mail Transfer Protocol (SMTP)",

@@ -63,15 +63,7 @@ func startInteropFleet(t *testing.T, mutate func(*sim.Scenario)) *sim.Fleet {
 	if mutate != nil {
 		mutate(&sc)
 	}
-	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.Close)
-	return f
+	return serve(t, sc, t.TempDir())
 }
 
 type pyResult struct {

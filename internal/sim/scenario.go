@@ -64,16 +64,16 @@ type Fault struct {
 
 // Drift kinds. Each names the state a host is left in.
 const (
-	DriftListenListEmpty         = "listen_list_empty"          // http.sys on every address
-	DriftListenListStale         = "listen_list_stale"          // the list names an address the host lacks
+	DriftListenListEmpty          = "listen_list_empty"           // http.sys on every address
+	DriftListenListStale          = "listen_list_stale"           // the list names an address the host lacks
 	DriftListenListLockoutPending = "listen_list_lockout_pending" // configured list lacks the management address, not in effect yet
-	DriftSMTPWildcard            = "smtp_wildcard"              // SMTP bound to 0.0.0.0:25
-	DriftMaxUserPortDefault      = "maxuserport_default"        // 2003: MaxUserPort left at 5000
-	DriftTimedWaitDelayDefault   = "timedwaitdelay_default"     // TcpTimedWaitDelay not set (240 s)
-	DriftDynamicRangeDefault     = "dynamic_range_default"      // 2008 R2+: 49152, 16384 ports
-	DriftPendingReboot           = "pending_reboot"             // TcpTimedWaitDelay set but not in effect until a reboot
-	DriftTimeWaitPile            = "timewait_pile"              // a TIME_WAIT pile toward the SQL server
-	DriftW3SVCStopped            = "w3svc_stopped"              // the web service is stopped
+	DriftSMTPWildcard             = "smtp_wildcard"               // SMTP bound to 0.0.0.0:25
+	DriftMaxUserPortDefault       = "maxuserport_default"         // 2003: MaxUserPort left at 5000
+	DriftTimedWaitDelayDefault    = "timedwaitdelay_default"      // TcpTimedWaitDelay not set (240 s)
+	DriftDynamicRangeDefault      = "dynamic_range_default"       // 2008 R2+: 49152, 16384 ports
+	DriftPendingReboot            = "pending_reboot"              // TcpTimedWaitDelay set but not in effect until a reboot
+	DriftTimeWaitPile             = "timewait_pile"               // a TIME_WAIT pile toward the SQL server
+	DriftW3SVCStopped             = "w3svc_stopped"               // the web service is stopped
 )
 
 // Fault kinds.
@@ -166,11 +166,11 @@ type roleBlock struct {
 }
 
 type driftBlock struct {
-	Kind     string    `hcl:"kind,label"`
-	Share    *float64  `hcl:"share,optional"`
-	Roles    []string  `hcl:"roles,optional"`
-	Hosts    []string  `hcl:"hosts,optional"`
-	Count    *int      `hcl:"count,optional"`
+	Kind      string    `hcl:"kind,label"`
+	Share     *float64  `hcl:"share,optional"`
+	Roles     []string  `hcl:"roles,optional"`
+	Hosts     []string  `hcl:"hosts,optional"`
+	Count     *int      `hcl:"count,optional"`
 	DeclRange hcl.Range `hcl:",def_range"`
 }
 

@@ -32,7 +32,7 @@ func TestExampleScenarioParses(t *testing.T) {
 func TestScenarioDiagnosticsAreLocated(t *testing.T) {
 	cases := []struct {
 		name, src, summary string
-		line              int
+		line               int
 	}{
 		{"unknown drift", "drift \"nope\" {\n  share = 5\n}\n", "Unknown drift kind", 1},
 		{"unknown fault", "\n\nfault \"explode\" { share = 1 }\n", "Unknown fault kind", 3},

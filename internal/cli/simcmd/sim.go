@@ -156,7 +156,8 @@ func (opts *Options) scenario() (sim.Scenario, error) {
 		sc, diags = sim.ParseScenario(src, opts.ScenarioFile)
 		if diags.HasErrors() {
 			var buf bytes.Buffer
-			wr := hcl.NewDiagnosticTextWriter(&buf, map[string]*hcl.File{}, 78, false)
+			files := map[string]*hcl.File{opts.ScenarioFile: {Bytes: src}}
+			wr := hcl.NewDiagnosticTextWriter(&buf, files, 78, false)
 			_ = wr.WriteDiagnostics(diags)
 			return sc, fmt.Errorf("scenario %s:\n%s", opts.ScenarioFile, strings.TrimRight(buf.String(), "\n"))
 		}

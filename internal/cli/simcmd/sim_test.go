@@ -87,7 +87,7 @@ func TestScenarioFromFlagsAndFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = o.scenario()
-	if err == nil || !strings.Contains(err.Error(), "s.hcl:1,1") || !strings.Contains(err.Error(), "Unknown drift kind") {
+	if err == nil || !strings.Contains(err.Error(), "s.hcl line 1:\n   1: drift \"nope\" {}") || !strings.Contains(err.Error(), "Unknown drift kind") {
 		t.Errorf("located scenario error: %v", err)
 	}
 }

@@ -55,14 +55,6 @@ func (b *binding) switchOn(name string) bool {
 	return toBool(v)
 }
 
-// fqidSuffix is the ",Command" part of FullyQualifiedErrorId.
-func (b *binding) fqidSuffix() string {
-	if b.c.typeName != "" {
-		return "," + b.c.typeName
-	}
-	return "," + b.c.name
-}
-
 // commonParams are the CmdletBinding common parameters every emulated
 // cmdlet accepts.
 var commonParams = []paramSpec{
@@ -250,7 +242,7 @@ func (s *shell) matchParam(c *cmdlet, specs []paramSpec, call *commandCall, invN
 // cmdletError writes a non-terminating error from a cmdlet, honouring
 // -ErrorAction; Stop turns it into a script-terminating error.
 func (s *shell) cmdletError(b *binding, rec *errorRecord) error {
-	s.lastOK = false
+	s.stmtFailed = true
 	switch b.ea {
 	case eaSilentlyContinue, eaIgnore:
 		return nil
@@ -269,13 +261,6 @@ var aliases = map[string]string{
 	"%": "foreach-object", "foreach": "foreach-object",
 	"select": "select-object", "sort": "sort-object",
 	"sleep": "start-sleep",
-}
-
-// hostCommands is an optional Host extension: a host that implements it
-// decides which native programs exist (by lower-case base name without
-// extension); otherwise nativePrograms is used.
-type hostCommands interface {
-	HasCommand(name string) bool
 }
 
 // nativePrograms are programs on the PATH of a default Windows Server.
@@ -349,61 +334,74 @@ func (s *shell) nativeExists(name string) bool {
 	for _, ext := range []string{".exe", ".com", ".cmd", ".bat"} {
 		base = strings.TrimSuffix(base, ext)
 	}
-	if hc, ok := s.h.(hostCommands); ok {
+	if hc, ok := s.h.(CommandLookup); ok {
 		return hc.HasCommand(base)
 	}
 	return nativePrograms[base]
 }
 
-// runCommand resolves and runs one pipeline command.
-func (s *shell) runCommand(call *commandCall, input []value, hasInput, toHost bool) ([]value, error) {
+// preparedCmd is a resolved, bound pipeline command.
+type preparedCmd struct {
+	call   *commandCall
+	name   string
+	block  *scriptBlock // & { ... }
+	b      *binding
+	native bool
+}
+
+// prepareCommand resolves a command: an emulated cmdlet (bound now), a
+// native program, or an error record (CommandNotFoundException, a binding
+// error, or the simulator's not-emulated error).
+func (s *shell) prepareCommand(call *commandCall) (*preparedCmd, *errorRecord, error) {
 	if err := s.step(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	name := call.name
+	p := &preparedCmd{call: call, name: call.name}
 	if call.nameExpr != nil {
 		v, err := s.eval(call.nameExpr)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if sb, ok := v.(*scriptBlock); ok {
-			saved := s.vars["_"]
-			defer func() { s.vars["_"] = saved }()
-			out, err := s.collectStatements(sb.stmts)
-			if _, ok := err.(*returnSignal); ok {
-				err = nil
-			}
-			return out, err
+			p.block = sb
+			return p, nil, nil
 		}
-		name = toStr(v)
+		p.name = toStr(v)
 	}
-	lower := strings.ToLower(name)
+	lower := strings.ToLower(p.name)
 	if a, ok := aliases[lower]; ok {
 		lower = a
 	}
 	if c, ok := cmdlets[lower]; ok && (c.exists == nil || c.exists(s)) {
-		b, rec, err := s.bind(c, call, name)
-		if err != nil {
-			return nil, err
+		b, rec, err := s.bind(c, call, p.name)
+		if err != nil || rec != nil {
+			return nil, rec, err
 		}
-		if rec != nil {
-			s.writeError(rec)
-			s.lastOK = false
-			return nil, nil
-		}
-		return c.run(s, b, input, hasInput)
+		p.b = b
+		return p, nil, nil
 	}
 	if v, ok := knownCmdlets[lower]; ok && s.psVersion >= v && (!netTCPIPCommands[lower] || s.h.HasNetTCPIP()) {
-		s.writeError(notEmulated("the command '"+name+"'", s.positionMessage(call.x)))
-		s.lastOK = false
-		return nil, nil
+		return nil, notEmulated("the command '"+p.name+"'", s.positionMessage(call.x)), nil
 	}
-	if s.nativeExists(name) {
-		return s.runNative(call, name, input, hasInput, toHost)
+	if s.nativeExists(p.name) {
+		p.native = true
+		return p, nil, nil
 	}
-	s.writeError(commandNotFound(name, s.cmdNotFoundPosition(call)))
-	s.lastOK = false
-	return nil, nil
+	return nil, commandNotFound(p.name, s.cmdNotFoundPosition(call)), nil
+}
+
+func (s *shell) execPrepared(p *preparedCmd, input []value, hasInput, toHost bool) ([]value, error) {
+	if err := s.step(); err != nil {
+		return nil, err
+	}
+	switch {
+	case p.block != nil:
+		out, err := s.invoke(p.block, nil)
+		return out, err
+	case p.native:
+		return s.runNative(p.call, p.name, input, hasInput, toHost)
+	}
+	return p.b.c.run(s, p.b, input, hasInput)
 }
 
 func (s *shell) cmdNotFoundPosition(call *commandCall) string {
@@ -417,11 +415,9 @@ func (s *shell) nativeArgs(call *commandCall) ([]string, error) {
 	var out []string
 	for _, a := range call.args {
 		if a.param != "" {
-			text := string(s.src[a.x.start:a.x.end])
-			if !a.colon {
-				out = append(out, text)
-				continue
-			}
+			// "-ano", "/v", "-name:value" reach the program as written.
+			out = append(out, s.srcText(a.x.start, a.x.end))
+			continue
 		}
 		v, err := s.eval(a.value)
 		if err != nil {
@@ -478,7 +474,7 @@ func (s *shell) runNative(call *commandCall, name string, input []value, hasInpu
 		code = s.h.RunNative(s.ctx, line, stdout, s.stderr)
 	}
 	s.lastExit = int64(code)
-	s.lastOK = code == 0
+	s.stmtFailed = s.stmtFailed || code != 0
 	if toHost {
 		return nil, nil
 	}
@@ -649,7 +645,7 @@ func runWriteError(s *shell, b *binding, input []value, hasInput bool) ([]value,
 	if !b.has("Message") {
 		if rec := s.missingMandatory(b, "Message"); rec != nil {
 			s.writeError(rec)
-			s.lastOK = false
+			s.stmtFailed = true
 			return nil, nil
 		}
 	}
@@ -724,24 +720,38 @@ func runReadHost(s *shell, b *binding, input []value, hasInput bool) ([]value, e
 		s.fmt.flush()
 		s.writeOut(toStr(b.get("Prompt")) + ": ")
 	}
-	line := s.readStdinLine()
+	line, err := s.readStdinLine()
+	if err != nil {
+		return nil, err
+	}
 	return []value{line}, nil
 }
 
-func (s *shell) readStdinLine() string {
-	var b []byte
-	one := make([]byte, 1)
-	for len(b) < 1<<20 {
-		n, err := s.stdin.Read(one)
-		if n == 1 {
-			if one[0] == '\n' {
+// readStdinLine reads one line of stdin for Read-Host, giving up when the
+// context ends.
+func (s *shell) readStdinLine() (string, error) {
+	ch := make(chan string, 1)
+	go func() {
+		var b []byte
+		one := make([]byte, 1)
+		for len(b) < 1<<20 {
+			n, err := s.stdin.Read(one)
+			if n == 1 {
+				if one[0] == '\n' {
+					break
+				}
+				b = append(b, one[0])
+			}
+			if err != nil {
 				break
 			}
-			b = append(b, one[0])
 		}
-		if err != nil {
-			break
-		}
+		ch <- strings.TrimSuffix(string(b), "\r")
+	}()
+	select {
+	case line := <-ch:
+		return line, nil
+	case <-s.ctx.Done():
+		return "", &stopped{err: s.ctx.Err()}
 	}
-	return strings.TrimSuffix(string(b), "\r")
 }

@@ -28,13 +28,12 @@ type (
 	stopped struct{ err error }
 )
 
-func (e *exitSignal) Error() string   { return "exit " + strconv.Itoa(e.code) }
-func (*returnSignal) Error() string   { return "return" }
-func (e *terminating) Error() string  { return e.rec.message }
-func (e *stopped) Error() string      { return "stopped: " + e.err.Error() }
-func (e *stopped) Unwrap() error      { return e.err }
-func isControl(err error) bool        { return err != nil }
-func stepLimitError() error           { return &stopped{err: errors.New("work limit reached")} }
+func (e *exitSignal) Error() string       { return "exit " + strconv.Itoa(e.code) }
+func (*returnSignal) Error() string       { return "return" }
+func (e *terminating) Error() string      { return e.rec.message }
+func (e *stopped) Error() string          { return "stopped: " + e.err.Error() }
+func (e *stopped) Unwrap() error          { return e.err }
+func stepLimitError() error               { return &stopped{err: errors.New("work limit reached")} }
 func newTerminating(r *errorRecord) error { return &terminating{rec: r} }
 
 // errorAction is $ErrorActionPreference / -ErrorAction.
@@ -61,12 +60,14 @@ type shell struct {
 	clixmlOn  bool   // the CLIXML document has been started
 	outXML    bool   // -OutputFormat XML
 	vars      map[string]value
-	lastOK    bool
-	lastExit  int64
-	steps     int
-	fmt       *formatter
-	errSink   *[]value // 2>&1: error records become output
-	width     int
+	lastOK    bool // $?: did the previous statement succeed
+	// stmtFailed records a failure in the statement now running.
+	stmtFailed bool
+	lastExit   int64
+	steps      int
+	fmt        *formatter
+	errSink    *[]value // 2>&1: error records become output
+	width      int
 	// nonInteractive is -NonInteractive: nothing may prompt.
 	nonInteractive bool
 	outXMLOn       bool
@@ -142,6 +143,9 @@ func (s *shell) writeError(rec *errorRecord) {
 	_, _ = io.WriteString(s.stderr, strings.Join(lines, "\r\n")+"\r\n")
 }
 
+// writeWarning prints a warning: <S S="warning"> without a line break in
+// CLIXML (the form pwsh 7.4 writes, assumed for 5.1), "WARNING: " on stdout
+// otherwise [inferred].
 func (s *shell) writeWarning(msg string) {
 	if s.clixml {
 		s.startCLIXML()
@@ -341,7 +345,6 @@ func (s *shell) runStatement(st stmt, toHost bool) ([]value, error) {
 			return nil, err
 		}
 		s.setVar(x.target, collapse(out))
-		s.lastOK = true
 		return nil, nil
 	case *exitStmt:
 		code := int64(0)
@@ -425,6 +428,7 @@ func (s *shell) runStatement(st stmt, toHost bool) ([]value, error) {
 	case *unsupportedStmt:
 		s.writeError(notEmulated("the '"+x.what+"' statement", s.positionMessage(x.kw)))
 		s.lastOK = false
+		s.stmtFailed = true
 		return nil, nil
 	}
 	return nil, nil
@@ -508,6 +512,7 @@ func (s *shell) runPipeline(pl *pipelineStmt, toHost bool) ([]value, error) {
 		default:
 			s.writeError(notEmulated("redirection to a file ("+r.text+")", s.positionMessage(r.x)))
 			s.lastOK = false
+			s.stmtFailed = true
 			return nil, nil
 		}
 	}
@@ -529,38 +534,58 @@ func (s *shell) runPipeline(pl *pipelineStmt, toHost bool) ([]value, error) {
 }
 
 func (s *shell) runElements(pl *pipelineStmt, toHost bool) ([]value, error) {
+	saved := s.stmtFailed
+	s.stmtFailed = false
+	defer func() {
+		failed := s.stmtFailed
+		s.lastOK = !failed
+		s.stmtFailed = saved || failed
+	}()
+	// The whole pipeline is built (commands found, parameters bound) before
+	// any of it runs: a missing command anywhere means nothing runs.
+	prepared := make([]*preparedCmd, len(pl.elems))
+	for i, el := range pl.elems {
+		if el.cmd == nil {
+			continue
+		}
+		p, rec, err := s.prepareCommand(el.cmd)
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil {
+			s.writeError(rec)
+			s.stmtFailed = true
+			return nil, nil
+		}
+		prepared[i] = p
+	}
 	var input []value
 	hasInput := false
-	s.lastOK = true
 	for i, el := range pl.elems {
 		last := i == len(pl.elems)-1
 		if el.expr != nil {
 			v, err := s.eval(el.expr)
 			if err != nil {
-				return nil, s.statementError(err)
+				return nil, err
 			}
 			input = flatten(v)
-			if _, isArr := v.([]value); !isArr && v == nil {
-				if _, isParen := el.expr.(*parenExpr); !isParen {
-					input = []value{nil}
+			if v == nil {
+				switch el.expr.(type) {
+				case *parenExpr, *subExpr:
+				default:
+					input = []value{nil} // $null | cmd sends one $null
 				}
 			}
 			hasInput = true
 			continue
 		}
-		out, err := s.runCommand(el.cmd, input, hasInput, toHost && last)
+		out, err := s.execPrepared(prepared[i], input, hasInput, toHost && last)
 		if err != nil {
 			return nil, err
 		}
 		input, hasInput = out, true
 	}
 	return input, nil
-}
-
-// statementError turns an evaluation error into what the statement does:
-// control flow passes through, a terminating error stays terminating.
-func (s *shell) statementError(err error) error {
-	return err
 }
 
 // ---- expressions ----
@@ -1358,4 +1383,11 @@ func (s *shell) finishOutXML() {
 		s.writeOut(clixmlClose)
 		s.outXMLOn = false
 	}
+}
+
+// srcText is the script text between two offsets, clamped.
+func (s *shell) srcText(a, b int) string {
+	a = min(max(a, 0), len(s.src))
+	b = min(max(b, a), len(s.src))
+	return string(s.src[a:b])
 }

@@ -32,6 +32,10 @@ func (f *formatter) write(vs []value) {
 }
 
 func (f *formatter) writeOne(v value, depth int) {
+	if f.sh.outXML && f.out == nil {
+		f.sh.writeXMLObject(v)
+		return
+	}
 	switch x := v.(type) {
 	case nil:
 		return
@@ -310,5 +314,40 @@ func fitColumns(widths []int, tableWidth int) {
 		} else {
 			widths[lastVisible] = nw
 		}
+	}
+}
+
+// writeXMLObject writes one output object for -OutputFormat XML: the
+// primitive CLIXML elements (S, I32, I64, Db, B, Nil); other objects are
+// written as their string form [simplification: real PowerShell serialises
+// them as <Obj> property bags].
+func (s *shell) writeXMLObject(v value) {
+	if !s.outXMLOn {
+		s.outXMLOn = true
+		s.writeOut(clixmlMarker + clixmlOpen)
+	}
+	switch x := v.(type) {
+	case nil:
+		s.writeOut("<Nil />")
+	case int64:
+		if x >= -1<<31 && x < 1<<31 {
+			s.writeOut("<I32>" + toStr(x) + "</I32>")
+		} else {
+			s.writeOut("<I64>" + toStr(x) + "</I64>")
+		}
+	case float64:
+		s.writeOut("<Db>" + toStr(x) + "</Db>")
+	case bool:
+		if x {
+			s.writeOut("<B>true</B>")
+		} else {
+			s.writeOut("<B>false</B>")
+		}
+	case []value:
+		for _, e := range x {
+			s.writeXMLObject(e)
+		}
+	default:
+		s.writeOut("<S>" + clixmlString(toStr(v)) + "</S>")
 	}
 }

@@ -367,7 +367,7 @@ func runConvertToJSON(s *shell, b *binding, input []value, hasInput bool) ([]val
 		if !hasInput {
 			if rec := s.missingMandatory(b, "InputObject"); rec != nil {
 				s.writeError(rec)
-				s.lastOK = false
+				s.stmtFailed = true
 				return nil, nil
 			}
 		}

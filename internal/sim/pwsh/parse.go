@@ -19,8 +19,10 @@ type parseError struct {
 	x   extent
 }
 
-// ParserStrings texts (Windows PowerShell resource strings, as printed by
-// 5.1 for a script that does not parse).
+// ParserStrings texts of Windows PowerShell. "The string is missing the
+// terminator" is widely quoted from 5.1 runs; the others are the resource
+// strings as 5.1 prints them, not checked against a capture here; perrTooDeep
+// is the simulator's own.
 const (
 	perrStringTerminator = "The string is missing the terminator: %s."
 	perrMissingEndCurly  = "Missing closing '}' in statement block or type definition."
@@ -202,7 +204,7 @@ func (p *parser) tokenText() string {
 	if end == start {
 		end = min(start+1, len(p.src))
 	}
-	return string(p.src[start:end])
+	return p.text(start, end)
 }
 
 // keywordAt reports the PowerShell keyword at the current position, if any.
@@ -220,7 +222,7 @@ func (p *parser) keywordAt() string {
 			return ""
 		}
 	}
-	w := strings.ToLower(string(p.src[p.pos:end]))
+	w := strings.ToLower(p.text(p.pos, end))
 	switch w {
 	case "exit", "throw", "return", "if", "foreach", "break", "continue",
 		"elseif", "else", "switch", "for", "while", "do", "until", "function", "filter",
@@ -276,11 +278,15 @@ func (p *parser) parseStatement() stmt {
 			if p.peek() == '=' && p.peekAt(1) != '=' {
 				p.pos++
 				p.skipSpaceNL()
-				val := p.parsePipeline()
+				if p.atStatementEnd() {
+					p.fail("You must provide a value expression on the right-hand side of the '=' operator.", "ExpectedValueExpression", p.pos, p.pos)
+					return nil
+				}
+				val := p.parseStatement()
 				return &assignStmt{target: v, value: val, x: extent{start, p.pos}}
 			}
 			for _, op := range []string{"+=", "-=", "*=", "/=", "%=", "++", "--"} {
-				if strings.HasPrefix(string(p.src[p.pos:min(p.pos+2, len(p.src))]), op) {
+				if strings.HasPrefix(p.text(p.pos, min(p.pos+2, len(p.src))), op) {
 					return p.skipUnsupported("the '" + op + "' operator")
 				}
 			}
@@ -384,7 +390,10 @@ func (p *parser) parseCondition() stmt {
 	p.skipSpaceNL()
 	c := p.parsePipeline()
 	p.skipSpaceNL()
-	if p.err == nil && p.peek() != ')' {
+	if p.err != nil {
+		return nil
+	}
+	if p.peek() != ')' {
 		p.fail(perrMissingEndParen, "MissingEndParenthesisInExpression", start, p.pos)
 		return nil
 	}
@@ -439,7 +448,7 @@ func (p *parser) parseForeach() stmt {
 		return nil
 	}
 	p.skipSpaceNL()
-	if !strings.EqualFold(string(p.src[p.pos:min(p.pos+2, len(p.src))]), "in") {
+	if !strings.EqualFold(p.text(p.pos, min(p.pos+2, len(p.src))), "in") {
 		return nil
 	}
 	p.pos += 2
@@ -500,7 +509,7 @@ func (p *parser) wordAt(i int) string {
 	for end < len(p.src) && (unicode.IsLetter(p.src[end]) || isDigit(p.src[end]) || p.src[end] == '_') {
 		end++
 	}
-	return string(p.src[i:end])
+	return p.text(i, end)
 }
 
 func (p *parser) parsePipeline() stmt {
@@ -541,7 +550,7 @@ func (p *parser) parsePipeline() stmt {
 			continue
 		}
 		if p.peek() == '|' || (p.peek() == '&' && p.peekAt(1) == '&') {
-			p.fail("The token '"+string(p.src[p.pos:p.pos+2])+"' is not a valid statement separator in this version.", "InvalidEndOfLine", p.pos, p.pos+2)
+			p.fail("The token '"+p.text(p.pos, p.pos+2)+"' is not a valid statement separator in this version.", "InvalidEndOfLine", p.pos, p.pos+2)
 		}
 		break
 	}
@@ -579,7 +588,7 @@ func (p *parser) parseRedirections(pl *pipelineStmt) {
 		if p.peek() == '&' {
 			p.pos++
 			if p.peek() != '1' {
-				p.fail("The '"+string(p.src[start:min(p.pos+1, len(p.src))])+"' operator is reserved for future use.", "RedirectionNotSupported", start, p.pos+1)
+				p.fail("The '"+p.text(start, min(p.pos+1, len(p.src)))+"' operator is reserved for future use.", "RedirectionNotSupported", start, p.pos+1)
 				return
 			}
 			p.pos++
@@ -595,7 +604,7 @@ func (p *parser) parseRedirections(pl *pipelineStmt) {
 		}
 		tstart := p.pos
 		rd.target = p.parseCommandArgValue()
-		rd.text = string(p.src[tstart:p.pos])
+		rd.text = p.text(tstart, p.pos)
 		if v, ok := rd.target.(*varExpr); ok && v.name == "null" {
 			rd.null = true
 		}
@@ -667,7 +676,7 @@ func (p *parser) parseCommand() *commandCall {
 			for !p.eof() && !isNewline(p.peek()) {
 				p.pos++
 			}
-			c.args = append(c.args, cmdArg{value: &bareExpr{s: string(p.src[vs:p.pos]), x: extent{vs, p.pos}}, x: extent{astart, p.pos}})
+			c.args = append(c.args, cmdArg{value: &bareExpr{s: p.text(vs, p.pos), x: extent{vs, p.pos}}, x: extent{astart, p.pos}})
 			continue
 		}
 		if isDash(r) && (unicode.IsLetter(p.peekAt(1)) || p.peekAt(1) == '_' || p.peekAt(1) == '?') {
@@ -676,7 +685,7 @@ func (p *parser) parseCommand() *commandCall {
 			for !p.eof() && !isCommandEnd(p.peek()) && p.peek() != ':' {
 				p.pos++
 			}
-			a := cmdArg{param: string(p.src[ns:p.pos])}
+			a := cmdArg{param: p.text(ns, p.pos)}
 			if p.peek() == ':' {
 				p.pos++
 				a.colon = true
@@ -1007,7 +1016,7 @@ func (p *parser) parseTypeOrCast() expr {
 		p.fail(perrMissingEndSquare, "EndSquareBracketExpectedAtEndOfType", start, p.pos)
 		return &constExpr{}
 	}
-	typ := strings.ToLower(strings.TrimSpace(string(p.src[ts : p.pos-1])))
+	typ := strings.ToLower(strings.TrimSpace(p.text(ts, p.pos-1)))
 	x := extent{start, p.pos}
 	if p.peek() == ':' && p.peekAt(1) == ':' {
 		// Static member access: consume the member (and call) for the extent.
@@ -1017,7 +1026,7 @@ func (p *parser) parseTypeOrCast() expr {
 		if p.peek() == '(' {
 			p.skipBalanced('(', ')')
 		}
-		return &notEmulatedExpr{what: "static member [" + string(p.src[ts:x.end-1]) + "]::", x: extent{start, p.pos}}
+		return &notEmulatedExpr{what: "static member [" + p.text(ts, x.end-1) + "]::", x: extent{start, p.pos}}
 	}
 	save := p.pos
 	p.skipSpace()
@@ -1124,7 +1133,9 @@ func (p *parser) parsePrimary() expr {
 			if p.err == nil && p.peek() != ')' {
 				p.fail(perrMissingEndParen, "MissingEndParenthesisInSubexpression", start, p.pos)
 			}
-			p.pos++
+			if p.err == nil {
+				p.pos++
+			}
 			return &subExpr{stmts: body, x: extent{start, p.pos}}
 		}
 		v := p.parseVariable()
@@ -1141,7 +1152,9 @@ func (p *parser) parsePrimary() expr {
 			if p.err == nil && p.peek() != ')' {
 				p.fail(perrMissingEndParen, "MissingEndParenthesisInSubexpression", start, p.pos)
 			}
-			p.pos++
+			if p.err == nil {
+				p.pos++
+			}
 			return &subExpr{stmts: body, array: true, x: extent{start, p.pos}}
 		case '{':
 			return p.parseHash()
@@ -1167,7 +1180,9 @@ func (p *parser) parsePrimary() expr {
 		if p.err == nil && p.peek() != ')' {
 			p.fail(perrMissingEndParen, "MissingEndParenthesisInExpression", start, p.pos)
 		}
-		p.pos++
+		if p.err == nil {
+			p.pos++
+		}
 		return &parenExpr{s: s, x: extent{start, p.pos}}
 	case r == '{':
 		p.pos++
@@ -1175,10 +1190,12 @@ func (p *parser) parsePrimary() expr {
 		if p.err == nil && p.peek() != '}' {
 			p.fail(perrMissingEndCurly, "MissingEndCurlyBrace", start, p.pos)
 		}
-		p.pos++
+		if p.err == nil {
+			p.pos++
+		}
 		text := ""
 		if p.err == nil {
-			text = string(p.src[start+1 : p.pos-1])
+			text = p.text(start+1, p.pos-1)
 		}
 		return &blockExpr{stmts: body, text: text, x: extent{start, p.pos}}
 	case isSingleQuote(r) || isDoubleQuote(r):
@@ -1186,7 +1203,7 @@ func (p *parser) parsePrimary() expr {
 	case isDigit(r) || r == '.' && isDigit(p.peekAt(1)):
 		v, ok := p.scanNumber()
 		if !ok {
-			p.fail(strings.Replace(perrUnexpectedToken, "%s", string(p.src[start:p.pos]), 1), "UnexpectedToken", start, p.pos)
+			p.fail(strings.Replace(perrUnexpectedToken, "%s", p.text(start, p.pos), 1), "UnexpectedToken", start, p.pos)
 		}
 		return &constExpr{v: v, x: extent{start, p.pos}}
 	}
@@ -1254,7 +1271,7 @@ func (p *parser) scanHashKey() string {
 		}
 		p.pos++
 	}
-	return string(p.src[start:p.pos])
+	return p.text(start, p.pos)
 }
 
 // parseVariable parses $name, $scope:name, ${name} and the special
@@ -1275,7 +1292,7 @@ func (p *parser) parseVariable() *varExpr {
 			p.fail("Missing '}' in variable reference.", "IncompleteDollarVariableReference", start, p.pos)
 			return nil
 		}
-		name := string(p.src[ns:p.pos])
+		name := p.text(ns, p.pos)
 		p.pos++
 		return &varExpr{name: strings.ToLower(name), shown: name, x: extent{start, p.pos}}
 	}
@@ -1303,7 +1320,7 @@ func (p *parser) parseVariable() *varExpr {
 		p.pos = start
 		return nil
 	}
-	name := string(p.src[ns:p.pos])
+	name := p.text(ns, p.pos)
 	return &varExpr{name: strings.ToLower(name), shown: name, x: extent{start, p.pos}}
 }
 
@@ -1317,7 +1334,7 @@ func (p *parser) scanNumber() (value, bool) {
 		for !p.eof() && strings.ContainsRune("0123456789abcdefABCDEF", p.peek()) {
 			p.pos++
 		}
-		n, err := strconv.ParseUint(string(p.src[hs:p.pos]), 16, 64)
+		n, err := strconv.ParseUint(p.text(hs, p.pos), 16, 64)
 		if err != nil || p.pos == hs {
 			return nil, false
 		}
@@ -1347,12 +1364,12 @@ func (p *parser) scanNumber() (value, bool) {
 			p.pos++
 		}
 	}
-	text := string(p.src[start:p.pos])
+	text := p.text(start, p.pos)
 	mult := 1.0
 	if p.peek() == 'l' || p.peek() == 'L' || p.peek() == 'd' || p.peek() == 'D' {
 		p.pos++
 	}
-	if w := strings.ToLower(string(p.src[p.pos:min(p.pos+2, len(p.src))])); len(w) == 2 && w[1] == 'b' {
+	if w := strings.ToLower(p.text(p.pos, min(p.pos+2, len(p.src)))); len(w) == 2 && w[1] == 'b' {
 		switch w[0] {
 		case 'k':
 			mult = 1 << 10
@@ -1388,7 +1405,7 @@ func (p *parser) scanNumber() (value, bool) {
 	return f, true
 }
 
-// parseStringLiteral parses '...' (verbatim, '' is a quote) or "..."
+// parseStringLiteral parses '...' (verbatim, ” is a quote) or "..."
 // (backtick escapes, "" is a quote, $var, ${var} and $( ) expand).
 func (p *parser) parseStringLiteral() expr {
 	start := p.pos
@@ -1545,4 +1562,11 @@ func (p *parser) parseHereString() expr {
 		}
 	}
 	return p.parseExpandable(start, atEnd, term)
+}
+
+// text is the source between two offsets, clamped to the source.
+func (p *parser) text(a, b int) string {
+	a = min(max(a, 0), len(p.src))
+	b = min(max(b, a), len(p.src))
+	return string(p.src[a:b])
 }

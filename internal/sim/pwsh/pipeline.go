@@ -34,7 +34,7 @@ func whereParams() []paramSpec {
 	ps := []paramSpec{
 		{name: "FilterScript", position: 0, typeName: "System.Management.Automation.ScriptBlock"},
 		{name: "Property", position: -1, typeName: "System.String"},
-		{name: "Value", position: -1, typeName: "System.Object"},
+		{name: "Value", position: 1, typeName: "System.Object"},
 		{name: "InputObject", position: -1},
 	}
 	for _, op := range whereOperators {

@@ -2,6 +2,7 @@ package pwsh
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/netip"
 )
@@ -59,12 +60,34 @@ type Host interface {
 	RunNative(ctx context.Context, line string, stdout, stderr io.Writer) int
 }
 
+// CommandLookup is an optional Host extension. A host that implements it
+// decides which native programs exist: HasCommand gets the lower-case base
+// name without directory or extension ("netstat" for
+// C:\Windows\System32\NETSTAT.EXE). Without it a fixed list of programs of
+// a default Windows Server install is used. A name that is neither a
+// cmdlet nor a native program fails with CommandNotFoundException.
+type CommandLookup interface {
+	HasCommand(name string) bool
+}
+
 // Main emulates powershell.exe given its arguments after the program name.
 // It writes UTF-8 text to stdout and stderr, error records as CLIXML on
 // stderr when the command came from -EncodedCommand (as powershell.exe does
 // when its stderr is redirected), and returns the process exit code.
+// stdin is read only when the command needs it (-Command -, no command,
+// Ansible module payloads, Read-Host); a read still blocked when ctx ends is
+// abandoned, so the host should close stdin when the command goes away.
 // See the package documentation for what is supported.
-func Main(ctx context.Context, h Host, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func Main(ctx context.Context, h Host, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	// A defect in the emulation must not take the simulator down: report it
+	// the way a crashing powershell.exe would be seen, as a failed command.
+	// (The fuzz tests call runProcess directly so that defects still fail them.)
+	defer func() {
+		if r := recover(); r != nil {
+			_, _ = fmt.Fprintf(stderr, "fleetport simulator: internal error in the powershell.exe emulation: %v\r\n", r)
+			code = 1
+		}
+	}()
 	return runProcess(ctx, h, args, stdin, stdout, stderr, 0)
 }
 

@@ -49,26 +49,37 @@ func addrString(a netip.Addr) string {
 }
 
 func tcpObject(c Conn) *object {
-	o := &object{kind: kindTCP}
+	return &object{kind: kindTCP, conn: &c}
+}
+
+// tcpPropName returns the canonical spelling of an MSFT_NetTCPConnection
+// property.
+func tcpPropName(name string) (string, bool) {
 	for _, n := range tcpPropertyNames {
-		var v value
-		switch n {
-		case "LocalAddress":
-			v = addrString(c.LocalAddress)
-		case "LocalPort":
-			v = int64(c.LocalPort)
-		case "RemoteAddress":
-			v = addrString(c.RemoteAddress)
-		case "RemotePort":
-			v = int64(c.RemotePort)
-		case "State":
-			v = enumValue{typ: tcpStateType, n: int64(c.State)}
-		case "OwningProcess":
-			v = int64(c.OwningProcess)
+		if strings.EqualFold(n, name) {
+			return n, true
 		}
-		o.props = append(o.props, prop{name: n, v: v})
 	}
-	return o
+	return "", false
+}
+
+// tcpProp is the value of a (canonically spelt) property.
+func tcpProp(c *Conn, name string) value {
+	switch name {
+	case "LocalAddress":
+		return addrString(c.LocalAddress)
+	case "LocalPort":
+		return int64(c.LocalPort)
+	case "RemoteAddress":
+		return addrString(c.RemoteAddress)
+	case "RemotePort":
+		return int64(c.RemotePort)
+	case "State":
+		return enumValue{typ: tcpStateType, n: int64(c.State)}
+	case "OwningProcess":
+		return int64(c.OwningProcess)
+	}
+	return nil
 }
 
 // tcpFilter is one query parameter, in the order the WQL of the
@@ -195,7 +206,7 @@ func runGetNetTCPConnection(s *shell, b *binding, input []value, hasInput bool) 
 	filters, rec := s.tcpFilters(b)
 	if rec != nil {
 		s.writeError(rec)
-		s.lastOK = false
+		s.stmtFailed = true
 		return nil, nil
 	}
 	var out []value
@@ -282,7 +293,7 @@ func runGetNetTCPConnection(s *shell, b *binding, input []value, hasInput bool) 
 		}
 	}
 	if len(errs) > 0 {
-		s.lastOK = false
+		s.stmtFailed = true
 	}
 	return out, nil
 }

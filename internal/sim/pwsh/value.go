@@ -56,7 +56,8 @@ const (
 
 type object struct {
 	kind  int
-	props []prop
+	props []prop // kindCustom
+	conn  *Conn  // kindTCP: properties are computed on demand
 }
 
 type prop struct {
@@ -65,6 +66,13 @@ type prop struct {
 }
 
 func (o *object) get(name string) (value, bool) {
+	if o.kind == kindTCP {
+		n, ok := tcpPropName(name)
+		if !ok {
+			return nil, false
+		}
+		return tcpProp(o.conn, n), true
+	}
 	for _, p := range o.props {
 		if strings.EqualFold(p.name, name) {
 			return p.v, true
@@ -74,6 +82,9 @@ func (o *object) get(name string) (value, bool) {
 }
 
 func (o *object) propName(name string) (string, bool) {
+	if o.kind == kindTCP {
+		return tcpPropName(name)
+	}
 	for _, p := range o.props {
 		if strings.EqualFold(p.name, name) {
 			return p.name, true

@@ -22,7 +22,9 @@ type Command struct {
 	User     string
 	// Stdin is the command's input. nil means an input pipe that stays
 	// open with nothing ever written to it, which is what a WinRM command
-	// without Send has: a prompt then waits until ctx is done.
+	// without Send has: a prompt then waits until ctx is done. A prompt
+	// reads a non-nil Stdin in a goroutine, which ends when the reader
+	// returns (close it when the command is over).
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 }
@@ -144,8 +146,6 @@ func (e *execEnv) with(stdin io.Reader, stdout, stderr io.Writer) *execEnv {
 	c.setOut(stdout, stderr)
 	return &c
 }
-
-func (e *execEnv) printf(format string, a ...any)  { e.out.print(fmt.Sprintf(format, a...)) }
 
 // readAnswer waits for one line of input, as a console prompt does. With
 // no input pipe it waits until ctx is done (ok false); at the end of the

@@ -131,7 +131,7 @@ func New(spec Spec, opts Options) (*Host, error) {
 	}
 	h.listeners = append([]Listener(nil), spec.Listeners...)
 	h.conns = append([]Connection(nil), spec.Connections...)
-	h.svcDefs = baseServices(spec.OS)
+	h.svcDefs = hostServices(spec.OS, spec.WithoutIIS)
 	if len(spec.Services) > 0 {
 		h.svcDefs = append(append([]*serviceDef(nil), h.svcDefs...), specServices(spec.Services)...)
 	}

@@ -19,7 +19,6 @@ package winhost
 
 import (
 	"bytes"
-	"context"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -439,9 +438,8 @@ func (h *Host) writeOwner(buf *bytes.Buffer, r sockRow) {
 	}
 }
 
-// TCPConnections is the TCP table as Get-NetTCPConnection would list it.
-func (h *Host) tcpConns(ctx context.Context) []sockRow {
-	_ = ctx
+// tcpConns is the TCP table as Get-NetTCPConnection lists it.
+func (h *Host) tcpConns() []sockRow {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	rows := h.socketsLocked(true)

@@ -145,6 +145,24 @@ func baseServices(o OS) []*serviceDef {
 	return svcTables[o]
 }
 
+// hostServices is the release's table, without IIS's web services when
+// withoutIIS is set (a new slice then; the shared one otherwise).
+func hostServices(o OS, withoutIIS bool) []*serviceDef {
+	base := baseServices(o)
+	if !withoutIIS {
+		return base
+	}
+	var out []*serviceDef
+	for _, d := range base {
+		switch d.name {
+		case "W3SVC", "WAS", "HTTPFilter":
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
 func tcpL(addr string, port uint16) Listener {
 	return Listener{Proto: TCP, Addr: netipAddrPort(addr, port)}
 }

@@ -53,6 +53,11 @@ type Spec struct {
 	// table itself. http.sys and the services' listeners still follow
 	// the services.
 	NoDefaultSockets bool
+	// WithoutIIS leaves IIS's web services out of the release's defaults
+	// (W3SVC and WAS; on 2003 W3SVC and HTTP SSL, keeping the IIS Admin
+	// Service that SMTP needs): a host that is not a web server. http.sys
+	// then listens only for WinRM.
+	WithoutIIS bool
 	// NoHTTPSys leaves out the http.sys listeners (PID 4 on 80, 443,
 	// 5985, 47001) from netstat; reachability is not affected.
 	NoHTTPSys bool
@@ -271,7 +276,7 @@ func (s *Spec) validate() error {
 		}
 	}
 	seen := map[string]bool{}
-	for _, d := range baseServices(s.OS) {
+	for _, d := range hostServices(s.OS, s.WithoutIIS) {
 		seen[strings.ToLower(d.name)] = true
 	}
 	for _, sv := range s.Services {

@@ -49,7 +49,9 @@ type ExecRequest struct {
 }
 
 // Config holds the WinRM settings of one simulated host. A zero numeric
-// field takes the value of [DefaultConfig]; Now and NewID may be nil.
+// field takes the value of [DefaultConfig], a negative quota
+// (MaxShellsPerUser, MaxConcurrentOperationsPerUser, MaxConcurrentUsers)
+// allows nothing; Now and NewID may be nil.
 type Config struct {
 	// MachineName is the Machine="" attribute of f:WSManFault details.
 	MachineName string

@@ -292,3 +292,19 @@ func TestIdleTimeoutRequested(t *testing.T) {
 		t.Errorf("requested idle timeout not echoed: %s", r.Body)
 	}
 }
+
+// TestQuotaNegative: a negative quota allows nothing (the fleet uses it for
+// hosts whose shells are all taken by someone else).
+func TestQuotaNegative(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxShellsPerUser = -1
+	s := newTestService(t, cfg, &recorder{})
+	_, r := newMZ(t, s).create()
+	f := parseTree(t, r.Body)
+	if c := f.first(nsWmiError, "error_Code"); r.Status != 500 || c == nil || c.text != "2150859173" {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	if !strings.Contains(string(r.Body), "maximum number of 0 concurrent shells") {
+		t.Errorf("message: %s", r.Body)
+	}
+}

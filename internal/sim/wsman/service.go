@@ -65,19 +65,22 @@ type shell struct {
 }
 
 // NewService returns a service for one host. Zero fields of cfg take the
-// values of [DefaultConfig]. The service starts one goroutine that deletes
+// values of [DefaultConfig]; a negative quota allows nothing, so that every
+// Create (or Command) gets the quota fault. The service starts one goroutine that deletes
 // idle shells; [Service.Close] stops it.
 func NewService(cfg Config, b Backend) *Service {
 	def := DefaultConfig()
-	if cfg.MaxShellsPerUser <= 0 {
-		cfg.MaxShellsPerUser = def.MaxShellsPerUser
+	quota := func(v *int, d int) {
+		switch {
+		case *v == 0:
+			*v = d
+		case *v < 0:
+			*v = 0 // nothing allowed: every request faults with the quota fault
+		}
 	}
-	if cfg.MaxConcurrentOperationsPerUser <= 0 {
-		cfg.MaxConcurrentOperationsPerUser = def.MaxConcurrentOperationsPerUser
-	}
-	if cfg.MaxConcurrentUsers <= 0 {
-		cfg.MaxConcurrentUsers = def.MaxConcurrentUsers
-	}
+	quota(&cfg.MaxShellsPerUser, def.MaxShellsPerUser)
+	quota(&cfg.MaxConcurrentOperationsPerUser, def.MaxConcurrentOperationsPerUser)
+	quota(&cfg.MaxConcurrentUsers, def.MaxConcurrentUsers)
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = def.IdleTimeout
 	}

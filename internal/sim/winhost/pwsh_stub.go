@@ -1,6 +1,0 @@
-package winhost
-
-func runPowerShell(e *execEnv, args []string, _ string) int {
-	_ = args
-	return 0
-}
