@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/masterzen/winrm"
+	"go.uber.org/goleak"
 
 	"github.com/fleetport/fleetport/internal/sim"
 )
@@ -335,4 +336,13 @@ func TestNetStopHTTPCutsTheSessionUntilReboot(t *testing.T) {
 	if !found {
 		t.Errorf("the audit lacks the command that cut the session: %+v", audit)
 	}
+}
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// The masterzen clients' idle keep-alive connections belong to the
+		// client side, not to the simulator.
+		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+	)
 }

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/fleetport/fleetport/internal/sim/endpoint"
 	"github.com/fleetport/fleetport/internal/sim/winhost"
@@ -104,16 +107,30 @@ func New(opts Options) (*Fleet, error) {
 	}
 	tlsConf := f.ca.TLSConfig()
 	sc := opts.Scenario
-	for _, p := range plans {
-		h, err := f.newHost(p, sc, tlsConf, lookup)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("host %s: %w", p.Name, err)
-		}
-		f.hosts = append(f.hosts, h)
-		f.byName[p.Name] = h
-		f.byAddr[p.Addr] = h
-		f.ca.register(p.Addr, p.FQDN(sc.Domain))
+	// Hosts are independent; their setup commands wait on simulated
+	// service steps, so build them side by side.
+	f.hosts = make([]*Host, len(plans))
+	var g errgroup.Group
+	g.SetLimit(64)
+	for i, p := range plans {
+		g.Go(func() error {
+			h, err := f.newHost(p, sc, tlsConf, lookup)
+			if err != nil {
+				return fmt.Errorf("host %s: %w", p.Name, err)
+			}
+			f.hosts[i] = h
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		f.hosts = slices.DeleteFunc(f.hosts, func(h *Host) bool { return h == nil })
+		f.Close()
+		return nil, err
+	}
+	for _, h := range f.hosts {
+		f.byName[h.Plan.Name] = h
+		f.byAddr[h.Plan.Addr] = h
+		f.ca.register(h.Plan.Addr, h.Plan.FQDN(sc.Domain))
 	}
 	return f, nil
 }
@@ -231,6 +248,7 @@ func (f *Fleet) Close() {
 			h.syncMu.Unlock()
 			h.Endpoint.SetDown()
 			h.Service.Close()
+			h.Model.Close()
 		})
 	}
 	wg.Wait()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +43,7 @@ type Options struct {
 	CommandTime        time.Duration
 	Faults             []string
 	NoDrift            bool
+	CPUProfile         string
 	AllowUnencrypted   bool
 
 	// set reports which flags were given, so that flags override a
@@ -118,6 +120,7 @@ SIGUSR1 writes --stats; so does the exit.`,
 	fl.DurationVar(&opts.CommandTime, "command-time", 0, "time every command takes on the host")
 	fl.StringArrayVar(&opts.Faults, "fault", nil, "inject a fault into a share of hosts: `kind=percent` ("+strings.Join(sim.FaultKinds, ", ")+"); repeatable")
 	fl.BoolVar(&opts.NoDrift, "no-drift", false, "serve a fleet without drift")
+	fl.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the simulator to `file` (benchmarks)")
 	fl.BoolVar(&opts.AllowUnencrypted, "allow-unencrypted", false, "let hosts accept unencrypted traffic over http (WinRM AllowUnencrypted)")
 	_ = cmd.MarkFlagFilename("scenario", "hcl")
 	_ = cmd.MarkFlagFilename("inventory-out", "hcl")
@@ -252,6 +255,17 @@ func simRun(ctx context.Context, opts *Options) error {
 	}
 	if err := raiseFileLimit(sc); err != nil {
 		return err
+	}
+	if opts.CPUProfile != "" {
+		pf, err := os.Create(opts.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	fleet, err := sim.New(sim.Options{Scenario: sc, Dir: opts.Dir, Accounts: accounts})
 	if err != nil {
