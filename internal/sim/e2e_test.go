@@ -141,18 +141,6 @@ func runPS(t *testing.T, c *winrm.Client, script string) result {
 	return result{stdout, stderr, code}
 }
 
-// hostWith returns the first host of the fleet whose plan passes ok.
-func hostWith(t *testing.T, f *sim.Fleet, ok func(sim.HostPlan) bool) *sim.Host {
-	t.Helper()
-	for _, h := range f.Hosts() {
-		if ok(h.Plan) {
-			return h
-		}
-	}
-	t.Fatalf("no host fits")
-	return nil
-}
-
 func TestEveryCommandOverEveryTransport(t *testing.T) {
 	f := startFleet(t, 4, func(sc *sim.Scenario) {
 		sc.OSMix = map[string]float64{"2019": 1}
@@ -345,4 +333,87 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
 	)
+}
+
+// TestChangingCommandsOverEveryTransport runs the commands that change a
+// host, each transport on a host of its own, and ends with a reboot.
+func TestChangingCommandsOverEveryTransport(t *testing.T) {
+	f := startFleet(t, 3, func(sc *sim.Scenario) {
+		sc.OSMix = map[string]float64{"2019": 1}
+		sc.LocaleMix = map[string]float64{"en-US": 1}
+		sc.Roles = []sim.Role{{Name: "web", Share: 1, Services: []string{"W3SVC"}}}
+	})
+	key := `"HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters"`
+	for i, tr := range []transport{basicHTTPS, ntlmHTTPS, ntlmEncryptedHTTP} {
+		h := f.Hosts()[i]
+		t.Run(tr.String(), func(t *testing.T) {
+			c := client(t, f, h, tr)
+			svc := h.Plan.ServiceAddr.String()
+			steps := []struct {
+				cmd    string
+				code   int
+				stdout string // substring; "" = any
+				stderr string
+			}{
+				{`reg add ` + key + ` /v MaxUserPort /t REG_DWORD /d 65534 /f`, 0, "The operation completed successfully.", ""},
+				{`reg query ` + key + ` /v MaxUserPort`, 0, "    MaxUserPort    REG_DWORD    0xfffe\r\n", ""},
+				{`reg delete ` + key + ` /v MaxUserPort /f`, 0, "The operation completed successfully.", ""},
+				{`reg query ` + key + ` /v MaxUserPort`, 1, "", "ERROR: The system was unable to find the specified registry key or value."},
+				{"netsh http delete iplisten ipaddress=" + svc, 0, "IP address successfully deleted", ""},
+				{"netsh http add iplisten ipaddress=" + svc, 0, "IP address successfully added", ""},
+				{"netsh int ipv4 set dynamicport tcp start=20000 num=30000", 0, "Ok.", ""},
+				{"netsh int ipv4 show dynamicport tcp", 0, "Start Port      : 20000\r\nNumber of Ports : 30000", ""},
+				{"net stop w3svc", 0, "The World Wide Web Publishing Service service was stopped successfully.", ""},
+				{"sc query w3svc", 0, "STOPPED", ""},
+				{"net start w3svc", 0, "The World Wide Web Publishing Service service was started successfully.", ""},
+				{`schtasks /create /tn probe /tr "cmd /c ver" /sc once /st 23:59 /f`, 0, `SUCCESS: The scheduled task "probe" has successfully been created.`, ""},
+				{"schtasks /query /tn probe", 0, "probe", ""},
+				{"schtasks /delete /tn probe /f", 0, `SUCCESS: The scheduled task "probe" was successfully deleted.`, ""},
+			}
+			for _, s := range steps {
+				r := run(t, c, s.cmd)
+				if r.code != s.code || !strings.Contains(r.stdout, s.stdout) || !strings.Contains(r.stderr, s.stderr) {
+					t.Errorf("%s:\n code %d stdout %q stderr %q\nwant code %d stdout ~%q stderr ~%q", s.cmd, r.code, r.stdout, r.stderr, s.code, s.stdout, s.stderr)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, _, _, _ = c.RunCmdWithContext(ctx, "shutdown /r /t 0")
+			waitReachable(t, h, false)
+			waitReachable(t, h, true)
+			if r := run(t, client(t, f, h, tr), "hostname"); r.stdout != strings.ToUpper(h.Plan.Name)+"\r\n" {
+				t.Errorf("after the reboot: %+v", r)
+			}
+		})
+	}
+}
+
+func TestHttpcfgOn2003(t *testing.T) {
+	f := startFleet(t, 1, func(sc *sim.Scenario) {
+		sc.OSMix = map[string]float64{"2003": 1}
+		sc.LocaleMix = map[string]float64{"en-US": 1}
+		sc.Roles = []sim.Role{{Name: "web", Share: 1, Services: []string{"W3SVC"}}}
+		sc.Drift = []sim.Drift{{Kind: sim.DriftListenListEmpty, Share: 100}}
+	})
+	h := f.Hosts()[0]
+	c := client(t, f, h, ntlmEncryptedHTTP)
+	svc := h.Plan.ServiceAddr.String()
+	if r := run(t, c, "httpcfg query iplisten"); !strings.Contains(r.stdout, "HttpQueryServiceConfiguration completed with 1168.") {
+		t.Errorf("empty query: %+v", r)
+	}
+	if r := run(t, c, "httpcfg set iplisten -i "+svc); !strings.Contains(r.stdout, "HttpSetServiceConfiguration completed with 0.") {
+		t.Errorf("set: %+v", r)
+	}
+	if r := run(t, c, "httpcfg query iplisten"); !strings.Contains(r.stdout, svc) {
+		t.Errorf("query: %+v", r)
+	}
+	if r := run(t, c, "httpcfg delete iplisten -i "+svc); !strings.Contains(r.stdout, "HttpDeleteServiceConfiguration completed with 0.") {
+		t.Errorf("delete: %+v", r)
+	}
+	if r := run(t, c, "ver"); !strings.Contains(r.stdout, "Microsoft Windows [Version 5.2.3790]") {
+		t.Errorf("ver: %+v", r)
+	}
+	if r := run(t, c, "netsh int ipv4 show dynamicport tcp"); r.code == 0 {
+		t.Errorf("2003 has no dynamic port range: %+v", r)
+	}
 }

@@ -116,7 +116,7 @@
 // Each exact text is cited where it is defined: resource strings and
 // algorithms from the PowerShell repository and decompiled Windows
 // PowerShell sources found with the search tool, byte layouts from the
-// fixtures in /work/shared/fixtures/winrm and the corpus in
-// /work/shared/corpus/windows. Things marked "[inferred]" or "not verified"
+// fixtures in testdata/winrm and the corpus in
+// testdata/corpus/windows. Things marked "[inferred]" or "not verified"
 // in comments are reasoned, not captured.
 package pwsh

@@ -9,13 +9,14 @@ import (
 	"testing"
 )
 
-const fixtureDir = "/work/shared/fixtures/winrm"
+// fixtureDir is the repository's copy of the shared WinRM fixtures.
+const fixtureDir = "../../../testdata/winrm"
 
 func readFixture(t *testing.T, rel string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtureDir, rel))
 	if err != nil {
-		t.Skipf("fixture %s: %v", rel, err)
+		t.Fatalf("fixture %s: %v", rel, err)
 	}
 	return string(b)
 }

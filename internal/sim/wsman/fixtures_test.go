@@ -25,7 +25,7 @@ type pypsrpStep struct {
 
 func pypsrpSteps(t *testing.T, dir string) []pypsrpStep {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join("testdata", "winrm", "pypsrp", dir, "*-request.xml"))
+	names, err := filepath.Glob(filepath.Join("..", "..", "..", "testdata", "winrm", "pypsrp", dir, "*-request.xml"))
 	if err != nil || len(names) == 0 {
 		t.Fatalf("no fixtures in %s: %v", dir, err)
 	}

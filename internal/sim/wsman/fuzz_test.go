@@ -23,7 +23,7 @@ var (
 func fuzzSeeds(tb testing.TB) (seeds [][]byte) {
 	var files []string
 	for _, pat := range []string{"pypsrp/*/*-request.xml", "clients/*/*.xml", "masterzen/fixture_test/*.xml", "winrb/*.xml", "pywinrm/*/*.xml"} {
-		m, _ := filepath.Glob(filepath.Join("testdata", "winrm", pat))
+		m, _ := filepath.Glob(filepath.Join("..", "..", "..", "testdata", "winrm", pat))
 		files = append(files, m...)
 	}
 	sort.Strings(files)

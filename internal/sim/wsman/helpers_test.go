@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 // fixtures; see testdata/winrm/README.md for provenance).
 func fixture(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "winrm", filepath.FromSlash(rel)))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "winrm", filepath.FromSlash(rel)))
 	if err != nil {
 		t.Fatal(err)
 	}
