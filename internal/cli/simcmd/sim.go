@@ -267,6 +267,11 @@ func simRun(ctx context.Context, opts *Options) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// Listen for signals before the fleet is announced, so that a SIGUSR1
+	// sent right after the ready line never meets the default action.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
 	fleet, err := sim.New(sim.Options{Scenario: sc, Dir: opts.Dir, Accounts: accounts})
 	if err != nil {
 		return err
@@ -295,10 +300,6 @@ func simRun(ctx context.Context, opts *Options) error {
 	if opts.ready != nil {
 		opts.ready(fleet)
 	}
-
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
 	for {
 		select {
 		case <-ctx.Done():

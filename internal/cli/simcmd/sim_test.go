@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -97,7 +98,7 @@ func TestScenarioFromFlagsAndFile(t *testing.T) {
 // stats file when it stops.
 func TestSimServesAndWritesFiles(t *testing.T) {
 	dir := t.TempDir()
-	ios, _, out, _ := cmdutil.Test()
+	ios, _, out, errOut := cmdutil.Test()
 	t.Setenv(sim.EnvUser, "opsuser")
 	t.Setenv(sim.EnvPassword, "canary-Secret-42")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -124,6 +125,23 @@ func TestSimServesAndWritesFiles(t *testing.T) {
 	if len(f.Hosts()) != 5 || !f.Hosts()[0].Endpoint.Up() {
 		t.Errorf("fleet not serving")
 	}
+	// SIGUSR1 writes the stats while the fleet runs.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(o.StatsFile); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("SIGUSR1 wrote no stats file")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := os.Remove(o.StatsFile); err != nil {
+		t.Fatal(err)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -139,6 +157,9 @@ func TestSimServesAndWritesFiles(t *testing.T) {
 	}
 	if strings.Contains(string(inv), "canary-Secret-42") || strings.Contains(string(inv), "opsuser") {
 		t.Errorf("the inventory holds a credential:\n%s", inv)
+	}
+	if all := out.String() + errOut.String(); strings.Contains(all, "canary-Secret-42") {
+		t.Errorf("the password reached the output:\n%s", all)
 	}
 	for _, h := range f.Hosts() {
 		if !strings.Contains(string(inv), `address         = "`+h.Plan.Addr.String()+`"`) {
