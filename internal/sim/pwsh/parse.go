@@ -706,24 +706,7 @@ func (p *parser) parseCommand() *commandCall {
 // parseCommandArgList parses one command argument, including a
 // comma-separated list (-Property A,B,C).
 func (p *parser) parseCommandArgList() expr {
-	start := p.pos
-	first := p.parseCommandArgValue()
-	p.skipSpace()
-	if p.peek() != ',' {
-		return first
-	}
-	elems := []expr{first}
-	for p.err == nil && p.peek() == ',' {
-		p.pos++
-		p.skipSpaceNL()
-		if p.atStatementEnd() {
-			p.fail(strings.Replace(perrMissingExpr, "%s", ",", 1), "MissingExpressionAfterToken", p.pos-1, p.pos)
-			break
-		}
-		elems = append(elems, p.parseCommandArgValue())
-		p.skipSpace()
-	}
-	return &arrayExpr{elems: elems, x: extent{start, p.pos}}
+	return p.parseCommaList(p.parseCommandArgValue)
 }
 
 func (p *parser) parseCommandArgValue() expr {
@@ -916,8 +899,14 @@ func (p *parser) parseMultiplicative() expr {
 }
 
 func (p *parser) parseComma() expr {
+	return p.parseCommaList(p.parseRange)
+}
+
+// parseCommaList parses elem, and when a comma follows, a list of elems:
+// the array operator in expressions and in command arguments alike.
+func (p *parser) parseCommaList(elem func() expr) expr {
 	start := p.pos
-	first := p.parseRange()
+	first := elem()
 	p.skipSpace()
 	if p.peek() != ',' {
 		return first
@@ -930,7 +919,7 @@ func (p *parser) parseComma() expr {
 			p.fail(strings.Replace(perrMissingExpr, "%s", ",", 1), "MissingExpressionAfterToken", p.pos-1, p.pos)
 			break
 		}
-		elems = append(elems, p.parseRange())
+		elems = append(elems, elem())
 		p.skipSpace()
 	}
 	return &arrayExpr{elems: elems, x: extent{start, p.pos}}
