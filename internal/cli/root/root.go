@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/fmtcmd"
 	"github.com/fleetport/fleetport/internal/cli/simcmd"
 	"github.com/fleetport/fleetport/internal/cli/version"
 )
@@ -62,6 +63,7 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 	cmd.AddCommand(
 		version.NewCmdVersion(f, nil),
 		simcmd.NewCmdSim(f, nil),
+		fmtcmd.NewCmdFmt(f, nil),
 	)
 	return cmd
 }
@@ -81,6 +83,7 @@ func NewFactory() *cmdutil.Factory {
 // are printed here, once, as "fleetport: error: ..." with hint lines.
 func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	cmd := NewCmdRoot(f)
+	args = singleDashFlags(args)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
@@ -109,4 +112,19 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		fmt.Fprintf(f.IO.ErrOut, "\n%s", c.UsageString())
 	}
 	return ExitError
+}
+
+// singleDashFlags accepts the Go- and Terraform-style spellings operators
+// type from habit (fmt -check) for the few long flags where that is
+// customary.
+func singleDashFlags(args []string) []string {
+	known := map[string]bool{"-check": true, "-diff": true}
+	out := make([]string, len(args))
+	for i, a := range args {
+		if known[a] {
+			a = "-" + a
+		}
+		out[i] = a
+	}
+	return out
 }

@@ -44,3 +44,11 @@ func TestRunExitCodesAndMessages(t *testing.T) {
 		})
 	}
 }
+
+func TestSingleDashFlags(t *testing.T) {
+	got := singleDashFlags([]string{"fmt", "-check", "-diff", "-v", "--check", "x-check"})
+	want := []string{"fmt", "--check", "--diff", "-v", "--check", "x-check"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %q", got)
+	}
+}
