@@ -118,7 +118,7 @@ SIGUSR1 writes --stats; so does the exit.`,
 	fl.DurationVar(&opts.Latency, "latency", 0, "latency added to every HTTP exchange of every host")
 	fl.DurationVar(&opts.Jitter, "jitter", 0, "random extra latency, up to this much")
 	fl.DurationVar(&opts.CommandTime, "command-time", 0, "time every command takes on the host")
-	fl.StringArrayVar(&opts.Faults, "fault", nil, "inject a fault into a share of hosts: `kind=percent` ("+strings.Join(sim.FaultKinds, ", ")+"); repeatable")
+	fl.StringArrayVar(&opts.Faults, "fault", nil, "inject a fault into a share of hosts: `kind=percent` ("+strings.Join(sim.FaultKinds, ", ")+"); repeatable; slow adds 5s per command, reboot comes 10s after the start, latency is 200ms (a scenario file sets other values)")
 	fl.BoolVar(&opts.NoDrift, "no-drift", false, "serve a fleet without drift")
 	fl.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the simulator to `file` (benchmarks)")
 	fl.BoolVar(&opts.AllowUnencrypted, "allow-unencrypted", false, "let hosts accept unencrypted traffic over http (WinRM AllowUnencrypted)")
