@@ -1,0 +1,318 @@
+// Package store keeps fleetport's runs in one SQLite file: every collection
+// run, each host's result in it (status, error, timing, the facts document
+// as JSON), so that drift reports, history and diffs work on stored runs.
+//
+// The database is opened in WAL mode with synchronous=FULL: a run that was
+// written is on disk before the call returns, and a crash mid-run leaves a
+// run marked "running" that [Store.Open] turns into "interrupted" (with the
+// hosts that were written kept).
+//
+// The store knows nothing of what a facts document holds: callers hand it
+// JSON and the few columns it indexes (host name, status). It never stores a
+// credential; callers must not put one into a record.
+//
+// A Store is safe for concurrent use.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+)
+
+// Store is an open run store. Make it with [Open]; Close it.
+type Store struct {
+	db *sql.DB
+}
+
+// RunStatus is the state of a run.
+type RunStatus string
+
+// Run states.
+const (
+	RunRunning     RunStatus = "running"     // being written now (or the writer crashed; see Open)
+	RunComplete    RunStatus = "complete"    // every selected host has a result
+	RunInterrupted RunStatus = "interrupted" // stopped early: Ctrl-C, or a crash found at the next Open
+	RunFailed      RunStatus = "failed"      // the controller itself failed
+)
+
+// Run describes one stored run.
+type Run struct {
+	ID        int64             `json:"id"`
+	Kind      string            `json:"kind"` // "collect", ...
+	Started   time.Time         `json:"started"`
+	Finished  time.Time         `json:"finished,omitzero"`
+	Status    RunStatus         `json:"status"`
+	Hosts     int               `json:"hosts"`               // host results written
+	Selected  int               `json:"selected"`            // hosts the run set out to reach
+	ByStatus  map[string]int    `json:"by_status,omitempty"` // host results by status
+	Meta      map[string]string `json:"meta,omitempty"`      // inventory path, limit, policies, version ...
+	Interrupt string            `json:"interrupt,omitempty"` // why it stopped early
+}
+
+// HostRecord is one host's result in a run.
+type HostRecord struct {
+	Name     string          `json:"name"`
+	Status   string          `json:"status"`
+	Error    string          `json:"error,omitempty"`
+	Started  time.Time       `json:"started"`
+	Duration time.Duration   `json:"duration"`
+	Facts    json.RawMessage `json:"facts,omitempty"`
+}
+
+// ErrNotFound is returned for a run that does not exist.
+var ErrNotFound = errors.New("no such run")
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind      TEXT NOT NULL,
+	started   INTEGER NOT NULL,
+	finished  INTEGER,
+	status    TEXT NOT NULL,
+	selected  INTEGER NOT NULL DEFAULT 0,
+	meta      TEXT NOT NULL DEFAULT '{}',
+	interrupt TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS hosts (
+	run      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	name     TEXT NOT NULL,
+	status   TEXT NOT NULL,
+	error    TEXT NOT NULL DEFAULT '',
+	started  INTEGER NOT NULL,
+	duration INTEGER NOT NULL,
+	facts    BLOB,
+	PRIMARY KEY (run, name)
+);
+CREATE INDEX IF NOT EXISTS hosts_by_name ON hosts(name, run);
+`
+
+// schemaVersion is written to meta; a newer file is refused rather than
+// misread.
+const schemaVersion = "1"
+
+// Open opens (creating it and its folder when needed) the store at path,
+// and marks runs left "running" by a crashed writer as interrupted.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("store %s: %w", path, err)
+		}
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	s := &Store{db: db}
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, schema); err != nil {
+		return err
+	}
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema'`).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('schema', ?)`, schemaVersion); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case v != schemaVersion:
+		return fmt.Errorf("the store has schema %s; this fleetport reads %s", v, schemaVersion)
+	}
+	_, err = s.db.ExecContext(ctx, `UPDATE runs SET status = ?, interrupt = 'the run did not finish (the controller stopped)', finished = ? WHERE status = ?`,
+		string(RunInterrupted), time.Now().UnixNano(), string(RunRunning))
+	return err
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// BeginRun records a new run in the running state and returns its id.
+func (s *Store) BeginRun(ctx context.Context, kind string, started time.Time, selected int, meta map[string]string) (int64, error) {
+	m, err := json.Marshal(meta)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO runs(kind, started, status, selected, meta) VALUES (?, ?, ?, ?, ?)`,
+		kind, started.UnixNano(), string(RunRunning), selected, string(m))
+	if err != nil {
+		return 0, fmt.Errorf("begin run: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// PutHosts writes host results of a run in one transaction; a host written
+// again replaces its earlier result.
+func (s *Store) PutHosts(ctx context.Context, run int64, recs []HostRecord) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("write hosts: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO hosts(run, name, status, error, started, duration, facts) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("write hosts: %w", err)
+	}
+	defer stmt.Close()
+	for _, r := range recs {
+		if _, err := stmt.ExecContext(ctx, run, r.Name, r.Status, r.Error, r.Started.UnixNano(), int64(r.Duration), []byte(r.Facts)); err != nil {
+			return fmt.Errorf("write host %s: %w", r.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("write hosts: %w", err)
+	}
+	return nil
+}
+
+// FinishRun sets a run's final status; interrupt says why a run stopped
+// early.
+func (s *Store) FinishRun(ctx context.Context, run int64, status RunStatus, finished time.Time, interrupt string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = ?, finished = ?, interrupt = ? WHERE id = ?`,
+		string(status), finished.UnixNano(), interrupt, run)
+	if err != nil {
+		return fmt.Errorf("finish run %d: %w", run, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("finish run %d: %w", run, ErrNotFound)
+	}
+	return nil
+}
+
+// Runs lists the newest runs first, at most limit (0 = all).
+func (s *Store) Runs(ctx context.Context, limit int) ([]Run, error) {
+	q := `SELECT id, kind, started, finished, status, selected, meta, interrupt FROM runs ORDER BY id DESC`
+	args := []any{}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var runs []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range runs {
+		if err := s.countHosts(ctx, &runs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return runs, nil
+}
+
+// Run returns one run.
+func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT id, kind, started, finished, status, selected, meta, interrupt FROM runs WHERE id = ?`, id)
+	r, err := scanRun(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("run %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return r, err
+	}
+	return r, s.countHosts(ctx, &r)
+}
+
+// Latest returns the newest run of a kind.
+func (s *Store) Latest(ctx context.Context, kind string) (Run, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM runs WHERE kind = ? ORDER BY id DESC LIMIT 1`, kind).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, fmt.Errorf("no %s run stored: %w", kind, ErrNotFound)
+	}
+	if err != nil {
+		return Run{}, err
+	}
+	return s.Run(ctx, id)
+}
+
+// Hosts returns a run's host results sorted by name.
+func (s *Store) Hosts(ctx context.Context, run int64) ([]HostRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, status, error, started, duration, facts FROM hosts WHERE run = ? ORDER BY name`, run)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []HostRecord
+	for rows.Next() {
+		var r HostRecord
+		var started, dur int64
+		var facts []byte
+		if err := rows.Scan(&r.Name, &r.Status, &r.Error, &started, &dur, &facts); err != nil {
+			return nil, err
+		}
+		r.Started, r.Duration, r.Facts = time.Unix(0, started).UTC(), time.Duration(dur), facts
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanRun(sc scanner) (Run, error) {
+	var r Run
+	var started int64
+	var finished sql.NullInt64
+	var status, meta string
+	if err := sc.Scan(&r.ID, &r.Kind, &started, &finished, &status, &r.Selected, &meta, &r.Interrupt); err != nil {
+		return r, err
+	}
+	r.Started, r.Status = time.Unix(0, started).UTC(), RunStatus(status)
+	if finished.Valid {
+		r.Finished = time.Unix(0, finished.Int64).UTC()
+	}
+	if err := json.Unmarshal([]byte(meta), &r.Meta); err != nil {
+		return r, fmt.Errorf("run %d: meta: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+func (s *Store) countHosts(ctx context.Context, r *Run) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM hosts WHERE run = ? GROUP BY status`, r.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	r.ByStatus, r.Hosts = map[string]int{}, 0
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return err
+		}
+		r.ByStatus[st], r.Hosts = n, r.Hosts+n
+	}
+	return rows.Err()
+}
