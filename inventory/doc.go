@@ -1,21 +1,142 @@
-// Package inventory turns HCL inventory files into typed hosts: addresses,
-// ports, transports, authentication, CA files, timeouts, groups, tags,
-// variables and per-group concurrency, with Terraform-quality diagnostics,
-// and selects hosts with --limit patterns.
+// Package inventory turns HCL inventory files into typed hosts (address,
+// port, transport, authentication, TLS, timeouts, groups, tags, variables,
+// per-group concurrency), with located diagnostics, and selects hosts with
+// --limit patterns.
 //
-// Contract, for the code that will fill it (issue "The HCL inventory and
-// policy language"):
+// # Entry points
 //
-//   - It does no I/O of its own: loaders take bytes and a file name, and a
-//     thin LoadDir walks an fs.FS.
-//   - Loaders return (value, hcl.Diagnostics), carry on past errors and
-//     keep a source range on every decoded struct.
-//   - Credentials are references (env("NAME"), file("path"), a prompt) and
-//     never appear in output, logs or errors.
-//   - It imports only the standard library, hcl/v2, go-cty and x/text; the
-//     import test in internal/archtest enforces this.
+//   - [LoadDir] (or [Load], to name files by their operating-system path)
+//     reads a file or a folder from an fs.FS and returns the merged
+//     [Inventory]; the CLI passes os.DirFS, tests pass fstest.MapFS.
+//   - [Parse] decodes one file from bytes; [Merge] merges decoded files,
+//     reports what spans files, and resolves every host.
+//   - [Inventory.Hosts] returns the resolved [Host] values, sorted by
+//     name; [Inventory.Select] applies a --limit pattern.
+//   - [Host.ResolveCredentials] gives user and password their values
+//     through a [Resolver] the caller provides; [Host.ListJSON] is the
+//     shape of `inventory list --json`.
+//   - [Inventory.Files] maps file names to parsed files, for rendering
+//     diagnostics with source snippets (hcl.NewDiagnosticTextWriter).
 //
-// The inventory `fleetport sim --inventory-out` writes is the first input
-// this package must accept: defaults, group and host blocks, with
-// user = env("FLEETPORT_SIM_USER") and password = env("FLEETPORT_SIM_PASSWORD").
+// Loading happens in layers, as in OpenTofu's configs package: Parse
+// checks each block and every value that does not depend on the host;
+// Merge finds duplicates, unknown group references and conflicts, which
+// need every file. Both return hcl.Diagnostics and carry on past errors,
+// so one run shows every problem, and both return a partial result that is
+// safe for careful analysis. Every decoded value keeps its source range.
+//
+// # What it does not do
+//
+// The package does no I/O: it takes bytes and file names, and LoadDir
+// reads only through the fs.FS it is given. It never reads a credential
+// itself: env("NAME"), file("path") and prompt() are references, resolved
+// only when the caller asks, through its own [Resolver]. A [Secret]
+// prints, logs and marshals as its reference, never its value, and no
+// diagnostic or error contains a credential. It does not check that a CA
+// file exists or that a host answers. An Inventory is immutable and safe
+// for concurrent use.
+//
+// It imports only the standard library, hcl/v2 and go-cty.
+//
+// # The language
+//
+// An inventory is one or more files of three block types. Every argument
+// is optional unless noted; an argument set to null counts as unset.
+//
+//	defaults {                        # at most one in the whole inventory
+//	  transport = "https"             # "http" (default) or "https"
+//	  port      = 5986                # default 5985 for http, 5986 for https
+//	  auth      = "ntlm"              # "basic", "ntlm" (default) or "kerberos"
+//	  user      = env("FLEETPORT_USER")     # a literal user name is fine too
+//	  password  = env("FLEETPORT_PASSWORD") # env("NAME"), file("path") or prompt()
+//	  ca_file   = "ca.pem"            # relative to the file that names it
+//	  tls_server_name      = "${host.name}.corp.example"
+//	  insecure_skip_verify = false    # true: a warning
+//	  allow_unencrypted    = false    # Basic over http; true: a warning
+//	  connect_timeout      = "10s"    # default 10s
+//	  operation_timeout    = "60s"    # one remote call; default 60s
+//	  timeout              = "5m"     # all of a host's work in a run; default 5m
+//	  concurrency          = 50       # the fleet-wide cap
+//	  site                 = "dc1"
+//	  tags = { env = "prod" }         # strings; numbers and bools are converted
+//	  vars = { dns = ["10.0.0.53"] }  # any values
+//	}
+//
+//	group "web" {                     # any defaults argument, for its members
+//	  concurrency = 20                # how many members are worked on at once
+//	  tags = { role = "iis" }
+//	}
+//
+//	host "web0001" {
+//	  address            = "10.1.0.5" # IP address or DNS name; required
+//	  management_address = "10.1.0.5" # where fleetport's traffic arrives at the host
+//	  groups             = ["web", "dmz"]
+//	  tags = { os = "2019" }
+//	  vars = { service_address = "10.20.0.1" }
+//	  # any defaults argument except concurrency
+//	}
+//
+// A host's settings are resolved per argument: the built-in default, then
+// defaults, then its groups, then its own block. Two of a host's groups
+// that set an argument to different values are an error naming both,
+// unless the host sets the argument itself. tags and vars are resolved per
+// key in the same way. management_address defaults to address when that
+// is an IP address. A host's concurrency is not inherited: the defaults
+// cap applies to the fleet and each group's cap to that group's members,
+// together.
+//
+// Names of hosts, groups and sites start with a letter or digit and have
+// letters, digits, dots, hyphens and underscores. Host and group names
+// must be unique without regard to case, as Windows compares them; a
+// group reference must match the declared name exactly. "all" is the
+// implicit group of every host.
+//
+// Values may be HCL expressions: string templates, lists, maps, and the
+// functions concat, format, formatlist, join, lower, max, merge, min,
+// replace, split, substr, title, tolist, tomap, tonumber, tostring,
+// trimprefix, trimspace, trimsuffix and upper. host.name, the name of the
+// host being resolved, may be used everywhere except in groups,
+// concurrency and allow_password_literal, so a defaults or group block can
+// say tls_server_name = "${host.name}.corp.example".
+//
+// # Credentials
+//
+// user and password take env("NAME"), file("path") (the file's contents
+// less one final newline; the path relative to the declaring file) or
+// prompt() as their whole value; the argument of env and file may use
+// host.name. A user may also be a literal string. A literal password is an
+// error unless its block, or the defaults block, sets
+// allow_password_literal = true, and then a warning. Diagnostics about a
+// literal password point at its block, so that a rendered snippet does not
+// show the password's line. Basic authentication over http is an error
+// unless allow_unencrypted = true; basic and ntlm need a user and a
+// password.
+//
+// # Selecting hosts (--limit)
+//
+// A pattern is a comma-separated list of terms; blanks around terms are
+// ignored. A term is one of:
+//
+//	web0001          a host name or a group name (its members)
+//	web*             a glob over host and group names (* ? [...])
+//	all              every host (so is *)
+//	group:web        a group's members; group:web* a glob over group names
+//	tag:os=2019      hosts whose tag os matches the glob 2019 (tag:os=20*)
+//	tag:os           hosts that have the tag os at all
+//	@hosts.txt       the terms in a file, one or more per line (blank lines
+//	                 and lines starting with # are skipped), as one term:
+//	                 the union of what they select
+//
+// Matching ignores case. A term prefixed with & intersects and one
+// prefixed with ! excludes; the result is, as in Ansible, the union of the
+// plain terms (every host when there is none), intersected with each &
+// term, less each ! term:
+//
+//	web,db           the web and db groups
+//	web,&dc1         the web hosts that are also in dc1
+//	all,!tag:os=2003 every host but those tagged os=2003
+//	!@broken.txt     every host but those listed in broken.txt
+//
+// A term that selects no host is an error that names it and suggests a
+// close name; an empty pattern selects every host.
 package inventory

@@ -14,7 +14,9 @@ import (
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/internal/cli/fmtcmd"
+	"github.com/fleetport/fleetport/internal/cli/inventorycmd"
 	"github.com/fleetport/fleetport/internal/cli/simcmd"
+	"github.com/fleetport/fleetport/internal/cli/validatecmd"
 	"github.com/fleetport/fleetport/internal/cli/version"
 )
 
@@ -64,6 +66,8 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 		version.NewCmdVersion(f, nil),
 		simcmd.NewCmdSim(f, nil),
 		fmtcmd.NewCmdFmt(f, nil),
+		inventorycmd.NewCmdInventory(f),
+		validatecmd.NewCmdValidate(f, nil),
 	)
 	return cmd
 }

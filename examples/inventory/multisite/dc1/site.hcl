@@ -1,0 +1,3 @@
+group "dc1" {
+  site = "dc1"
+}

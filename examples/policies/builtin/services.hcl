@@ -1,0 +1,19 @@
+# Built-in pack: the services the web tier needs.
+
+policy "w3svc_running" {
+  description = "Web servers: the World Wide Web Publishing Service runs"
+  severity    = "high"
+  applies_to  = contains(host.groups, "web")
+  references  = ["KB 813368", "windows-commands.md (Service restarts)"]
+
+  service "W3SVC" {
+    state = "running"
+  }
+
+  remediation {
+    # net start w3svc also starts what it depends on (WAS, HTTP).
+    service "W3SVC" {
+      state = "running"
+    }
+  }
+}

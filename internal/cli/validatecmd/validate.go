@@ -1,0 +1,316 @@
+// Package validatecmd is the `fleetport validate` command: it loads the
+// inventory and the policies, prints every diagnostic, and fails on errors.
+package validatecmd
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/inventory"
+	"github.com/fleetport/fleetport/policies"
+)
+
+// Options are the inputs of `fleetport validate`.
+type Options struct {
+	IO        *cmdutil.IOStreams
+	Shared    cmdutil.Shared
+	NoBuiltin bool
+
+	// set reports whether a flag was given (a missing default folder is
+	// fine, a missing named one is not).
+	set func(string) bool
+}
+
+// NewCmdValidate makes the command; runF replaces the run function in tests.
+func NewCmdValidate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the inventory and the policies, and print every problem",
+		Long: `Load the inventory (-i) and the policies (-p, merged with the built-in
+pack) and print every diagnostic with its file, line and a source snippet:
+syntax and type errors, unknown arguments and blocks, invalid addresses and
+ports, unknown registry values (with a suggestion), listen-list remediations
+that would lock fleetport out, duplicate names across files, and, as
+warnings, policies that apply to no host and risky opt-ins.
+
+The exit code is 1 when there is an error, 0 otherwise (warnings included).
+--json prints {"valid", "error_count", "warning_count", "diagnostics"} with
+each diagnostic's range (file, line, column), for editors and CI.`,
+		Example: `  fleetport validate
+  fleetport validate -i examples/inventory/multisite -p examples/policies --json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			opts.set = func(n string) bool { return c.Flags().Changed(n) }
+			if runF != nil {
+				return runF(opts)
+			}
+			return validateRun(opts)
+		},
+	}
+	opts.Shared.BindInventory(cmd)
+	opts.Shared.BindPolicies(cmd)
+	opts.Shared.BindJSON(cmd)
+	cmd.Flags().BoolVar(&opts.NoBuiltin, "no-builtin", false, "leave the built-in policy pack out")
+	return cmd
+}
+
+func validateRun(opts *Options) error {
+	set := opts.set
+	if set == nil {
+		set = func(string) bool { return true }
+	}
+	files := map[string]*hcl.File{}
+	var diags hcl.Diagnostics
+
+	var hosts []*inventory.Host
+	if path := opts.Shared.Inventory; exists(path) || set("inventory") {
+		inv, d, err := loadInventory(path)
+		if err != nil {
+			return err
+		}
+		for name, f := range inv.Files() {
+			files[name] = f
+		}
+		diags = append(diags, d...)
+		hosts = inv.Hosts()
+	}
+
+	var sets []*policies.Set
+	builtinFiles := map[string]bool{}
+	if !opts.NoBuiltin {
+		b, d := policies.Builtin()
+		for name, f := range b.Sources() {
+			files[name] = f
+			builtinFiles[name] = true
+		}
+		diags = append(diags, d...)
+		sets = append(sets, b)
+	}
+	rename := func(string) string { return "" }
+	if path := opts.Shared.Policies; exists(path) || set("policies") {
+		s, srcs, d, ren, err := loadPolicies(path)
+		if err != nil {
+			return err
+		}
+		for name, f := range srcs {
+			files[name] = f
+		}
+		diags = append(diags, d...)
+		sets = append(sets, s)
+		rename = ren
+	}
+	var all []*policies.File
+	for _, s := range sets {
+		all = append(all, s.Files...)
+	}
+	// Merging with the built-in pack finds what spans both (a user policy
+	// named like a built-in one); what each set found alone is reported
+	// once.
+	merged, d := policies.NewSet(all...)
+	renameDiags(d, rename)
+	diags = append(diags, dedupe(diags, d)...)
+	if len(hosts) > 0 && !diags.HasErrors() {
+		// The built-in pack covers Windows releases and roles a fleet may
+		// not have (SQL Server 2000, Server 2003): only the user's own
+		// policies are expected to apply somewhere.
+		cov := policies.CheckCoverage(merged, PolicyHosts(hosts))
+		renameDiags(cov, rename)
+		for _, d := range cov {
+			if d.Subject == nil || !builtinFiles[d.Subject.Filename] {
+				diags = append(diags, d)
+			}
+		}
+	}
+
+	if opts.Shared.JSON {
+		return writeJSON(opts.IO, diags)
+	}
+	cmdutil.WriteDiagnostics(opts.IO, files, diags)
+	if diags.HasErrors() {
+		return cmdutil.ErrSilent
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "fleetport: valid: %s, %s", plural(len(hosts), "host"), plural(len(merged.Policies), "policy"))
+	if len(diags) > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, ", %s", plural(len(diags), "warning"))
+	}
+	fmt.Fprintln(opts.IO.ErrOut)
+	return nil
+}
+
+// dedupe drops from later the diagnostics already in earlier: merging sets
+// again repeats what loading each reported.
+func dedupe(earlier, later hcl.Diagnostics) hcl.Diagnostics {
+	seen := map[string]bool{}
+	key := func(d *hcl.Diagnostic) string {
+		r := ""
+		if d.Subject != nil {
+			r = d.Subject.String()
+		}
+		return d.Summary + "|" + d.Detail + "|" + r
+	}
+	for _, d := range earlier {
+		seen[key(d)] = true
+	}
+	var out hcl.Diagnostics
+	for _, d := range later {
+		if !seen[key(d)] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func loadInventory(path string) (*inventory.Inventory, hcl.Diagnostics, error) {
+	dir, root, err := split(path, "inventory")
+	if err != nil {
+		return nil, nil, err
+	}
+	inv, diags := inventory.Load(os.DirFS(dir), root, inventory.Options{Dir: dir})
+	return inv, diags, nil
+}
+
+// loadPolicies loads a policy file or folder and names its files by their
+// operating-system paths, as the user typed them. The returned rename maps
+// the loader's names to those paths ("" for a name that is not the user's).
+func loadPolicies(path string) (*policies.Set, map[string]*hcl.File, hcl.Diagnostics, func(string) string, error) {
+	dir, root, err := split(path, "policies")
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	s, diags := policies.LoadDir(os.DirFS(dir), root)
+	srcs := map[string]*hcl.File{}
+	own := map[string]string{}
+	for name, f := range s.Sources() {
+		own[name] = filepath.Join(dir, filepath.FromSlash(name))
+		srcs[own[name]] = f
+	}
+	rename := func(name string) string { return own[name] }
+	renameDiags(diags, rename)
+	return s, srcs, diags, rename, nil
+}
+
+// renameDiags rewrites the file names of diagnostics that rename knows.
+func renameDiags(diags hcl.Diagnostics, rename func(string) string) {
+	for _, d := range diags {
+		for _, r := range []*hcl.Range{d.Subject, d.Context} {
+			if r != nil {
+				if n := rename(r.Filename); n != "" {
+					r.Filename = n
+				}
+			}
+		}
+	}
+}
+
+func split(path, what string) (dir, root string, err error) {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", cmdutil.WithHint(fmt.Errorf("no %s at %s", what, path), "name the file or folder with -"+what[:1]+" PATH")
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if st.IsDir() {
+		return path, ".", nil
+	}
+	return filepath.Dir(path), filepath.Base(path), nil
+}
+
+// PolicyHosts is the policies' view of inventory hosts: what a policy may
+// know before anything is collected. A tag "os" naming a release counts as
+// the host's release.
+func PolicyHosts(hosts []*inventory.Host) []policies.Host {
+	releases := map[string]bool{}
+	for _, r := range policies.ReleaseNames() {
+		releases[r] = true
+	}
+	out := make([]policies.Host, len(hosts))
+	for i, h := range hosts {
+		ph := policies.Host{
+			Name: h.Name, Address: h.Address, ManagementAddress: h.ManagementAddress, Site: h.Site,
+			Groups: h.Groups, Tags: h.Tags, Vars: h.Vars,
+		}
+		if os := h.Tags["os"]; releases[os] {
+			ph.OS = os
+		}
+		out[i] = ph
+	}
+	return out
+}
+
+type jsonPos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Byte   int `json:"byte"`
+}
+
+type jsonRange struct {
+	Filename string  `json:"filename"`
+	Start    jsonPos `json:"start"`
+	End      jsonPos `json:"end"`
+}
+
+type jsonDiag struct {
+	Severity string     `json:"severity"`
+	Summary  string     `json:"summary"`
+	Detail   string     `json:"detail,omitempty"`
+	Range    *jsonRange `json:"range,omitempty"`
+}
+
+func writeJSON(io *cmdutil.IOStreams, diags hcl.Diagnostics) error {
+	out := struct {
+		Valid        bool       `json:"valid"`
+		ErrorCount   int        `json:"error_count"`
+		WarningCount int        `json:"warning_count"`
+		Diagnostics  []jsonDiag `json:"diagnostics"`
+	}{Diagnostics: []jsonDiag{}}
+	for _, d := range diags {
+		jd := jsonDiag{Summary: d.Summary, Detail: d.Detail, Severity: "warning"}
+		if d.Severity == hcl.DiagError {
+			jd.Severity = "error"
+			out.ErrorCount++
+		} else {
+			out.WarningCount++
+		}
+		if s := d.Subject; s != nil {
+			jd.Range = &jsonRange{Filename: s.Filename,
+				Start: jsonPos{s.Start.Line, s.Start.Column, s.Start.Byte},
+				End:   jsonPos{s.End.Line, s.End.Column, s.End.Byte}}
+		}
+		out.Diagnostics = append(out.Diagnostics, jd)
+	}
+	out.Valid = out.ErrorCount == 0
+	enc := json.NewEncoder(io.Out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	if !out.Valid {
+		return &cmdutil.ExitError{Code: 1}
+	}
+	return nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if word == "policy" {
+		return fmt.Sprintf("%d policies", n)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,214 @@
+package validatecmd
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+)
+
+func write(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const inventoryOK = `defaults {
+  auth     = "ntlm"
+  user     = env("FP_TEST_USER")
+  password = env("FP_TEST_PASSWORD")
+}
+
+group "web" {
+  tags = { role = "iis" }
+}
+
+host "web01" {
+  address = "10.0.0.1"
+  groups  = ["web"]
+  tags    = { os = "2019" }
+  vars    = { service_address = "10.1.0.1" }
+}
+`
+
+func run(t *testing.T, opts *Options) (string, string, error) {
+	t.Helper()
+	ios, _, out, errOut := cmdutil.Test()
+	opts.IO = ios
+	err := validateRun(opts)
+	return out.String(), errOut.String(), err
+}
+
+func TestValidExamplesAndBuiltinPack(t *testing.T) {
+	for _, inv := range []string{"../../../examples/inventory/small", "../../../examples/inventory/multisite"} {
+		if _, err := os.Stat(inv); err != nil {
+			t.Fatalf("example %s: %v", inv, err)
+		}
+		// The examples' copy of the built-in pack stands in for the
+		// embedded one.
+		opts := &Options{NoBuiltin: true}
+		opts.Shared.Inventory = inv
+		opts.Shared.Policies = "../../../examples/policies/builtin"
+		_, stderr, err := run(t, opts)
+		if err != nil {
+			t.Errorf("%s: %v\n%s", inv, err, stderr)
+		}
+		if !strings.Contains(stderr, "fleetport: valid:") {
+			t.Errorf("%s: %s", inv, stderr)
+		}
+	}
+}
+
+func TestErrorsAreLocatedInBothFilesAndJSON(t *testing.T) {
+	dir := t.TempDir()
+	inv := write(t, dir, "inv/hosts.hcl", inventoryOK+`
+host "web02" {
+  address = "10.0.0.2"
+  port    = 70000
+}
+`)
+	pol := write(t, dir, "pol/p.hcl", `policy "tw" {
+  severity = "medium"
+  registry "TcpTimedWaitDelya" {
+    at_most = 30
+  }
+}
+`)
+	opts := &Options{}
+	opts.Shared.Inventory = filepath.Dir(inv)
+	opts.Shared.Policies = filepath.Dir(pol)
+	_, stderr, err := run(t, opts)
+	if !errors.Is(err, cmdutil.ErrSilent) {
+		t.Fatalf("err %v", err)
+	}
+	for _, want := range []string{
+		"on " + inv + " line 20",
+		"on " + pol + " line 3",
+		`Did you mean "TcpTimedWaitDelay"?`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+
+	opts.Shared.JSON = true
+	stdout, _, err := run(t, opts)
+	var exit *cmdutil.ExitError
+	if !errors.As(err, &exit) || exit.Code != 1 {
+		t.Fatalf("json: err %v", err)
+	}
+	var res struct {
+		Valid       bool `json:"valid"`
+		ErrorCount  int  `json:"error_count"`
+		Diagnostics []struct {
+			Severity string `json:"severity"`
+			Summary  string `json:"summary"`
+			Range    struct {
+				Filename string `json:"filename"`
+				Start    struct{ Line, Column int }
+			} `json:"range"`
+		} `json:"diagnostics"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if res.Valid || res.ErrorCount != 2 {
+		t.Errorf("%+v", res)
+	}
+	lines := map[string]int{}
+	for _, d := range res.Diagnostics {
+		lines[d.Range.Filename] = d.Range.Start.Line
+	}
+	if lines[inv] != 20 || lines[pol] != 3 {
+		t.Errorf("locations %v", lines)
+	}
+}
+
+func TestCoverageWarningForOwnPoliciesOnly(t *testing.T) {
+	dir := t.TempDir()
+	inv := write(t, dir, "hosts.hcl", inventoryOK)
+	pol := write(t, dir, "pol/nowhere.hcl", `policy "nowhere" {
+  severity   = "low"
+  applies_to = contains(host.groups, "webz")
+  service "W3SVC" {
+    state = "running"
+  }
+}
+`)
+	opts := &Options{}
+	opts.Shared.Inventory = inv
+	opts.Shared.Policies = filepath.Dir(pol)
+	_, stderr, err := run(t, opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "Warning: Policy applies to no host") || !strings.Contains(stderr, "on "+pol+" line 1") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "builtin/") {
+		t.Errorf("warned about the built-in pack:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "1 host, ") || !strings.Contains(stderr, "1 warning") {
+		t.Errorf("summary:\n%s", stderr)
+	}
+}
+
+// TestCanarySecretNeverPrinted: the password's value must not reach any
+// output, even when the inventory has errors next to it.
+func TestCanarySecretNeverPrinted(t *testing.T) {
+	const canary = "canary-Zq9-secret"
+	dir := t.TempDir()
+	t.Setenv("FP_TEST_PASSWORD", canary)
+	write(t, dir, "pw.txt", canary+"\n")
+	inv := write(t, dir, "hosts.hcl", inventoryOK+`
+host "lit" {
+  address  = "10.0.0.3"
+  password = "`+canary+`"
+}
+
+host "fromfile" {
+  address  = "10.0.0.4"
+  password = file("pw.txt")
+  port     = "x"
+}
+`)
+	for _, js := range []bool{false, true} {
+		opts := &Options{}
+		opts.Shared.Inventory = inv
+		opts.Shared.Policies = filepath.Join(dir, "none")
+		opts.Shared.JSON = js
+		opts.set = func(n string) bool { return n == "inventory" }
+		stdout, stderr, err := run(t, opts)
+		if err == nil {
+			t.Fatal("a literal password validated")
+		}
+		for _, s := range []string{stdout, stderr, err.Error()} {
+			if strings.Contains(s, canary) {
+				t.Fatalf("the canary leaked:\n%s", s)
+			}
+		}
+		if !js && !strings.Contains(stderr, "hosts.hcl line") {
+			t.Errorf("no located diagnostic:\n%s", stderr)
+		}
+	}
+}
+
+func TestMissingNamedPathIsAnError(t *testing.T) {
+	opts := &Options{set: func(n string) bool { return n == "policies" }}
+	opts.Shared.Inventory = filepath.Join(t.TempDir(), "absent")
+	opts.Shared.Policies = filepath.Join(t.TempDir(), "absent")
+	_, _, err := run(t, opts)
+	if err == nil || !strings.Contains(err.Error(), "no policies at") {
+		t.Errorf("err %v", err)
+	}
+}

@@ -1,0 +1,148 @@
+package parse
+
+import (
+	"io"
+	"strings"
+
+	"github.com/fleetport/fleetport/internal/facts"
+)
+
+// Options configure every parser. The zero value is ready to use.
+type Options struct {
+	// CodePage is the code page the output was written in: 0 detects it
+	// (see the package doc), 65001 is UTF-8, 437/850/852/866/936/... an
+	// OEM or ANSI code page, 1200/1201 UTF-16 LE/BE. Console tools write
+	// in the host's OEM code page; PowerShell in the shell's.
+	CodePage int
+	// MaxBytes caps the input; 0 means DefaultMaxBytes.
+	MaxBytes int64
+	// MaxLineBytes caps one decoded line; 0 means DefaultMaxLineBytes.
+	MaxLineBytes int
+	// Lenient makes the netstat parser skip a row it cannot read,
+	// recording it in Sockets.RowErrors, instead of failing. The other
+	// parsers ignore it: a listen list or registry value with a line
+	// dropped would be a wrong fact.
+	Lenient bool
+	// Sockets configures the socket table of netstat and
+	// tcpconnection-json: which rows to keep, how many TIME_WAIT remotes
+	// to list.
+	Sockets facts.SocketOptions
+}
+
+// The default caps.
+const (
+	DefaultMaxBytes     = 64 << 20
+	DefaultMaxLineBytes = 1 << 20
+)
+
+// input is decoded output, read line by line.
+type input struct {
+	kind    string
+	text    string // rest of the text
+	enc     string
+	n       int // number of the line last returned
+	maxLine int
+}
+
+// readInput reads r up to the cap and decodes it.
+func readInput(kind string, r io.Reader, opts Options) (*input, error) {
+	max := opts.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	var buf []byte
+	if l, ok := r.(interface{ Len() int }); ok {
+		buf = make([]byte, 0, min(int64(l.Len()), max)+1)
+	}
+	b, err := readAll(r, buf, max+1)
+	if err != nil {
+		return nil, inputErr(kind, err, "reading input: %v", err)
+	}
+	if int64(len(b)) > max {
+		return nil, inputErr(kind, ErrTooLarge, "input is larger than %d bytes", max)
+	}
+	text, enc, err := decode(kind, b, opts.CodePage)
+	if err != nil {
+		return nil, err
+	}
+	maxLine := opts.MaxLineBytes
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLineBytes
+	}
+	return &input{kind: kind, text: text, enc: enc, maxLine: maxLine}, nil
+}
+
+// readAll is io.ReadAll into buf, reading at most limit bytes.
+func readAll(r io.Reader, buf []byte, limit int64) ([]byte, error) {
+	lr := io.LimitReader(r, limit)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// next returns the next line without its line ending (CR LF, LF, or a
+// run of CRs before LF). ok is false at the end of the input.
+func (in *input) next() (line string, ok bool, err error) {
+	if in.text == "" {
+		return "", false, nil
+	}
+	i := strings.IndexByte(in.text, '\n')
+	if i < 0 {
+		line, in.text = in.text, ""
+	} else {
+		line, in.text = in.text[:i], in.text[i+1:]
+	}
+	in.n++
+	line = strings.TrimRight(line, "\r")
+	if len(line) > in.maxLine {
+		return "", false, lineErr(in.kind, in.n, line, ErrLineTooLong, "line is longer than %d bytes", in.maxLine)
+	}
+	return line, true, nil
+}
+
+// checkLines checks every line's length without consuming the input
+// (for parsers that read the text as a whole).
+func (in *input) checkLines() error {
+	probe := *in
+	for {
+		_, ok, err := probe.next()
+		if err != nil || !ok {
+			return err
+		}
+	}
+}
+
+// lines reads every line (for the small outputs).
+func (in *input) lines() ([]string, error) {
+	var out []string
+	for {
+		l, ok, err := in.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return out, nil
+		}
+		out = append(out, l)
+	}
+}
+
+// isBlank reports whether a line holds only blanks.
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+
+// isDashes reports whether a line is a row of at least 3 dashes (netsh's
+// and httpcfg's underlines and separators).
+func isDashes(s string) bool {
+	t := strings.TrimSpace(s)
+	return len(t) >= 3 && strings.Trim(t, "-") == ""
+}

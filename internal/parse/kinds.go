@@ -1,0 +1,75 @@
+package parse
+
+import (
+	"io"
+	"sort"
+)
+
+// The parser kinds, as `fleetport parse KIND` names them.
+const (
+	KindNetstat           = "netstat"
+	KindIPListen          = "iplisten"
+	KindHttpcfg           = "httpcfg"
+	KindReg               = "reg"
+	KindDynamicPort       = "dynamicport"
+	KindTCPConnectionJSON = "tcpconnection-json"
+	KindVer               = "ver"
+	KindSC                = "sc"
+)
+
+// Kind describes one parser.
+type Kind struct {
+	// Name is the kind ("netstat").
+	Name string
+	// Command is the command line whose output it reads.
+	Command string
+	// Result names the type Parse returns for it.
+	Result string
+	parse  func(io.Reader, Options) (any, error)
+}
+
+var kinds = map[string]Kind{
+	KindNetstat: {Name: KindNetstat, Command: "netstat -ano (also -an, -anob, -anbv)", Result: "facts.Sockets",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseNetstat(r, o) }},
+	KindIPListen: {Name: KindIPListen, Command: "netsh http show iplisten", Result: "facts.ListenList",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseIPListen(r, o) }},
+	KindHttpcfg: {Name: KindHttpcfg, Command: "httpcfg query iplisten", Result: "facts.ListenList",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseHttpcfg(r, o) }},
+	KindReg: {Name: KindReg, Command: `reg query "HKLM\...\Tcpip\Parameters" [/v NAME] [/s]`, Result: "parse.RegQuery",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseRegQuery(r, o) }},
+	KindDynamicPort: {Name: KindDynamicPort, Command: "netsh int ipv4 show dynamicport tcp", Result: "facts.DynamicPortRange",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseDynamicPort(r, o) }},
+	KindTCPConnectionJSON: {Name: KindTCPConnectionJSON,
+		Command: "Get-NetTCPConnection | Select-Object LocalAddress,LocalPort,RemoteAddress,RemotePort,State,OwningProcess | ConvertTo-Json",
+		Result:  "facts.Sockets",
+		parse:   func(r io.Reader, o Options) (any, error) { return ParseTCPConnectionJSON(r, o) }},
+	KindVer: {Name: KindVer, Command: "ver", Result: "facts.OSVersion",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseVer(r, o) }},
+	KindSC: {Name: KindSC, Command: "sc query NAME", Result: "parse.SCQuery",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseSC(r, o) }},
+}
+
+// Kinds lists the parsers, sorted by name.
+func Kinds() []Kind {
+	out := make([]Kind, 0, len(kinds))
+	for _, k := range kinds {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Parse runs the parser of a kind and returns its typed result (see
+// Kind.Result) as a value, ready for JSON. An unknown kind is an
+// [ErrUnknownKind] error; every other error is a *[Error].
+func Parse(kind string, r io.Reader, opts Options) (any, error) {
+	k, ok := kinds[kind]
+	if !ok {
+		return nil, &Error{Kind: kind, Msg: "unknown parser kind (want one of netstat, iplisten, httpcfg, reg, dynamicport, tcpconnection-json, ver, sc)", Err: ErrUnknownKind}
+	}
+	v, err := k.parse(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}

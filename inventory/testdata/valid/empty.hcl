@@ -1,0 +1,1 @@
+# A file with only comments is valid; it adds nothing.

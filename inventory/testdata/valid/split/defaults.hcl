@@ -1,0 +1,4 @@
+defaults {
+  user     = env("FLEETPORT_USER")
+  password = env("FLEETPORT_PASSWORD")
+}

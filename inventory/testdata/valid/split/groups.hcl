@@ -1,0 +1,7 @@
+group "web" {
+  tags = { role = "web" }
+}
+
+group "dc1" {
+  site = "dc1"
+}
