@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,8 +25,12 @@ func at(r hcl.Range) string {
 }
 
 // suggest returns the candidate closest to given, compared without regard
-// to case, or "" when none is close enough to be a likely typo.
+// to case, or "" when none is close enough to be a likely typo or given is
+// itself a candidate.
 func suggest(given string, candidates []string) string {
+	if slices.Contains(candidates, given) {
+		return ""
+	}
 	g := strings.ToLower(given)
 	best, bestDist := "", -1
 	for _, c := range candidates {
@@ -34,7 +39,7 @@ func suggest(given string, candidates []string) string {
 		if n := len([]rune(g)) / 3; n > limit {
 			limit = n
 		}
-		if d > limit || d == 0 && c == given {
+		if d > limit {
 			continue
 		}
 		if bestDist < 0 || d < bestDist || d == bestDist && c < best {
@@ -52,15 +57,17 @@ func didYouMean(given string, candidates []string) string {
 	return ""
 }
 
-// distance is the Levenshtein distance between a and b, in runes.
+// distance is the edit distance between a and b in runes, counting a
+// swap of two neighbours as one edit (optimal string alignment), so that
+// "wbe" is closer to "web" than to "db".
 func distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := [3][]int{make([]int, len(rb)+1), make([]int, len(rb)+1), make([]int, len(rb)+1)}
+	for j := range rows[1] {
+		rows[1][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
+		prev2, prev, cur := rows[0], rows[1], rows[2]
 		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
@@ -68,10 +75,13 @@ func distance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		rows[0], rows[1], rows[2] = prev, cur, prev2
 	}
-	return prev[len(rb)]
+	return rows[1][len(rb)]
 }
 
 // quoteList renders names as "a", "b" or "c".

@@ -231,7 +231,7 @@
 //	| `timedwaitdelay_default` | every host | `tcp_timed_wait_delay` |
 //	| `dynamic_range_default` | 2008 R2 and later | `dynamic_port_range` |
 //	| `pending_reboot` | every host | none: the configured value is compliant (see below) |
-//	| `timewait_pile` | web, app | `time_wait_pressure` |
+//	| `timewait_pile` | web, app (count 12000, the default; a pile of at most 5000 and half the range passes) | `time_wait_pressure` |
 //	| `w3svc_stopped` | web | `w3svc_running` |
 //
 // listen_list_lockout_pending is caught on the configured list, before the

@@ -528,6 +528,19 @@ func (b *SocketBuilder) Add(s Socket) {
 	t.Connections = append(t.Connections, s)
 }
 
+// Grow makes room for about n more rows, so that a large table is built
+// without repeated copying (the parser knows its line count). Finish
+// trims what was not used.
+func (b *SocketBuilder) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	if b.opts.Keep == KeepAll {
+		b.t.Connections = slices.Grow(b.t.Connections, n)
+	}
+	b.cand[0] = slices.Grow(b.cand[0], n)
+}
+
 // SetPIDs, SetOwners and SetEncoding record properties of the whole
 // table.
 func (b *SocketBuilder) SetPIDs(v bool)         { b.t.PIDs = v }

@@ -108,6 +108,8 @@ func ParseNetstat(r io.Reader, opts Options) (facts.Sockets, error) {
 		lenient: opts.Lenient,
 		owners:  map[facts.Owner]*facts.Owner{},
 	}
+	// One row per line at most: size the table once.
+	p.b.Grow(strings.Count(in.text, "\n"))
 	if err := p.run(); err != nil {
 		return facts.Sockets{}, err
 	}

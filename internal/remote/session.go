@@ -392,16 +392,24 @@ func (s *Session) call(ctx context.Context, op string, retry bool, build func() 
 		msg.Free()
 		rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
 		raw, err := s.tr.roundTrip(rctx, body)
+		expired := rctx.Err()
 		cancel()
 		if err == nil {
-			env, err := parseEnvelope(raw)
-			if err != nil {
-				return nil, s.fail(op, err)
-			}
-			if env.Body.Fault != nil {
+			env, perr := parseEnvelope(raw)
+			switch {
+			case perr != nil:
+				err = perr
+			case env.Body.Fault != nil:
 				return nil, s.fail(op, env.Body.Fault.fault())
+			default:
+				return env, nil
 			}
-			return env, nil
+		}
+		var he *HTTPError
+		if expired != nil && faultOf(err) == nil && !errors.As(err, &he) && !errors.Is(err, expired) {
+			// What broke when the deadline passed (a cut connection, a
+			// half answer) is the deadline's doing.
+			err = fmt.Errorf("%w: %w", expired, err)
 		}
 		if retry && retryableSetup(err) && attempt < s.opts.Retry.Attempts && ctx.Err() == nil {
 			if err := s.backoff(ctx, op, attempt, s.fail(op, err)); err != nil {

@@ -261,6 +261,9 @@ func (t *transport) exchange(ctx context.Context, msg []byte) ([]byte, int, *ntl
 	ct := resp.Header.Get("Content-Type")
 	switch {
 	case len(data) == 0:
+		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusInternalServerError {
+			return nil, 0, nil, protof("HTTP %d without a body", resp.StatusCode)
+		}
 	case isEncrypted(ct):
 		c := st.sealedWith.Load()
 		if !t.seal || c == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,5 +125,40 @@ func TestMissingInventoryHints(t *testing.T) {
 	var hint *cmdutil.HintError
 	if err == nil || !strings.Contains(err.Error(), "no inventory at") || !errors.As(err, &hint) {
 		t.Errorf("err %v", err)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestListJSONOfTheExamples compares `inventory list --json` for the
+// examples with golden files (go test -update rewrites them; review the
+// diff).
+func TestListJSONOfTheExamples(t *testing.T) {
+	for _, name := range []string{"small", "multisite"} {
+		t.Run(name, func(t *testing.T) {
+			ios, _, out, errOut := cmdutil.Test()
+			opts := &ListOptions{IO: ios}
+			opts.Shared.Inventory = filepath.Join("..", "..", "..", "examples", "inventory", name)
+			opts.Shared.JSON = true
+			if err := listRun(opts); err != nil {
+				t.Fatalf("%v\n%s", err, errOut)
+			}
+			golden := filepath.Join("testdata", "TestListJSONOfTheExamples", name+".golden")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if out.String() != string(want) {
+				t.Errorf("inventory list --json differs from %s:\n%s", golden, out)
+			}
+		})
 	}
 }
