@@ -15,6 +15,7 @@ import (
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/internal/cli/fmtcmd"
 	"github.com/fleetport/fleetport/internal/cli/inventorycmd"
+	"github.com/fleetport/fleetport/internal/cli/parsecmd"
 	"github.com/fleetport/fleetport/internal/cli/simcmd"
 	"github.com/fleetport/fleetport/internal/cli/validatecmd"
 	"github.com/fleetport/fleetport/internal/cli/version"
@@ -68,6 +69,7 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 		fmtcmd.NewCmdFmt(f, nil),
 		inventorycmd.NewCmdInventory(f),
 		validatecmd.NewCmdValidate(f, nil),
+		parsecmd.NewCmdParse(f, nil),
 	)
 	return cmd
 }
