@@ -342,15 +342,15 @@ func parseListenAddr(s string) (netip.Addr, error) {
 	return a, nil
 }
 
-// KnownService is a service fleetport has reasons to name: a rule target,
+// knownService is a service fleetport has reasons to name: a rule target,
 // or a service a change restarts.
-type KnownService struct {
+type knownService struct {
 	Name, Display string
 }
 
 // knownServices gives the canonical spelling of the services fleetport
 // names (service key names are case-insensitive on Windows).
-var knownServices = []KnownService{
+var knownServices = []knownService{
 	{"HTTP", "HTTP Service (the http.sys driver)"},
 	{"HTTPFilter", "HTTP SSL (2003)"},
 	{"IISADMIN", "IIS Admin Service"},

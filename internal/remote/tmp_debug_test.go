@@ -12,7 +12,7 @@ import (
 )
 
 func TestTmpDebug(t *testing.T) {
-	f := startFleet(t, 200, func(sc *sim.Scenario) { sc.HTTPSPort = 0 })
+	f := startFleet(t, 1000, func(sc *sim.Scenario) { sc.HTTPSPort = 0 })
 	hosts := f.Hosts()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -23,7 +23,7 @@ func TestTmpDebug(t *testing.T) {
 		wg.Go(func() {
 			for {
 				i := next.Add(1)
-				if i > 1000 {
+				if i > 3000 {
 					return
 				}
 				h := hosts[i%int64(len(hosts))]
@@ -47,7 +47,7 @@ func TestTmpDebug(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	t.Logf("1000 in %v, %d slow", time.Since(start), len(slow))
+	t.Logf("1000 in %v, %d slow; dial %v handshake %v roundtrip %v roundTrip %v", time.Since(start), len(slow), time.Duration(remote.DebugDial.Load()), time.Duration(remote.DebugHandshake.Load()), time.Duration(remote.DebugRT.Load()), time.Duration(remote.DebugSem.Load()))
 	for i, s := range slow {
 		if i < 15 {
 			t.Log(s)
