@@ -123,10 +123,11 @@
 // WinsockListenBacklog only by SQL Server 2000 and earlier (the table uses
 // 2003 and earlier as the release range; the SQL Server version is the
 // policy's applies_to to express); TcpTimedWaitDelay everywhere. The table
-// validates registry rules and remediations: an unknown value name (with a
-// did-you-mean; a warning when key and type are given, an error otherwise),
-// an unknown key, a type mismatch, a value out of the documented range, a
-// non-power-of-two MaxHashTableSize, a malformed ReservedPorts entry.
+// validates registry rules and remediations: an unknown value name with a
+// did-you-mean (an error; a warning when key and type declare a value the
+// table lacks whose name is close to a known one), an unknown key, a type
+// mismatch, a value out of the documented range, a non-power-of-two
+// MaxHashTableSize, a malformed ReservedPorts entry.
 // String data may not hold a double quote, a percent sign or control
 // characters, so it can never escape a command line.
 //
@@ -141,7 +142,10 @@
 //	remediation {
 //	  registry "TcpTimedWaitDelay" { value = 30 }      # or delete = true
 //	  listen_list { add = [...] }                       # remove = [...]; or exactly = [...]
-//	  dynamic_port_range { start = 10000  size = 55535 }
+//	  dynamic_port_range {
+//	    start = 10000
+//	    size  = 55535
+//	  }
 //	  service "W3SVC" { state = "running" }             # start_mode = "auto"
 //	  command "iis_socket_pooling" { service = "smtpsvc" }
 //	}

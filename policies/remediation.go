@@ -8,7 +8,10 @@ package policies
 //	remediation {
 //	  registry "TcpTimedWaitDelay" { value = 30 }
 //	  listen_list { add = [host.vars.service_address, host.management_address, "127.0.0.1"] }
-//	  dynamic_port_range { start = 10000  size = 55535 }
+//	  dynamic_port_range {
+//	    start = 10000
+//	    size  = 55535
+//	  }
 //	  service "W3SVC" { state = "running" }
 //	  command "iis_socket_pooling" { service = "smtpsvc" }
 //	}

@@ -154,8 +154,6 @@ func (t *transport) Post(_ *winrm.Client, msg *soap.SoapMessage) (string, error)
 // 200. HTTP 500 becomes a *Fault (or a protocol error when it holds
 // none), other statuses an *HTTPError.
 func (t *transport) roundTrip(ctx context.Context, msg []byte) ([]byte, error) {
-	t0 := time.Now()
-	defer func() { DebugSem.Add(int64(time.Since(t0))) }()
 	select {
 	case t.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -242,9 +240,7 @@ func (t *transport) exchange(ctx context.Context, msg []byte) ([]byte, int, *ntl
 		}
 	}
 	t.requests.Add(1)
-	t0 := time.Now()
 	resp, err := t.ht.RoundTrip(req)
-	DebugRT.Add(int64(time.Since(t0)))
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -305,13 +301,10 @@ func (t *transport) dialConn(ctx context.Context, _, addr string) (net.Conn, err
 	defer cancel()
 	defer context.AfterFunc(t.life, cancel)()
 
-	t0 := time.Now()
 	raw, err := t.dialer.DialContext(ctx, "tcp", addr)
-	DebugDial.Add(int64(time.Since(t0)))
 	if err != nil {
 		return nil, &setupError{"dial", err}
 	}
-	defer func(t1 time.Time) { DebugHandshake.Add(int64(time.Since(t1))) }(time.Now())
 	t.connections.Add(1)
 	tc := &trackedConn{Conn: raw, t: t}
 	t.mu.Lock()
@@ -389,5 +382,3 @@ func (c *trackedConn) Close() error {
 func isEncrypted(ct string) bool {
 	return strings.Contains(ct, `protocol="application/HTTP-SPNEGO-session-encrypted"`)
 }
-
-var DebugDial, DebugHandshake, DebugRT, DebugSem atomic.Int64
