@@ -40,14 +40,14 @@ role "app" {
 }
 
 # Drift: the states a known share of hosts is left in.
-drift "listen_list_empty" { share = 20 }           # http.sys listens on every address
-drift "listen_list_stale" { share = 5 }            # the list names an address the host lacks
-drift "listen_list_lockout_pending" { share = 5 }  # the next HTTP restart cuts WinRM off
-drift "smtp_wildcard" { share = 40 }               # SMTP on 0.0.0.0:25
-drift "maxuserport_default" { share = 50 }         # 2003: ephemeral ports 1025..5000
-drift "timedwaitdelay_default" { share = 20 }      # TIME_WAIT lasts 240 s
-drift "dynamic_range_default" { share = 30 }       # 2008 R2+: 49152..65535
-drift "pending_reboot" { share = 10 }              # TcpTimedWaitDelay set, not in effect
+drift "listen_list_empty" { share = 20 }          # http.sys listens on every address
+drift "listen_list_stale" { share = 5 }           # the list names an address the host lacks
+drift "listen_list_lockout_pending" { share = 5 } # the next HTTP restart cuts WinRM off
+drift "smtp_wildcard" { share = 40 }              # SMTP on 0.0.0.0:25
+drift "maxuserport_default" { share = 50 }        # 2003: ephemeral ports 1025..5000
+drift "timedwaitdelay_default" { share = 20 }     # TIME_WAIT lasts 240 s
+drift "dynamic_range_default" { share = 30 }      # 2008 R2+: 49152..65535
+drift "pending_reboot" { share = 10 }             # TcpTimedWaitDelay set, not in effect
 drift "w3svc_stopped" { share = 5 }
 
 drift "timewait_pile" {

@@ -99,7 +99,7 @@ type Kerberos struct {
 	SPN string
 }
 
-// Port returns the endpoint's port, with the WinRM default filled in.
+// port returns the endpoint's port, with the WinRM default filled in.
 func (e Endpoint) port() int {
 	if e.Port != 0 {
 		return e.Port

@@ -97,3 +97,12 @@ func TestSyntaxErrorIsLocatedAndFileUntouched(t *testing.T) {
 		t.Errorf("no error text:\n%s", errOut)
 	}
 }
+
+// TestExamplesAreFormatted keeps every HCL file under examples/ in the
+// canonical layout.
+func TestExamplesAreFormatted(t *testing.T) {
+	ios, _, out, errOut := cmdutil.Test()
+	if err := fmtRun(&Options{IO: ios, Paths: []string{"../../../examples"}, Check: true}); err != nil {
+		t.Errorf("%v: %s%s", err, out, errOut)
+	}
+}
