@@ -2,6 +2,7 @@ package parse_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -81,5 +82,26 @@ func TestPileMemory(t *testing.T) {
 		if perRow > c.limit || allocs > 0.01 {
 			t.Errorf("%v: %.0f bytes / %.4f allocs per row", c.keep, perRow, allocs)
 		}
+	}
+}
+
+// TestTCPConnectionJSONLargeCompressed: -Compress puts a whole pile on
+// one line, longer than the line cap of the line-based parsers.
+func TestTCPConnectionJSONLargeCompressed(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i := range 16000 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"LocalAddress":"10.0.0.5","LocalPort":%d,"RemoteAddress":"10.0.0.20","RemotePort":1433,"State":11,"OwningProcess":0}`, 49152+i%16384)
+	}
+	b.WriteByte(']')
+	s, err := parse.ParseTCPConnectionJSON(bytes.NewReader(b.Bytes()), parse.Options{})
+	if err != nil || s.Summary.States.Get(facts.StateTimeWait) != 16000 || b.Len() < parse.DefaultMaxLineBytes {
+		t.Fatalf("%v, %d TIME_WAIT from %d bytes", err, s.Summary.States.Get(facts.StateTimeWait), b.Len())
+	}
+	if _, err := parse.ParseTCPConnectionJSON(bytes.NewReader(b.Bytes()), parse.Options{MaxBytes: 1 << 20}); !errors.Is(err, parse.ErrTooLarge) {
+		t.Errorf("MaxBytes: %v", err)
 	}
 }

@@ -80,7 +80,8 @@
 // # Limits and cost
 //
 // Input is capped at Options.MaxBytes (64 MiB) and each line at
-// Options.MaxLineBytes (1 MiB). The netstat parser makes no allocation
+// Options.MaxLineBytes (1 MiB; not for JSON, which -Compress writes on one
+// line). The netstat parser makes no allocation
 // per row: rows go straight into a [facts.SocketBuilder], which keeps the
 // rows Options.Sockets.Keep asks for and folds all of them into the
 // aggregates. Parsers are safe for concurrent use; they share no state.

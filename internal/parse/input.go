@@ -17,6 +17,7 @@ type Options struct {
 	// MaxBytes caps the input; 0 means DefaultMaxBytes.
 	MaxBytes int64
 	// MaxLineBytes caps one decoded line; 0 means DefaultMaxLineBytes.
+	// It does not apply to tcpconnection-json (JSON is not line-based).
 	MaxLineBytes int
 	// Lenient makes the netstat parser skip a row it cannot read,
 	// recording it in Sockets.RowErrors, instead of failing. The other
@@ -108,18 +109,6 @@ func (in *input) next() (line string, ok bool, err error) {
 		return "", false, lineErr(in.kind, in.n, line, ErrLineTooLong, "line is longer than %d bytes", in.maxLine)
 	}
 	return line, true, nil
-}
-
-// checkLines checks every line's length without consuming the input
-// (for parsers that read the text as a whole).
-func (in *input) checkLines() error {
-	probe := *in
-	for {
-		_, ok, err := probe.next()
-		if err != nil || !ok {
-			return err
-		}
-	}
 }
 
 // lines reads every line (for the small outputs).

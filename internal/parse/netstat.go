@@ -300,6 +300,9 @@ func (p *netstatParser) parseRow(line, proto, rest string) *Error {
 	}
 	lap, err := netip.ParseAddrPort(local)
 	if err != nil {
+		if looksLikeName(local) {
+			return valueErr(KindNetstat, n, line, err, "local address %q is a host name: run netstat with -n", local)
+		}
 		return valueErr(KindNetstat, n, line, err, "local address %q is not an IP address and port", local)
 	}
 	state, pid := rest, ""

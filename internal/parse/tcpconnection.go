@@ -12,6 +12,10 @@ package parse
 // RemotePort, State (all required) and OwningProcess (optional; the table
 // has PIDs when every object has it); other keys are ignored.
 //
+// JSON is not line-based: -Compress writes a 16,000-connection table as
+// one line of about 2 MB, so Options.MaxLineBytes does not apply here;
+// Options.MaxBytes does.
+//
 // ConvertTo-Json of an empty pipeline prints nothing: that is an
 // [ErrEmpty] error, as the caller cannot tell it from a failed command.
 // "[]" is an empty table.
@@ -68,10 +72,6 @@ func ParseTCPConnectionJSON(r io.Reader, opts Options) (facts.Sockets, error) {
 	if trimmed == "" {
 		return facts.Sockets{}, inputErr(KindTCPConnectionJSON, ErrEmpty, "no JSON (ConvertTo-Json of nothing prints nothing)")
 	}
-	if err := in.checkLines(); err != nil {
-		return facts.Sockets{}, err
-	}
-
 	b := facts.NewSocketBuilder("Get-NetTCPConnection", opts.Sockets)
 	b.SetEncoding(in.enc)
 	allPIDs := true

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/collectcmd"
 	"github.com/fleetport/fleetport/internal/cli/fmtcmd"
 	"github.com/fleetport/fleetport/internal/cli/inventorycmd"
 	"github.com/fleetport/fleetport/internal/cli/parsecmd"
@@ -70,6 +71,7 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 		inventorycmd.NewCmdInventory(f),
 		validatecmd.NewCmdValidate(f, nil),
 		parsecmd.NewCmdParse(f, nil),
+		collectcmd.NewCmdCollect(f, nil),
 	)
 	return cmd
 }

@@ -1,0 +1,357 @@
+// Package collectcmd is the `fleetport collect` command: it collects facts
+// from the selected hosts, stores the run and prints a summary.
+package collectcmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/fleetport/fleetport/internal/buildinfo"
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/validatecmd"
+	"github.com/fleetport/fleetport/internal/collect"
+	"github.com/fleetport/fleetport/internal/facts"
+	"github.com/fleetport/fleetport/internal/remote"
+	"github.com/fleetport/fleetport/internal/store"
+	"github.com/fleetport/fleetport/inventory"
+	"github.com/fleetport/fleetport/policies"
+)
+
+// Options are the inputs of `fleetport collect`.
+type Options struct {
+	IO     *cmdutil.IOStreams
+	Shared cmdutil.Shared
+	Now    func() time.Time
+
+	set func(string) bool
+}
+
+// NewCmdCollect makes the command; runF replaces the run function in tests.
+func NewCmdCollect(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "collect",
+		Short: "Collect facts from the selected hosts and store the run",
+		Long: `Reach every selected host over WinRM (one connection and one shell each),
+ask it only what the policies need (the built-in pack plus -p), turn the
+answers into one facts document per host, store the run, and print a
+summary.
+
+Every host ends with a status: ok, unreachable, timeout, auth, tls, quota,
+protocol, command-failed or parse-error. A failed host never stops the
+others. Ctrl-C stops the run: shells are deleted where possible and the
+partial run is stored, marked interrupted.
+
+Exit codes: 0 when every host answered, 3 when some did not, 1 on errors.`,
+		Example: `  fleetport collect -i inventory --limit 'web*'
+  fleetport collect --concurrency 200 --timeout 2m --json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			opts.set = func(n string) bool { return c.Flags().Changed(n) }
+			if opts.Shared.Concurrency < 0 {
+				return cmdutil.FlagErrorf("--concurrency must not be negative")
+			}
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return collectRun(c.Context(), opts)
+		},
+	}
+	opts.Shared.BindInventory(cmd)
+	opts.Shared.BindPolicies(cmd)
+	opts.Shared.BindRun(cmd)
+	opts.Shared.BindJSON(cmd)
+	return cmd
+}
+
+// resolver gives credentials their values: the environment, files, and a
+// prompt on the terminal, asked once per reference for the whole run.
+type resolver struct {
+	mu      sync.Mutex
+	answers map[string]string
+	prompt  func(what string) (string, error)
+}
+
+func (r *resolver) Env(name string) (string, bool)       { return os.LookupEnv(name) }
+func (r *resolver) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
+func (r *resolver) Prompt(host, what string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if v, ok := r.answers[what]; ok {
+		return v, nil
+	}
+	if r.prompt == nil {
+		return "", errors.New("prompt() needs a terminal: set the credential with env() or file() instead")
+	}
+	v, err := r.prompt(what)
+	if err != nil {
+		return "", err
+	}
+	r.answers[what] = v
+	return v, nil
+}
+
+func terminalPrompt(io *cmdutil.IOStreams) func(string) (string, error) {
+	f, ok := io.In.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return func(what string) (string, error) {
+		fmt.Fprintf(io.ErrOut, "%s: ", what)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(io.ErrOut)
+		return string(b), err
+	}
+}
+
+// Target turns an inventory host into a collection target.
+func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
+	auth := remote.AuthNTLM
+	switch h.Auth {
+	case inventory.AuthBasic:
+		auth = remote.AuthBasic
+	case inventory.AuthKerberos:
+		auth = remote.AuthKerberos
+	}
+	ph := validatecmd.PolicyHosts([]*inventory.Host{h})[0]
+	return collect.Target{
+		Name: h.Name,
+		Endpoint: remote.Endpoint{
+			Host: h.Address, Port: h.Port, HTTPS: h.Transport == inventory.TransportHTTPS, Auth: auth,
+			AllowUnencrypted: h.AllowUnencrypted, CAFile: h.CAFile, TLSServerName: h.TLSServerName,
+			InsecureSkipVerify: h.InsecureSkipVerify,
+		},
+		Credentials: func() (remote.Credentials, error) {
+			rh, err := h.ResolveCredentials(r)
+			if err != nil {
+				return remote.Credentials{}, err
+			}
+			return remote.Credentials{User: rh.User.Reveal(), Password: rh.Password.Reveal()}, nil
+		},
+		Session: remote.Options{OperationTimeout: min(h.OperationTimeout, 60*time.Second), ConnectTimeout: h.ConnectTimeout},
+		Groups:  h.Groups,
+		Timeout: h.Timeout,
+		Policy:  ph,
+	}
+}
+
+func collectRun(ctx context.Context, opts *Options) error {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	set := opts.set
+	if set == nil {
+		set = func(string) bool { return true }
+	}
+	inv, err := cmdutil.LoadInventory(opts.IO, opts.Shared.Inventory)
+	if err != nil {
+		return err
+	}
+	hosts, err := inv.Select(opts.Shared.Limit, os.ReadFile)
+	if err != nil {
+		return err
+	}
+	pset, err := loadPolicies(opts, set)
+	if err != nil {
+		return err
+	}
+	res := &resolver{answers: map[string]string{}, prompt: terminalPrompt(opts.IO)}
+	targets := make([]collect.Target, len(hosts))
+	limits := map[string]int{}
+	for i, h := range hosts {
+		targets[i] = Target(h, res)
+		if opts.Shared.Timeout > 0 {
+			targets[i].Timeout = opts.Shared.Timeout
+		}
+	}
+	for _, g := range inv.Groups() {
+		if g.Concurrency > 0 {
+			limits[g.Name] = g.Concurrency
+		}
+	}
+	conc := inv.Concurrency()
+	if opts.Shared.Concurrency > 0 {
+		conc = opts.Shared.Concurrency
+	}
+
+	st, err := store.Open(ctx, opts.Shared.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	started := opts.Now()
+	runID, err := st.BeginRun(ctx, "collect", started, len(hosts), map[string]string{
+		"inventory": opts.Shared.Inventory, "policies": opts.Shared.Policies, "limit": opts.Shared.Limit,
+		"version": buildinfo.Read().Version,
+	})
+	if err != nil {
+		return err
+	}
+
+	// Ctrl-C cancels the run; what was collected is stored.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	results := make([]*facts.Host, 0, len(hosts))
+	var writeErr error
+	pending := make([]store.HostRecord, 0, 64)
+	flush := func() {
+		if len(pending) == 0 || writeErr != nil {
+			return
+		}
+		// The store is written with its own context, so that a Ctrl-C
+		// does not lose what was collected.
+		writeErr = st.PutHosts(context.WithoutCancel(ctx), runID, pending)
+		pending = pending[:0]
+	}
+	prog := newProgress(opts.IO, len(hosts))
+	runErr := collect.Run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: pset, Progress: prog.event, Now: opts.Now},
+		func(h *facts.Host) {
+			results = append(results, h)
+			raw, err := json.Marshal(h)
+			if err != nil {
+				writeErr = err
+				return
+			}
+			pending = append(pending, store.HostRecord{Name: h.Name, Status: h.Status.String(), Error: h.Error, Started: h.Started, Duration: h.Duration(), Facts: raw})
+			if len(pending) >= 64 {
+				flush()
+			}
+		})
+	flush()
+	prog.done()
+	finished := opts.Now()
+	status, why := store.RunComplete, ""
+	if runErr != nil {
+		status, why = store.RunInterrupted, "interrupted: "+runErr.Error()
+	}
+	if err := st.FinishRun(context.WithoutCancel(ctx), runID, status, finished, why); err != nil && writeErr == nil {
+		writeErr = err
+	}
+	if writeErr != nil {
+		return fmt.Errorf("store the run: %w", writeErr)
+	}
+	sort.Slice(results, func(i, j int) bool { return results[i].Name < results[j].Name })
+	if err := printSummary(opts, runID, results, finished.Sub(started), status); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return cmdutil.WithHint(fmt.Errorf("run %d interrupted; %d of %d hosts collected", runID, countOK(results), len(hosts)),
+			"the partial run is stored: fleetport history")
+	}
+	if countOK(results) < len(results) {
+		return &cmdutil.ExitError{Code: 3}
+	}
+	return nil
+}
+
+func loadPolicies(opts *Options, set func(string) bool) (*policies.Set, error) {
+	b, diags := policies.Builtin()
+	files := b.Files
+	if path := opts.Shared.Policies; set("policies") || exists(path) {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, cmdutil.WithHint(fmt.Errorf("no policies at %s", path), "name them with -p PATH")
+		}
+		dir, root := path, "."
+		if !st.IsDir() {
+			dir, root = dirBase(path)
+		}
+		u, d := policies.LoadDir(os.DirFS(dir), root)
+		diags = append(diags, d...)
+		files = append(files, u.Files...)
+		if d.HasErrors() {
+			cmdutil.WriteDiagnostics(opts.IO, u.Sources(), d)
+			return nil, cmdutil.WithHint(cmdutil.ErrSilent, "fleetport validate shows every problem")
+		}
+	}
+	merged, d := policies.NewSet(files...)
+	if d.HasErrors() {
+		cmdutil.WriteDiagnostics(opts.IO, merged.Sources(), d)
+		return nil, cmdutil.ErrSilent
+	}
+	_ = diags
+	return merged, nil
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func dirBase(p string) (string, string) {
+	i := strings.LastIndexAny(p, `/\`)
+	if i < 0 {
+		return ".", p
+	}
+	return p[:i], p[i+1:]
+}
+
+func countOK(hs []*facts.Host) int {
+	n := 0
+	for _, h := range hs {
+		if h.Status == facts.StatusOK {
+			n++
+		}
+	}
+	return n
+}
+
+// summaryJSON is the shape of `collect --json`.
+type summaryJSON struct {
+	Run      int64            `json:"run"`
+	Status   string           `json:"status"`
+	Hosts    int              `json:"hosts"`
+	Duration string           `json:"duration"`
+	ByStatus map[string]int   `json:"by_status"`
+	Failed   []failedHostJSON `json:"failed"`
+}
+
+type failedHostJSON struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Error  string `json:"error"`
+}
+
+func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, status store.RunStatus) error {
+	sum := summaryJSON{Run: run, Status: string(status), Hosts: len(hs), Duration: d.Round(time.Millisecond).String(),
+		ByStatus: map[string]int{}, Failed: []failedHostJSON{}}
+	for _, h := range hs {
+		sum.ByStatus[h.Status.String()]++
+		if h.Status != facts.StatusOK {
+			sum.Failed = append(sum.Failed, failedHostJSON{h.Name, h.Status.String(), h.Error})
+		}
+	}
+	if opts.Shared.JSON {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	keys := make([]string, 0, len(sum.ByStatus))
+	for k := range sum.ByStatus {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, sum.ByStatus[k])
+	}
+	fmt.Fprintf(opts.IO.Out, "run %d: %d hosts in %s: %s\n", run, len(hs), sum.Duration, strings.Join(parts, ", "))
+	if len(sum.Failed) > 0 {
+		tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "HOST\tSTATUS\tCAUSE")
+		for _, f := range sum.Failed {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Name, f.Status, f.Error)
+		}
+		return tw.Flush()
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package collectcmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/store"
+)
+
+// TestCollectStoresTheRun runs `fleetport collect` in-process against the
+// simulator with the inventory it writes: every host gets its status, the
+// run is stored, and the exit code says that some hosts did not answer.
+func TestCollectStoresTheRun(t *testing.T) {
+	sc := sim.DefaultScenario()
+	sc.Hosts = 12
+	sc.Network = netip.MustParsePrefix(fmt.Sprintf("127.%d.%d.0/24", 200+rand.IntN(40), rand.IntN(250)))
+	sc.HTTPSPort = 0
+	sc.ServiceStep = time.Millisecond
+	sc.Faults = []sim.Fault{{Kind: sim.FaultRefuse, Hosts: []string{"web0001"}}, {Kind: sim.FaultAuth, Hosts: []string{"web0002"}}}
+	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Start(); err != nil {
+		t.Skipf("the simulator could not listen: %v", err)
+	}
+	defer f.Close()
+	dir := t.TempDir()
+	var inv bytes.Buffer
+	if err := f.WriteInventory(&inv, sim.InventoryOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	invPath := filepath.Join(dir, "inventory.hcl")
+	if err := os.WriteFile(invPath, inv.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(sim.EnvUser, sim.DemoUser)
+	t.Setenv(sim.EnvPassword, sim.DemoPassword)
+
+	ios, _, out, errOut := cmdutil.Test()
+	opts := &Options{IO: ios, set: func(n string) bool { return false }}
+	opts.Shared.Inventory = invPath
+	opts.Shared.Policies = filepath.Join(dir, "none")
+	opts.Shared.Store = filepath.Join(dir, "fleetport.db")
+	opts.Shared.Timeout = 20 * time.Second
+	opts.Shared.JSON = true
+	err = collectRun(context.Background(), opts)
+	var exit *cmdutil.ExitError
+	if !errors.As(err, &exit) || exit.Code != 3 {
+		t.Fatalf("err %v, want exit 3\n%s", err, errOut)
+	}
+	var sum summaryJSON
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if sum.Hosts != 12 || sum.ByStatus["ok"] != 10 || sum.ByStatus["unreachable"] != 1 || sum.ByStatus["auth"] != 1 || len(sum.Failed) != 2 {
+		t.Errorf("summary %+v", sum)
+	}
+	if strings.Contains(out.String()+errOut.String(), sim.DemoPassword) {
+		t.Error("the password reached the output")
+	}
+
+	st, err := store.Open(context.Background(), opts.Shared.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, err := st.Run(context.Background(), sum.Run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != store.RunComplete || run.Hosts != 12 || run.ByStatus["ok"] != 10 {
+		t.Errorf("stored run %+v", run)
+	}
+	hosts, err := st.Hosts(context.Background(), sum.Run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts {
+		if h.Status == "ok" && !bytes.Contains(h.Facts, []byte(`"sockets"`)) {
+			t.Errorf("%s: stored facts lack sockets", h.Name)
+		}
+		if bytes.Contains(h.Facts, []byte(sim.DemoPassword)) {
+			t.Errorf("%s: the password is in the store", h.Name)
+		}
+	}
+}
