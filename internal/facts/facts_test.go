@@ -352,3 +352,20 @@ func TestDocumentedKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestListenListFromRegistry(t *testing.T) {
+	l, err := facts.ListenListFromRegistry(facts.RegistryValue{Absent: true})
+	if err != nil || !l.Empty() || l.Source != facts.ListenRegistry || l.Entries == nil {
+		t.Errorf("absent: %+v %v", l, err)
+	}
+	l, err = facts.ListenListFromRegistry(facts.RegistryValue{Type: facts.RegMultiSZ, Strings: []string{"10.0.0.5", "::1"}})
+	if err != nil || len(l.Entries) != 2 || l.Entries[1].String() != "::1" {
+		t.Errorf("list: %+v %v", l, err)
+	}
+	if _, err := facts.ListenListFromRegistry(facts.RegistryValue{Type: facts.RegMultiSZ, Strings: []string{"web01"}}); err == nil {
+		t.Error("name accepted")
+	}
+	if _, err := facts.ListenListFromRegistry(facts.RegistryValue{Type: facts.RegSZ, String: ptr("10.0.0.5")}); err == nil {
+		t.Error("REG_SZ accepted")
+	}
+}

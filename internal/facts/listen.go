@@ -93,3 +93,24 @@ func ParseListenEntry(s string) (ListenEntry, error) {
 	}
 	return ListenEntry{Addr: ap.Addr(), Port: ap.Port()}, nil
 }
+
+// ListenListFromRegistry builds the list from the registry value that
+// stores it (HTTP\Parameters\ListenOnlyList, REG_MULTI_SZ): absent is the
+// empty list; an entry that is not an address is an error.
+func ListenListFromRegistry(v RegistryValue) (ListenList, error) {
+	l := ListenList{Source: ListenRegistry, Entries: []ListenEntry{}}
+	if v.Absent {
+		return l, nil
+	}
+	if v.Type != RegMultiSZ {
+		return ListenList{}, fmt.Errorf("facts: ListenOnlyList is %s, not REG_MULTI_SZ", v.Type)
+	}
+	for _, s := range v.Strings {
+		e, err := ParseListenEntry(s)
+		if err != nil {
+			return ListenList{}, err
+		}
+		l.Entries = append(l.Entries, e)
+	}
+	return l, nil
+}

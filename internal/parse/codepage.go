@@ -31,6 +31,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -156,11 +157,49 @@ func decode(kind string, b []byte, hint int) (string, string, error) {
 }
 
 func decodeWith(kind string, b []byte, enc encoding.Encoding, cp int) (string, string, error) {
+	if cm, ok := enc.(*charmap.Charmap); ok {
+		return decodeSingleByte(b, cm), codePageName(cp), nil
+	}
 	out, err := enc.NewDecoder().Bytes(b)
 	if err != nil {
 		return "", "", inputErr(kind, ErrCodePage, "decoding as %s: %v", codePageName(cp), err)
 	}
 	return string(out), codePageName(cp), nil
+}
+
+// highHalves caches, per single-byte code page, the UTF-8 text of bytes
+// 0x80-0xFF.
+var highHalves sync.Map // *charmap.Charmap -> *[128]string
+
+// decodeSingleByte decodes a single-byte code page: ASCII runs are
+// copied, only the other bytes are looked up. Console output is mostly
+// ASCII, so this runs at copying speed.
+func decodeSingleByte(b []byte, cm *charmap.Charmap) string {
+	v, ok := highHalves.Load(cm)
+	if !ok {
+		var t [128]string
+		for i := range t {
+			r := cm.DecodeByte(byte(0x80 + i))
+			t[i] = string(r)
+		}
+		v, _ = highHalves.LoadOrStore(cm, &t)
+	}
+	table := v.(*[128]string)
+	var out strings.Builder
+	out.Grow(len(b) + len(b)/8)
+	for len(b) > 0 {
+		i := 0
+		for i < len(b) && b[i] < utf8.RuneSelf {
+			i++
+		}
+		out.Write(b[:i])
+		if i == len(b) {
+			break
+		}
+		out.WriteString(table[b[i]-0x80])
+		b = b[i+1:]
+	}
+	return out.String()
 }
 
 // detect picks the candidate code page whose decoding reads best.

@@ -451,8 +451,9 @@ func (s *simHost) testListenList(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := q.Value(keyHTTP, "ListenOnlyList")
-	if v.Absent != (len(want) == 0) || (!v.Absent && len(v.Strings) != len(want)) {
-		t.Errorf("ListenOnlyList = %+v, want %v", v, want)
+	fromReg, err := facts.ListenListFromRegistry(v)
+	if err != nil || v.Absent != (len(want) == 0) || !slices.Equal(fromReg.Entries, l.Entries) {
+		t.Errorf("ListenOnlyList = %+v (%v), want the entries of %s %v", v, err, l.Source, l.Entries)
 	}
 }
 
