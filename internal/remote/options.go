@@ -70,7 +70,7 @@ type Endpoint struct {
 
 	// CAFile and CAPEM hold the certificate authorities that verify the
 	// host's certificate (both are used when both are set). Without them
-	// the system pool is used.
+	// the system pool is used. The TLS settings are ignored over http.
 	CAFile string
 	CAPEM  []byte
 	// TLSServerName is the name the certificate must carry; empty means
@@ -150,9 +150,6 @@ func (e Endpoint) validate() error {
 	}
 	if e.Auth == AuthKerberos && e.Kerberos.ConfigFile == "" {
 		return errors.New("kerberos needs a krb5.conf (Kerberos.ConfigFile)")
-	}
-	if !e.HTTPS && (e.CAFile != "" || len(e.CAPEM) > 0 || e.InsecureSkipVerify || e.TLSServerName != "") {
-		return errors.New("TLS settings given for an http endpoint")
 	}
 	return nil
 }

@@ -175,6 +175,7 @@ func (t *transport) roundTrip(ctx context.Context, msg []byte) ([]byte, error) {
 			}
 			return nil, f
 		case http.StatusUnauthorized:
+			println("DEBUG 401", t.url)
 			if conn != nil && attempt == 0 {
 				// The host dropped this connection's NTLM context and
 				// refused the request unread: authenticate a new
@@ -305,7 +306,9 @@ func (t *transport) dialConn(ctx context.Context, _, addr string) (net.Conn, err
 	if err != nil {
 		return nil, &setupError{"dial", err}
 	}
-	t.connections.Add(1)
+	if t.connections.Add(1) > 1 {
+		println("DEBUG second dial", addr, t.requests.Load())
+	}
 	tc := &trackedConn{Conn: raw, t: t}
 	t.mu.Lock()
 	t.conns[tc] = struct{}{}
@@ -370,7 +373,26 @@ type trackedConn struct {
 	once sync.Once
 }
 
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		c.t.mu.Lock()
+		closed := c.t.closed
+		c.t.mu.Unlock()
+		if !closed {
+			println("DEBUG read error", c.Conn.RemoteAddr().String(), err.Error(), c.t.requests.Load())
+		}
+	}
+	return n, err
+}
+
 func (c *trackedConn) Close() error {
+	c.t.mu.Lock()
+	closed := c.t.closed
+	c.t.mu.Unlock()
+	if !closed {
+		println("DEBUG close before transport close", c.Conn.RemoteAddr().String(), c.t.requests.Load())
+	}
 	c.once.Do(func() {
 		c.t.mu.Lock()
 		delete(c.t.conns, c)

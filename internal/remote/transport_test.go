@@ -172,7 +172,6 @@ func TestOptionsAndEndpointValidation(t *testing.T) {
 		"kerberos bad conf":     {Endpoint{Host: "x", HTTPS: true, Auth: AuthKerberos, Kerberos: Kerberos{ConfigFile: "/nonexistent/krb5.conf"}}, Options{}},
 		"kerberos no ccache":    {Endpoint{Host: "x", HTTPS: true, Auth: AuthKerberos, Kerberos: Kerberos{ConfigFile: "/dev/null", CCacheFile: "/nonexistent/cc"}}, Options{}},
 		"kerberos no realm":     {Endpoint{Host: "x", HTTPS: true, Auth: AuthKerberos, Kerberos: Kerberos{ConfigFile: "/dev/null"}}, Options{}},
-		"tls on http":           {Endpoint{Host: "x", InsecureSkipVerify: true}, Options{}},
 		"missing CA file":       {Endpoint{Host: "x", HTTPS: true, CAFile: "/nonexistent/ca.pem"}, Options{}},
 		"CA without a cert":     {Endpoint{Host: "x", HTTPS: true, CAPEM: []byte("nothing")}, Options{}},
 		"request < operation":   {Endpoint{Host: "x"}, Options{OperationTimeout: time.Minute, RequestTimeout: time.Second}},
