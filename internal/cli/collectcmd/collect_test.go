@@ -97,3 +97,70 @@ func TestCollectStoresTheRun(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptedRunIsStoredAndShellsDeleted cancels a run mid-way, as
+// Ctrl-C does: the partial run is stored and marked interrupted, every
+// host has a record, and the hosts' shells are deleted.
+func TestInterruptedRunIsStoredAndShellsDeleted(t *testing.T) {
+	sc := sim.DefaultScenario()
+	sc.Hosts = 6
+	sc.Network = netip.MustParsePrefix(fmt.Sprintf("127.%d.%d.0/24", 200+rand.IntN(40), rand.IntN(250)))
+	sc.HTTPSPort = 0
+	sc.Drift = nil
+	sc.CommandTime = 400 * time.Millisecond
+	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Start(); err != nil {
+		t.Skipf("the simulator could not listen: %v", err)
+	}
+	defer f.Close()
+	dir := t.TempDir()
+	var inv bytes.Buffer
+	if err := f.WriteInventory(&inv, sim.InventoryOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	invPath := filepath.Join(dir, "inventory.hcl")
+	if err := os.WriteFile(invPath, inv.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(sim.EnvUser, sim.DemoUser)
+	t.Setenv(sim.EnvPassword, sim.DemoPassword)
+	ios, _, _, errOut := cmdutil.Test()
+	opts := &Options{IO: ios, set: func(string) bool { return false }}
+	opts.Shared.Inventory = invPath
+	opts.Shared.Policies = filepath.Join(dir, "none")
+	opts.Shared.Store = filepath.Join(dir, "fleetport.db")
+	opts.Shared.Concurrency = 3
+	opts.Shared.JSON = true
+	ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = collectRun(ctx, opts)
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("err %v\n%s", err, errOut)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the interrupted run took %v to stop", d)
+	}
+	st, err := store.Open(context.Background(), opts.Shared.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, err := st.Latest(context.Background(), "collect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != store.RunInterrupted || run.Hosts != 6 || run.ByStatus["ok"] == 6 {
+		t.Errorf("stored run %+v", run)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for f.Stats().Fleet.ShellsOpen != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := f.Stats().Fleet.ShellsOpen; n != 0 {
+		t.Errorf("%d shells left open after the interrupt", n)
+	}
+}
