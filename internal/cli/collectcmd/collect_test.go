@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/collect"
+	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/sim"
 	"github.com/fleetport/fleetport/internal/store"
 )
@@ -163,4 +165,29 @@ func TestInterruptedRunIsStoredAndShellsDeleted(t *testing.T) {
 	if n := f.Stats().Fleet.ShellsOpen; n != 0 {
 		t.Errorf("%d shells left open after the interrupt", n)
 	}
+}
+
+func TestProgressLineOnATerminalOnly(t *testing.T) {
+	ios, _, _, errOut := cmdutil.Test()
+	p := newProgress(ios, 10)
+	p.event(collectEvent("a", false, 0))
+	p.done()
+	if errOut.Len() != 0 {
+		t.Errorf("progress written to a pipe: %q", errOut)
+	}
+	ios.SetStdoutTTY(true)
+	p = newProgress(ios, 4)
+	p.event(collectEvent("a", false, 0))
+	p.event(collectEvent("a", true, facts.StatusOK))
+	p.event(collectEvent("b", false, 0))
+	p.event(collectEvent("b", true, facts.StatusAuth))
+	time.Sleep(600 * time.Millisecond)
+	p.done()
+	if s := errOut.String(); !strings.Contains(s, "collecting: 2/4 done, 1 failed, 0 in flight") || !strings.Contains(s, "ETA") {
+		t.Errorf("progress %q", s)
+	}
+}
+
+func collectEvent(host string, done bool, st facts.Status) collect.Event {
+	return collect.Event{Host: host, Done: done, Status: st}
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/fleetport/fleetport/internal/facts"
 )
 
-// progress shows hosts done, failed and in flight on one stderr line, on a
-// terminal only, redrawn at most four times a second.
+// progress shows hosts done, failed and in flight, the rate and an ETA on
+// one stderr line, on a terminal only (nothing when piped), redrawn four
+// times a second.
 type progress struct {
 	io                        *cmdutil.IOStreams
 	total                     int
@@ -26,6 +27,7 @@ func newProgress(io *cmdutil.IOStreams, total int) *progress {
 	if !io.IsStdoutTTY() {
 		return p
 	}
+	begin := time.Now()
 	p.wg.Go(func() {
 		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
@@ -35,8 +37,14 @@ func newProgress(io *cmdutil.IOStreams, total int) *progress {
 				fmt.Fprintf(p.io.ErrOut, "\r\033[K")
 				return
 			case <-t.C:
-				fmt.Fprintf(p.io.ErrOut, "\r\033[Kcollecting: %d/%d done, %d failed, %d in flight",
-					p.finished.Load(), p.total, p.failed.Load(), p.started.Load()-p.finished.Load())
+				done := p.finished.Load()
+				rate := float64(done) / time.Since(begin).Seconds()
+				eta := "?"
+				if rate > 0 {
+					eta = (time.Duration(float64(int64(p.total)-done)/rate) * time.Second).Round(time.Second).String()
+				}
+				fmt.Fprintf(p.io.ErrOut, "\r\033[Kcollecting: %d/%d done, %d failed, %d in flight, %.1f hosts/s, ETA %s",
+					done, p.total, p.failed.Load(), p.started.Load()-done, rate, eta)
 			}
 		}
 	})
