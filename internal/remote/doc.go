@@ -97,10 +97,13 @@
 //     normal end of a long poll with no output, and it is polled again at
 //     once, as long as the caller's context allows.
 //
-// Also sent again once: a request the host answered with 401 on an NTLM
-// connection it had authenticated (the host dropped the security context
-// and did not read the request). Never sent twice: a Command whose answer
-// was lost (it may have run), a Receive whose connection broke, a Delete.
+// Also sent again once, on a new connection: a request that could not be
+// written because the host had closed the kept connection (a host acts
+// only on a whole request), and a request the host answered with 401 on an
+// NTLM connection it had authenticated (it dropped the security context
+// and did not read the request). Never sent twice: a request that was
+// written and whose answer was lost, such as a Command that may have run
+// or a Receive whose connection broke.
 //
 // # Errors
 //
@@ -183,4 +186,12 @@
 //     with the NTLM handshake inside it) to a hung host would outlive the
 //     request; every dial is bounded by ConnectTimeout and aborted by
 //     Close.
+//   - net/http keeps a connection after an answer only if its writer
+//     goroutine reports the request written within 50 ms of the body's end
+//     (maxWriteWaitBeforeConnReuse). On a loaded machine with an answer
+//     that comes back at once (loopback, the simulator) that goroutine may
+//     not have run yet, and a healthy connection is dropped: about one host
+//     in a thousand got a second connection and NTLM handshake at 100
+//     sessions in flight. The body is read only after the write is
+//     reported (httptrace WroteRequest), which closes the window.
 package remote

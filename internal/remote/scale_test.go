@@ -67,9 +67,6 @@ func oneCommand(ctx context.Context, f *sim.Fleet, h *sim.Host) error {
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
-	if st := s.Stats(); st.Connections > 1 {
-		println("DEBUG", h.Plan.Name, st.Connections, st.Requests, st.Retries, st.Shells, st.Polls)
-	}
 	if err == nil && string(res.Stdout) != strings.ToUpper(h.Plan.Name)+"\r\n" {
 		err = errUnexpected(res.Stdout)
 	}

@@ -345,3 +345,37 @@ func TestOutputLimit(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestNewConnectionReauthenticates: when the connection is lost between
+// commands (the host cut it, or it idled out), the next request
+// authenticates a new connection and the shell goes on.
+func TestNewConnectionReauthenticates(t *testing.T) {
+	f := startFleet(t, 2, nil)
+	t.Run("cut by the host", func(t *testing.T) {
+		h := f.Hosts()[0]
+		s := open(t, endpoint(f, h, ntlmEncrypted), remote.Options{})
+		defer s.Close()
+		run(t, s, "hostname")
+		h.Endpoint.SetDown()
+		if err := h.Endpoint.SetUp(); err != nil {
+			t.Fatal(err)
+		}
+		if r := run(t, s, "hostname"); r.ExitCode != 0 {
+			t.Errorf("%+v", r)
+		}
+		if st := s.Stats(); st.Connections != 2 || st.Shells != 1 {
+			t.Errorf("stats %+v: want a second connection and the same shell", st)
+		}
+	})
+	t.Run("idle timeout", func(t *testing.T) {
+		h := f.Hosts()[1]
+		s := open(t, endpoint(f, h, ntlmEncrypted), remote.Options{IdleTimeout: 50 * time.Millisecond})
+		defer s.Close()
+		run(t, s, "hostname")
+		time.Sleep(150 * time.Millisecond)
+		run(t, s, "hostname")
+		if st := s.Stats(); st.Connections != 2 || st.Shells != 1 {
+			t.Errorf("stats %+v: want a second connection and the same shell", st)
+		}
+	})
+}

@@ -163,6 +163,13 @@ func (t *transport) roundTrip(ctx context.Context, msg []byte) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
 		body, status, conn, err := t.exchange(ctx, msg)
 		if err != nil {
+			if attempt == 0 && unsent(err) && ctx.Err() == nil {
+				// The kept connection was dead (the host closed it
+				// while it was idle) and the request could not be
+				// written: the host cannot have acted on it. Send it
+				// on a new connection.
+				continue
+			}
 			return nil, err
 		}
 		switch status {
@@ -175,7 +182,6 @@ func (t *transport) roundTrip(ctx context.Context, msg []byte) ([]byte, error) {
 			}
 			return nil, f
 		case http.StatusUnauthorized:
-			println("DEBUG 401", t.url)
 			if conn != nil && attempt == 0 {
 				// The host dropped this connection's NTLM context and
 				// refused the request unread: authenticate a new
@@ -198,11 +204,14 @@ func (t *transport) roundTrip(ctx context.Context, msg []byte) ([]byte, error) {
 }
 
 // exchangeState follows one request through the pool: which connection it
-// got, and which connection's context sealed its body.
+// got, which connection's context sealed its body, and whether it was
+// written.
 type exchangeState struct {
 	plain      []byte
 	conn       atomic.Pointer[ntlmConn]
 	sealedWith atomic.Pointer[ntlmConn]
+	wrote      chan struct{}
+	wroteOnce  sync.Once
 }
 
 func (st *exchangeState) gotConn(info httptrace.GotConnInfo) {
@@ -210,13 +219,37 @@ func (st *exchangeState) gotConn(info httptrace.GotConnInfo) {
 	st.conn.Store(c)
 }
 
+func (st *exchangeState) wroteRequest(httptrace.WroteRequestInfo) {
+	st.wroteOnce.Do(func() { close(st.wrote) })
+}
+
+// waitWritten waits (briefly) until the transport's writer has finished
+// with the request. net/http keeps a connection after a response only if
+// its writer reports the write within 50 ms of the body's end
+// (maxWriteWaitBeforeConnReuse); on a loaded machine, with an answer that
+// comes back at once, a writer goroutine that has not run yet makes it
+// drop a healthy connection, and NTLM then needs a new one. Reading the
+// body only after the write is reported closes that window.
+func (st *exchangeState) waitWritten(ctx context.Context) {
+	select {
+	case <-st.wrote:
+		return
+	default:
+	}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-st.wrote:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
 // exchange does one HTTP request. It returns the (unsealed) body, the
 // status and, for NTLM, the connection that carried it.
 func (t *transport) exchange(ctx context.Context, msg []byte) ([]byte, int, *ntlmConn, error) {
-	st := &exchangeState{plain: msg}
-	if t.ep.Auth == AuthNTLM {
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: st.gotConn})
-	}
+	st := &exchangeState{plain: msg, wrote: make(chan struct{})}
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: st.gotConn, WroteRequest: st.wroteRequest})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, nil)
 	if err != nil {
 		return nil, 0, nil, err
@@ -246,6 +279,7 @@ func (t *transport) exchange(ctx context.Context, msg []byte) ([]byte, int, *ntl
 		return nil, 0, nil, err
 	}
 	defer resp.Body.Close()
+	st.waitWritten(ctx)
 	conn := st.conn.Load()
 	limit := t.opts.MaxResponseBytes
 	if t.seal {
@@ -306,9 +340,7 @@ func (t *transport) dialConn(ctx context.Context, _, addr string) (net.Conn, err
 	if err != nil {
 		return nil, &setupError{"dial", err}
 	}
-	if t.connections.Add(1) > 1 {
-		println("DEBUG second dial", addr, t.requests.Load())
-	}
+	t.connections.Add(1)
 	tc := &trackedConn{Conn: raw, t: t}
 	t.mu.Lock()
 	t.conns[tc] = struct{}{}
@@ -373,32 +405,30 @@ type trackedConn struct {
 	once sync.Once
 }
 
-func (c *trackedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if err != nil {
-		c.t.mu.Lock()
-		closed := c.t.closed
-		c.t.mu.Unlock()
-		if !closed {
-			println("DEBUG read error", c.Conn.RemoteAddr().String(), err.Error(), c.t.requests.Load())
-		}
-	}
-	return n, err
-}
-
 func (c *trackedConn) Close() error {
-	c.t.mu.Lock()
-	closed := c.t.closed
-	c.t.mu.Unlock()
-	if !closed {
-		println("DEBUG close before transport close", c.Conn.RemoteAddr().String(), c.t.requests.Load())
-	}
 	c.once.Do(func() {
 		c.t.mu.Lock()
 		delete(c.t.conns, c)
 		c.t.mu.Unlock()
 	})
 	return c.Conn.Close()
+}
+
+// unsent reports a request that failed while it was being written on a
+// connection that was already open, or that net/http found closed by the
+// host while idle ("server closed idle connection", an unexported error
+// matched by its text): a host acts only on a whole request, so it did
+// nothing. Failures while opening a connection are setupErrors and
+// retried with backoff by the session.
+func unsent(err error) bool {
+	var (
+		se *setupError
+		op *net.OpError
+	)
+	if errors.As(err, &se) {
+		return false
+	}
+	return errors.As(err, &op) && op.Op == "write" || strings.Contains(err.Error(), "server closed idle connection")
 }
 
 func isEncrypted(ct string) bool {

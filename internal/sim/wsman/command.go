@@ -59,9 +59,10 @@ func (c *command) finish(code int) {
 	c.mu.Unlock()
 }
 
-// remove marks the command gone and cancels it.
+// remove marks the command gone and cancels it. It marks first: a Receive
+// waiting on the command must see it gone (the shell-not-found fault), not
+// the exit that cancelling it makes the Backend report.
 func (c *command) remove() {
-	c.cancel()
 	c.mu.Lock()
 	if !c.removed {
 		c.removed = true
@@ -69,6 +70,7 @@ func (c *command) remove() {
 		c.notifyLocked()
 	}
 	c.mu.Unlock()
+	c.cancel()
 }
 
 // hasOutputLocked reports whether output for one of the wanted streams is
