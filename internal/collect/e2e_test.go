@@ -11,9 +11,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,36 +19,9 @@ import (
 	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/sim/simtest"
 	"github.com/fleetport/fleetport/policies"
 )
-
-var nextNet atomic.Int32
-
-func init() { nextNet.Store(rand.Int32N(20000)) }
-
-func testNetwork() netip.Prefix {
-	n := nextNet.Add(1) % 25000
-	return netip.MustParsePrefix(fmt.Sprintf("127.%d.%d.0/24", 130+(n/250)%60, n%250))
-}
-
-func serve(t testing.TB, sc sim.Scenario) *sim.Fleet {
-	t.Helper()
-	for attempt := 0; ; attempt++ {
-		f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir()})
-		if err != nil {
-			t.Fatalf("sim.New: %v", err)
-		}
-		if err = f.Start(); err == nil {
-			t.Cleanup(f.Close)
-			return f
-		}
-		if attempt < 3 && strings.Contains(err.Error(), "address already in use") {
-			sc.Network = testNetwork()
-			continue
-		}
-		t.Fatalf("Start: %v", err)
-	}
-}
 
 // targets turns the fleet into collection targets over NTLM with message
 // encryption, the Windows default.
@@ -115,7 +86,7 @@ func wantStatus(p sim.HostPlan) facts.Status {
 func TestCollectAgainstTheSimulatedFleet(t *testing.T) {
 	sc := sim.DefaultScenario()
 	sc.Hosts = 40
-	sc.Network = testNetwork()
+	sc.Network = simtest.Network()
 	sc.HTTPSPort = 0
 	sc.ServiceStep = time.Millisecond
 	sc.LocaleMix = map[string]float64{"en-US": 2, "de-DE": 1, "fr-FR": 1}
@@ -135,7 +106,7 @@ func TestCollectAgainstTheSimulatedFleet(t *testing.T) {
 		{Kind: sim.FaultSlow, Hosts: []string{"app0001"}, Duration: 300 * time.Millisecond},
 		{Kind: sim.FaultLatency, Share: 100, Latency: time.Millisecond, Jitter: 2 * time.Millisecond},
 	}
-	f := serve(t, sc)
+	f := simtest.Serve(t, sc)
 	start := time.Now()
 	// The per-host timeout is generous: this test is about statuses and
 	// facts, and the machine may be busy; the hung host ends at the
@@ -211,7 +182,8 @@ func TestCollectAtScale(t *testing.T) {
 	}
 	sc := sim.DefaultScenario()
 	sc.Hosts = n
-	sc.Network = netip.MustParsePrefix(fmt.Sprintf("127.%d.0.0/16", 190+rand.IntN(10)))
+	// A /16 outside the range simtest hands out to the other tests.
+	sc.Network = netip.MustParsePrefix(fmt.Sprintf("127.%d.0.0/16", 220+rand.IntN(10)))
 	sc.HTTPSPort = 0
 	for i := range sc.Drift {
 		if sc.Drift[i].Kind == sim.DriftTimeWaitPile {
@@ -223,7 +195,7 @@ func TestCollectAtScale(t *testing.T) {
 		{Kind: sim.FaultQuota, Share: 1}, {Kind: sim.FaultGarble, Share: 1},
 		{Kind: sim.FaultSlow, Share: 1, Duration: 500 * time.Millisecond},
 	}
-	f := serve(t, sc)
+	f := simtest.Serve(t, sc)
 	before := runtime.NumGoroutine()
 	start := time.Now()
 	const perHost = 90 * time.Second

@@ -5,10 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"math/rand/v2"
-	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +14,7 @@ import (
 	"github.com/fleetport/fleetport/internal/collect"
 	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/sim/simtest"
 	"github.com/fleetport/fleetport/internal/store"
 )
 
@@ -25,31 +22,13 @@ import (
 // simulator with the inventory it writes: every host gets its status, the
 // run is stored, and the exit code says that some hosts did not answer.
 func TestCollectStoresTheRun(t *testing.T) {
-	sc := sim.DefaultScenario()
-	sc.Hosts = 12
-	sc.Network = netip.MustParsePrefix(fmt.Sprintf("127.%d.%d.0/24", 200+rand.IntN(40), rand.IntN(250)))
+	sc := simtest.Scenario(12)
+	sc.Drift = sim.DefaultScenario().Drift
 	sc.HTTPSPort = 0
-	sc.ServiceStep = time.Millisecond
 	sc.Faults = []sim.Fault{{Kind: sim.FaultRefuse, Hosts: []string{"web0001"}}, {Kind: sim.FaultAuth, Hosts: []string{"web0002"}}}
-	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Start(); err != nil {
-		t.Skipf("the simulator could not listen: %v", err)
-	}
-	defer f.Close()
+	f := simtest.Serve(t, sc)
+	invPath := simtest.Inventory(t, f, sim.InventoryOptions{})
 	dir := t.TempDir()
-	var inv bytes.Buffer
-	if err := f.WriteInventory(&inv, sim.InventoryOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	invPath := filepath.Join(dir, "inventory.hcl")
-	if err := os.WriteFile(invPath, inv.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(sim.EnvUser, sim.DemoUser)
-	t.Setenv(sim.EnvPassword, sim.DemoPassword)
 
 	ios, _, out, errOut := cmdutil.Test()
 	opts := &Options{IO: ios, set: func(n string) bool { return false }}
@@ -58,7 +37,7 @@ func TestCollectStoresTheRun(t *testing.T) {
 	opts.Shared.Store = filepath.Join(dir, "fleetport.db")
 	opts.Shared.Timeout = 20 * time.Second
 	opts.Shared.JSON = true
-	err = collectRun(context.Background(), opts)
+	err := collectRun(context.Background(), opts)
 	var exit *cmdutil.ExitError
 	if !errors.As(err, &exit) || exit.Code != 3 {
 		t.Fatalf("err %v, want exit 3\n%s", err, errOut)
@@ -104,31 +83,12 @@ func TestCollectStoresTheRun(t *testing.T) {
 // Ctrl-C does: the partial run is stored and marked interrupted, every
 // host has a record, and the hosts' shells are deleted.
 func TestInterruptedRunIsStoredAndShellsDeleted(t *testing.T) {
-	sc := sim.DefaultScenario()
-	sc.Hosts = 6
-	sc.Network = netip.MustParsePrefix(fmt.Sprintf("127.%d.%d.0/24", 200+rand.IntN(40), rand.IntN(250)))
+	sc := simtest.Scenario(6)
 	sc.HTTPSPort = 0
-	sc.Drift = nil
 	sc.CommandTime = 400 * time.Millisecond
-	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Start(); err != nil {
-		t.Skipf("the simulator could not listen: %v", err)
-	}
-	defer f.Close()
+	f := simtest.Serve(t, sc)
+	invPath := simtest.Inventory(t, f, sim.InventoryOptions{})
 	dir := t.TempDir()
-	var inv bytes.Buffer
-	if err := f.WriteInventory(&inv, sim.InventoryOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	invPath := filepath.Join(dir, "inventory.hcl")
-	if err := os.WriteFile(invPath, inv.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(sim.EnvUser, sim.DemoUser)
-	t.Setenv(sim.EnvPassword, sim.DemoPassword)
 	ios, _, _, errOut := cmdutil.Test()
 	opts := &Options{IO: ios, set: func(string) bool { return false }}
 	opts.Shared.Inventory = invPath
@@ -139,7 +99,7 @@ func TestInterruptedRunIsStoredAndShellsDeleted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err = collectRun(ctx, opts)
+	err := collectRun(ctx, opts)
 	if err == nil || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("err %v\n%s", err, errOut)
 	}
