@@ -175,10 +175,17 @@ func (h *Host) httpSysListenersLocked() []Listener {
 
 // appendPileRowsLocked generates the piles' rows: local ports in order from
 // the start of the client port range in effect, shared by all piles, at
-// most the size of the range.
+// most the size of the range. Ports a listener holds are skipped, as
+// Windows never hands them out as client ports.
 func (h *Host) appendPileRowsLocked(rows []sockRow) []sockRow {
 	if len(h.piles) == 0 {
 		return rows
+	}
+	held := map[uint16]bool{}
+	for _, r := range rows {
+		if r.proto == TCP && r.state == Listen {
+			held[r.local.Port()] = true
+		}
 	}
 	used := [2]int{}
 	for _, p := range h.piles {
@@ -191,18 +198,20 @@ func (h *Host) appendPileRowsLocked(rows []sockRow) []sockRow {
 			fam = 1
 		}
 		r := h.clientRangeLocked(fam == 1)
-		n := min(p.Count, int(r.num)-used[fam])
 		pid := p.PID
 		if p.State == TimeWait {
 			pid = 0
 		}
-		rows = slices.Grow(rows, n)
-		for i := 0; i < n; i++ {
-			port := uint16(int(r.start) + used[fam] + i)
+		rows = slices.Grow(rows, min(p.Count, int(r.num)-used[fam]))
+		for made := 0; made < p.Count && used[fam] < int(r.num); used[fam]++ {
+			port := uint16(int(r.start) + used[fam])
+			if held[port] {
+				continue
+			}
 			rows = append(rows, sockRow{proto: TCP, local: netip.AddrPortFrom(local, port), remote: p.Remote,
 				state: p.State, pid: pid})
+			made++
 		}
-		used[fam] += n
 	}
 	return rows
 }
