@@ -264,11 +264,14 @@ func (s *Service) removeShellLocked(sh *shell) {
 	if s.shells[sh.id] == sh {
 		delete(s.shells, sh.id)
 	}
-	sh.cancel()
+	// Commands first: cancelling the shell cancels their contexts, and a
+	// Receive waiting on one must see it removed, not the exit the
+	// cancellation makes the Backend report.
 	for id, c := range sh.commands {
 		c.remove()
 		delete(sh.commands, id)
 	}
+	sh.cancel()
 }
 
 // shellGoneLocked reports whether sh was deleted. s.mu must be held.
