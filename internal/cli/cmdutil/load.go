@@ -10,12 +10,24 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/fleetport/fleetport/inventory"
+	"github.com/fleetport/fleetport/policies"
 )
 
-// splitPath turns a file or folder path into the folder an os.DirFS stands
-// for and the root within it.
-func splitPath(path string) (dir, root string, err error) {
+// Exists reports whether a path exists.
+func Exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// SplitPath turns a file or folder path into the folder an os.DirFS stands
+// for and the root within it. what names the input ("inventory",
+// "policies") for the error when the path does not exist.
+func SplitPath(path, what string) (dir, root string, err error) {
 	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", WithHint(fmt.Errorf("no %s at %s", what, path),
+			"name the file or folder with -"+what[:1]+" PATH (an HCL file or a folder of them)")
+	}
 	if err != nil {
 		return "", "", err
 	}
@@ -35,21 +47,86 @@ func WriteDiagnostics(io *IOStreams, files map[string]*hcl.File, diags hcl.Diagn
 	_ = wr.WriteDiagnostics(diags)
 }
 
-// LoadInventory loads the inventory at path (a file or a folder), prints
-// every diagnostic (warnings too), and returns ErrSilent when there are
-// errors.
-func LoadInventory(io *IOStreams, path string) (*inventory.Inventory, error) {
-	dir, root, err := splitPath(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, WithHint(fmt.Errorf("no inventory at %s", path), "name one with -i PATH (an HCL file or a folder of them)")
+// ReadInventory loads the inventory at path (a file or a folder), its files
+// named by their operating-system paths, and returns its diagnostics
+// unprinted.
+func ReadInventory(path string) (*inventory.Inventory, hcl.Diagnostics, error) {
+	dir, root, err := SplitPath(path, "inventory")
+	if err != nil {
+		return nil, nil, err
 	}
+	inv, diags := inventory.Load(os.DirFS(dir), root, inventory.Options{Dir: dir})
+	return inv, diags, nil
+}
+
+// LoadInventory loads the inventory at path, prints every diagnostic
+// (warnings too), and returns ErrSilent when there are errors.
+func LoadInventory(io *IOStreams, path string) (*inventory.Inventory, error) {
+	inv, diags, err := ReadInventory(path)
 	if err != nil {
 		return nil, err
 	}
-	inv, diags := inventory.Load(os.DirFS(dir), root, inventory.Options{Dir: dir})
 	WriteDiagnostics(io, inv.Files(), diags)
 	if diags.HasErrors() {
 		return inv, ErrSilent
 	}
 	return inv, nil
+}
+
+// ReadPolicies loads a policy file or folder and names its files by their
+// operating-system paths, as the user typed them, in its sources and
+// diagnostics. The returned rename maps the loader's names to those paths
+// ("" for a name that is not the user's), for diagnostics made later from
+// the same files (merging with the built-in pack).
+func ReadPolicies(path string) (*policies.Set, map[string]*hcl.File, hcl.Diagnostics, func(string) string, error) {
+	dir, root, err := SplitPath(path, "policies")
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	s, diags := policies.LoadDir(os.DirFS(dir), root)
+	srcs := map[string]*hcl.File{}
+	own := map[string]string{}
+	for name, f := range s.Sources() {
+		own[name] = filepath.Join(dir, filepath.FromSlash(name))
+		srcs[own[name]] = f
+	}
+	rename := func(name string) string { return own[name] }
+	RenameDiags(diags, rename)
+	return s, srcs, diags, rename, nil
+}
+
+// RenameDiags rewrites the file names of diagnostics that rename knows.
+func RenameDiags(diags hcl.Diagnostics, rename func(string) string) {
+	for _, d := range diags {
+		for _, r := range []*hcl.Range{d.Subject, d.Context} {
+			if r != nil {
+				if n := rename(r.Filename); n != "" {
+					r.Filename = n
+				}
+			}
+		}
+	}
+}
+
+// releases are the release names policies know, for PolicyHost.
+var releases = func() map[string]bool {
+	m := map[string]bool{}
+	for _, r := range policies.ReleaseNames() {
+		m[r] = true
+	}
+	return m
+}()
+
+// PolicyHost is the policies' view of an inventory host: what a policy may
+// know before anything is collected. A tag "os" naming a release counts as
+// the host's release.
+func PolicyHost(h *inventory.Host) policies.Host {
+	ph := policies.Host{
+		Name: h.Name, Address: h.Address, ManagementAddress: h.ManagementAddress, Site: h.Site,
+		Groups: h.Groups, Tags: h.Tags, Vars: h.Vars,
+	}
+	if os := h.Tags["os"]; releases[os] {
+		ph.OS = os
+	}
+	return ph
 }

@@ -20,7 +20,6 @@ import (
 
 	"github.com/fleetport/fleetport/internal/buildinfo"
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
-	"github.com/fleetport/fleetport/internal/cli/validatecmd"
 	"github.com/fleetport/fleetport/internal/collect"
 	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/remote"
@@ -125,7 +124,7 @@ func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
 	case inventory.AuthKerberos:
 		auth = remote.AuthKerberos
 	}
-	ph := validatecmd.PolicyHosts([]*inventory.Host{h})[0]
+	ph := cmdutil.PolicyHost(h)
 	return collect.Target{
 		Name: h.Name,
 		Endpoint: remote.Endpoint{
@@ -256,43 +255,34 @@ func collectRun(ctx context.Context, opts *Options) error {
 	return nil
 }
 
+// loadPolicies merges the built-in pack with the user's policies, printing
+// the diagnostics when they have errors (validate shows warnings).
 func loadPolicies(opts *Options, set func(string) bool) (*policies.Set, error) {
-	b, diags := policies.Builtin()
+	b, _ := policies.Builtin()
 	files := b.Files
-	if path := opts.Shared.Policies; set("policies") || exists(path) {
-		st, err := os.Stat(path)
+	srcs := b.Sources()
+	rename := func(string) string { return "" }
+	if path := opts.Shared.Policies; set("policies") || cmdutil.Exists(path) {
+		u, own, d, ren, err := cmdutil.ReadPolicies(path)
 		if err != nil {
-			return nil, cmdutil.WithHint(fmt.Errorf("no policies at %s", path), "name them with -p PATH")
+			return nil, err
 		}
-		dir, root := path, "."
-		if !st.IsDir() {
-			dir, root = dirBase(path)
-		}
-		u, d := policies.LoadDir(os.DirFS(dir), root)
-		diags = append(diags, d...)
-		files = append(files, u.Files...)
 		if d.HasErrors() {
-			cmdutil.WriteDiagnostics(opts.IO, u.Sources(), d)
+			cmdutil.WriteDiagnostics(opts.IO, own, d)
 			return nil, cmdutil.WithHint(cmdutil.ErrSilent, "fleetport validate shows every problem")
+		}
+		files, rename = append(files, u.Files...), ren
+		for name, f := range own {
+			srcs[name] = f
 		}
 	}
 	merged, d := policies.NewSet(files...)
 	if d.HasErrors() {
-		cmdutil.WriteDiagnostics(opts.IO, merged.Sources(), d)
+		cmdutil.RenameDiags(d, rename)
+		cmdutil.WriteDiagnostics(opts.IO, srcs, d)
 		return nil, cmdutil.ErrSilent
 	}
-	_ = diags
 	return merged, nil
-}
-
-func exists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-func dirBase(p string) (string, string) {
-	i := strings.LastIndexAny(p, `/\`)
-	if i < 0 {
-		return ".", p
-	}
-	return p[:i], p[i+1:]
 }
 
 func countOK(hs []*facts.Host) int {

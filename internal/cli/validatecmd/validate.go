@@ -4,11 +4,7 @@ package validatecmd
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
@@ -72,8 +68,8 @@ func validateRun(opts *Options) error {
 	var diags hcl.Diagnostics
 
 	var hosts []*inventory.Host
-	if path := opts.Shared.Inventory; exists(path) || set("inventory") {
-		inv, d, err := loadInventory(path)
+	if path := opts.Shared.Inventory; cmdutil.Exists(path) || set("inventory") {
+		inv, d, err := cmdutil.ReadInventory(path)
 		if err != nil {
 			return err
 		}
@@ -96,8 +92,8 @@ func validateRun(opts *Options) error {
 		sets = append(sets, b)
 	}
 	rename := func(string) string { return "" }
-	if path := opts.Shared.Policies; exists(path) || set("policies") {
-		s, srcs, d, ren, err := loadPolicies(path)
+	if path := opts.Shared.Policies; cmdutil.Exists(path) || set("policies") {
+		s, srcs, d, ren, err := cmdutil.ReadPolicies(path)
 		if err != nil {
 			return err
 		}
@@ -116,14 +112,18 @@ func validateRun(opts *Options) error {
 	// named like a built-in one); what each set found alone is reported
 	// once.
 	merged, d := policies.NewSet(all...)
-	renameDiags(d, rename)
+	cmdutil.RenameDiags(d, rename)
 	diags = append(diags, dedupe(diags, d)...)
 	if len(hosts) > 0 && !diags.HasErrors() {
 		// The built-in pack covers Windows releases and roles a fleet may
 		// not have (SQL Server 2000, Server 2003): only the user's own
 		// policies are expected to apply somewhere.
-		cov := policies.CheckCoverage(merged, PolicyHosts(hosts))
-		renameDiags(cov, rename)
+		phs := make([]policies.Host, len(hosts))
+		for i, h := range hosts {
+			phs[i] = cmdutil.PolicyHost(h)
+		}
+		cov := policies.CheckCoverage(merged, phs)
+		cmdutil.RenameDiags(cov, rename)
 		for _, d := range cov {
 			if d.Subject == nil || !builtinFiles[d.Subject.Filename] {
 				diags = append(diags, d)
@@ -165,89 +165,6 @@ func dedupe(earlier, later hcl.Diagnostics) hcl.Diagnostics {
 		if !seen[key(d)] {
 			out = append(out, d)
 		}
-	}
-	return out
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-func loadInventory(path string) (*inventory.Inventory, hcl.Diagnostics, error) {
-	dir, root, err := split(path, "inventory")
-	if err != nil {
-		return nil, nil, err
-	}
-	inv, diags := inventory.Load(os.DirFS(dir), root, inventory.Options{Dir: dir})
-	return inv, diags, nil
-}
-
-// loadPolicies loads a policy file or folder and names its files by their
-// operating-system paths, as the user typed them. The returned rename maps
-// the loader's names to those paths ("" for a name that is not the user's).
-func loadPolicies(path string) (*policies.Set, map[string]*hcl.File, hcl.Diagnostics, func(string) string, error) {
-	dir, root, err := split(path, "policies")
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	s, diags := policies.LoadDir(os.DirFS(dir), root)
-	srcs := map[string]*hcl.File{}
-	own := map[string]string{}
-	for name, f := range s.Sources() {
-		own[name] = filepath.Join(dir, filepath.FromSlash(name))
-		srcs[own[name]] = f
-	}
-	rename := func(name string) string { return own[name] }
-	renameDiags(diags, rename)
-	return s, srcs, diags, rename, nil
-}
-
-// renameDiags rewrites the file names of diagnostics that rename knows.
-func renameDiags(diags hcl.Diagnostics, rename func(string) string) {
-	for _, d := range diags {
-		for _, r := range []*hcl.Range{d.Subject, d.Context} {
-			if r != nil {
-				if n := rename(r.Filename); n != "" {
-					r.Filename = n
-				}
-			}
-		}
-	}
-}
-
-func split(path, what string) (dir, root string, err error) {
-	st, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", "", cmdutil.WithHint(fmt.Errorf("no %s at %s", what, path), "name the file or folder with -"+what[:1]+" PATH")
-	}
-	if err != nil {
-		return "", "", err
-	}
-	if st.IsDir() {
-		return path, ".", nil
-	}
-	return filepath.Dir(path), filepath.Base(path), nil
-}
-
-// PolicyHosts is the policies' view of inventory hosts: what a policy may
-// know before anything is collected. A tag "os" naming a release counts as
-// the host's release.
-func PolicyHosts(hosts []*inventory.Host) []policies.Host {
-	releases := map[string]bool{}
-	for _, r := range policies.ReleaseNames() {
-		releases[r] = true
-	}
-	out := make([]policies.Host, len(hosts))
-	for i, h := range hosts {
-		ph := policies.Host{
-			Name: h.Name, Address: h.Address, ManagementAddress: h.ManagementAddress, Site: h.Site,
-			Groups: h.Groups, Tags: h.Tags, Vars: h.Vars,
-		}
-		if os := h.Tags["os"]; releases[os] {
-			ph.OS = os
-		}
-		out[i] = ph
 	}
 	return out
 }
