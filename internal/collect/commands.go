@@ -36,6 +36,19 @@ func (c *collector) parseFailed(fact, line string, res remote.Result, err error)
 	c.h.AddFactError(fe)
 }
 
+// unreadable records a fact whose output could not be parsed: a command
+// that failed when it exited non-zero (its output is an error message, as
+// on a release without the tool), an unreadable output otherwise. For
+// commands whose non-zero exits carry data (httpcfg's 1168), the parse is
+// tried first.
+func (c *collector) unreadable(fact, line string, res remote.Result, err error) {
+	if res.ExitCode != 0 {
+		c.commandFailed(fact, line, res)
+		return
+	}
+	c.parseFailed(fact, line, res, err)
+}
+
 func (c *collector) commandFailed(fact, line string, res remote.Result) {
 	msg := string(bytes.TrimSpace(res.Stderr))
 	if msg == "" {
@@ -127,11 +140,7 @@ func (c *collector) listenList(ctx context.Context, release string) error {
 	}
 	l, err := parser(bytes.NewReader(res.Stdout), parse.Options{})
 	if err != nil {
-		if res.ExitCode != 0 {
-			c.commandFailed(facts.FactListenList, line, res)
-		} else {
-			c.parseFailed(facts.FactListenList, line, res, err)
-		}
+		c.unreadable(facts.FactListenList, line, res, err)
 		return nil
 	}
 	c.h.ListenList = &l
@@ -178,11 +187,7 @@ func (c *collector) portRange(ctx context.Context, pr policies.PortRangeRef) err
 	}
 	r, err := parse.ParseDynamicPort(bytes.NewReader(res.Stdout), parse.Options{})
 	if err != nil {
-		if res.ExitCode != 0 {
-			c.commandFailed(facts.FactDynamicPorts, line, res)
-		} else {
-			c.parseFailed(facts.FactDynamicPorts, line, res, err)
-		}
+		c.unreadable(facts.FactDynamicPorts, line, res, err)
 		return nil
 	}
 	r.Family = pr.Family.String()
