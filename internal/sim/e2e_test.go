@@ -7,11 +7,7 @@ package sim_test
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"net/netip"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,56 +15,18 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/sim/simtest"
 )
-
-// nextNet hands every test its own /24 so that tests never fight over an
-// address; the random start keeps test binaries run side by side apart.
-var nextNet atomic.Int32
-
-func init() { nextNet.Store(rand.Int32N(20000)) }
-
-func testNetwork(t *testing.T) netip.Prefix {
-	n := nextNet.Add(1) % 25000
-	return netip.MustParsePrefix(fmt.Sprintf("127.%d.%d.0/24", 100+(n/250), n%250))
-}
 
 // startFleet serves a small fleet for one test. mutate adjusts the default
 // scenario (no drift, no faults, fast service steps) before it is built.
 func startFleet(t *testing.T, hosts int, mutate func(*sim.Scenario)) *sim.Fleet {
 	t.Helper()
-	sc := sim.DefaultScenario()
-	sc.Hosts = hosts
-	sc.Network = testNetwork(t)
-	sc.Drift = nil
-	sc.Faults = nil
-	sc.ServiceStep = time.Millisecond
-	sc.RebootTime = 300 * time.Millisecond
+	sc := simtest.Scenario(hosts)
 	if mutate != nil {
 		mutate(&sc)
 	}
-	return serve(t, sc, "")
-}
-
-// serve builds and starts a fleet, moving to another network when an
-// address is taken by a process outside this test binary.
-func serve(t *testing.T, sc sim.Scenario, dir string) *sim.Fleet {
-	t.Helper()
-	for attempt := 0; ; attempt++ {
-		f, err := sim.New(sim.Options{Scenario: sc, Dir: dir})
-		if err != nil {
-			t.Fatalf("sim.New: %v", err)
-		}
-		err = f.Start()
-		if err == nil {
-			t.Cleanup(f.Close)
-			return f
-		}
-		if attempt < 3 && strings.Contains(err.Error(), "address already in use") {
-			sc.Network = testNetwork(t)
-			continue
-		}
-		t.Fatalf("Start: %v", err)
-	}
+	return simtest.Serve(t, sc)
 }
 
 type transport int

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/sim/simtest"
 )
 
 const python = "/usr/bin/python3"
@@ -50,7 +51,7 @@ func startInteropFleet(t *testing.T, mutate func(*sim.Scenario)) *sim.Fleet {
 	t.Helper()
 	sc := sim.DefaultScenario()
 	sc.Hosts = 2
-	sc.Network = testNetwork(t)
+	sc.Network = simtest.Network()
 	sc.Drift = nil
 	sc.ServiceStep = time.Millisecond
 	sc.OSMix = map[string]float64{"2019": 1}
@@ -59,7 +60,7 @@ func startInteropFleet(t *testing.T, mutate func(*sim.Scenario)) *sim.Fleet {
 	if mutate != nil {
 		mutate(&sc)
 	}
-	return serve(t, sc, t.TempDir())
+	return simtest.Serve(t, sc)
 }
 
 type pyResult struct {
