@@ -237,6 +237,7 @@
 //	| `pending_reboot` | every host | none: the configured value is compliant (see below) |
 //	| `timewait_pile` | web, app (count 12000, the default; a pile of at most 5000 and half the range passes) | `time_wait_pressure` |
 //	| `w3svc_stopped` | web | `w3svc_running` |
+//	| `site_binding_unlisted` | web, 2008 R2 and later, never with `listen_list_empty` | none: drift's cross-fact check finds it (a site bound to an address that a non-empty listen list lacks starts but is unreachable) |
 //
 // listen_list_lockout_pending is caught on the configured list, before the
 // HTTP restart that would lock fleetport out. On 2003 with MaxUserPort at

@@ -189,8 +189,13 @@ func (ev *evaluator) forHost(diags hcl.Diagnostics) hcl.Diagnostics {
 // value evaluates expr. The result may be unknown: at load time almost
 // always, for a host when it depends on a value not collected yet.
 func (ev *evaluator) value(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
-	if diags := checkHostAttributes(expr); diags.HasErrors() {
-		return cty.DynamicVal, diags
+	// Load time (the schema host) reports host.X references the host
+	// lacks, with a did-you-mean; for a real host the loaded expressions
+	// are known to be clean, and HCL still reports any it cannot resolve.
+	if ev.host == nil {
+		if diags := checkHostAttributes(expr); diags.HasErrors() {
+			return cty.DynamicVal, diags
+		}
 	}
 	v, diags := expr.Value(ev.ctx)
 	v, _ = v.Unmark()
@@ -530,6 +535,31 @@ type Resolved struct {
 // still returned, with what could be resolved.
 func (p *Policy) Resolve(h Host) (*Resolved, hcl.Diagnostics) {
 	ev, diags := newHostEvaluator(h, p.DeclRange)
+	return p.resolveWith(ev, h, diags)
+}
+
+// ResolveAll resolves every policy of the set for one host, in set order,
+// as [Policy.Resolve] does; it builds the host's evaluation context once,
+// which is what makes judging a large fleet fast.
+func (s *Set) ResolveAll(h Host) ([]*Resolved, []hcl.Diagnostics) {
+	out := make([]*Resolved, len(s.Policies))
+	ds := make([]hcl.Diagnostics, len(s.Policies))
+	if len(s.Policies) == 0 {
+		return out, ds
+	}
+	ev, diags := newHostEvaluator(h, s.Policies[0].DeclRange)
+	for i, p := range s.Policies {
+		if diags.HasErrors() {
+			// The host itself is invalid: locate the error at each policy.
+			out[i], ds[i] = p.Resolve(h)
+			continue
+		}
+		out[i], ds[i] = p.resolveWith(ev, h, nil)
+	}
+	return out, ds
+}
+
+func (p *Policy) resolveWith(ev *evaluator, h Host, diags hcl.Diagnostics) (*Resolved, hcl.Diagnostics) {
 	res := &Resolved{Policy: p, Host: h.Name, Release: ev.release}
 	if diags.HasErrors() {
 		return res, diags

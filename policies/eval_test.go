@@ -2,6 +2,7 @@ package policies
 
 import (
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -349,5 +350,28 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	for range 8 {
 		<-done
+	}
+}
+
+func TestResolveAllIsResolve(t *testing.T) {
+	set, diags := Builtin()
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, rel := range []string{"2003", "2019", ""} {
+		h := webHost(rel)
+		all, ds := set.ResolveAll(h)
+		for i, p := range set.Policies {
+			one, d := p.Resolve(h)
+			if !reflect.DeepEqual(all[i], one) || len(ds[i]) != len(d) {
+				t.Errorf("%s on %q: ResolveAll differs from Resolve:\n%+v\n%+v", p.Name, rel, all[i], one)
+			}
+		}
+	}
+	bad := webHost("2019")
+	bad.OS = "1995"
+	_, ds := set.ResolveAll(bad)
+	if !ds[0].HasErrors() || ds[0][0].Subject.Filename != set.Policies[0].DeclRange.Filename {
+		t.Errorf("an invalid host: %v", ds[0])
 	}
 }

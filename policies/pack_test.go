@@ -37,6 +37,10 @@ var packExpectations = []struct {
 	{drift: "pending_reboot", fail: nil}, // the configured value is compliant; see the package doc
 	{drift: "timewait_pile", roles: []string{"web", "app"}, fail: []string{"time_wait_pressure"}},
 	{drift: "w3svc_stopped", roles: []string{"web"}, fail: []string{"w3svc_running"}},
+	// A second site bound to an address of the host that the (non-empty)
+	// listen list lacks: no built-in policy sees it; drift finds it by
+	// comparing the registered URLs with the listen list.
+	{drift: "site_binding_unlisted", roles: []string{"web"}, oses: []string{"2008r2", "2012r2", "2016", "2019", "2022"}, fail: nil},
 }
 
 var (
@@ -102,6 +106,10 @@ func simHost(role, osName string, drift ...string) (Host, *refFacts) {
 		if has("listen_list_lockout_pending") {
 			f.listenList = slices.DeleteFunc(f.listenList, func(a netip.Addr) bool { return a == mgmt })
 		}
+		// site_binding_unlisted changes no fact a policy reads: the site's
+		// address is not in the list, so http.sys opens no socket on it,
+		// and the interface addresses and registered URLs are not
+		// policy inputs.
 	case "smtp":
 		f.services["smtpsvc"] = ServiceRunning
 		bind := netip.AddrPortFrom(svc, 25)
@@ -144,6 +152,8 @@ func eligible(drift, role, osName string) bool {
 		return osName != "2003"
 	case "timewait_pile":
 		return role == "web" || role == "app"
+	case "site_binding_unlisted":
+		return role == "web" && osName != "2003"
 	}
 	return true
 }

@@ -31,7 +31,22 @@ func (s Severity) String() string {
 }
 
 // MarshalText renders the severity as policies spell it.
-func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+func (s Severity) MarshalText() ([]byte, error) {
+	if s < SeverityInfo || s > SeverityCritical {
+		return nil, fmt.Errorf("policies: invalid severity %d", int(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText accepts the names ParseSeverity accepts.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
 
 // ParseSeverity parses "info", "low", "medium", "high" or "critical".
 func ParseSeverity(s string) (Severity, error) {

@@ -876,3 +876,9 @@ func (r *ServiceRemediation) resolve(ev *evaluator) (Action, hcl.Diagnostics) {
 }
 
 func (r *ServiceRemediation) needs(_ Release, n *Needs) { n.addService(r.Service, false) }
+
+// SatisfiedBy reports whether the check passes when the value holds data
+// (nil: the value is absent), following the order RegistryCheck
+// documents; the type comparison is the caller's. known is false when the
+// check's own values are not known yet.
+func (c *RegistryCheck) SatisfiedBy(data *RegData) (ok, known bool) { return c.satisfiedBy(data) }

@@ -48,6 +48,7 @@ drift "maxuserport_default" { share = 50 }        # 2003: ephemeral ports 1025..
 drift "timedwaitdelay_default" { share = 20 }     # TIME_WAIT lasts 240 s
 drift "dynamic_range_default" { share = 30 }      # 2008 R2+: 49152..65535
 drift "pending_reboot" { share = 10 }             # TcpTimedWaitDelay set, not in effect
+drift "site_binding_unlisted" { share = 5 }       # 2008 R2+: a site on an address the listen list lacks
 drift "w3svc_stopped" { share = 5 }
 
 drift "timewait_pile" {

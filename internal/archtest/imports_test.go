@@ -66,7 +66,8 @@ func under(prefixes ...string) func(string) bool {
 
 var (
 	engine = under("inventory", "policies", "internal/remote", "internal/collect", "internal/drift",
-		"internal/rollout", "internal/report", "internal/store", "internal/facts", "internal/parse", "internal/sim")
+		"internal/rollout", "internal/report", "internal/store", "internal/facts", "internal/parse", "internal/sim",
+		"internal/history")
 	uiAndCLI = []string{module + "/internal/cli", module + "/internal/tui", "github.com/spf13/cobra",
 		"charm.land/bubbletea", "charm.land/lipgloss", "charm.land/bubbles"}
 )
@@ -84,6 +85,9 @@ var rules = []rule{
 		from: under("internal/parse"),
 		to: []string{module + "/internal/remote", module + "/internal/sim", module + "/internal/collect", module + "/inventory",
 			module + "/policies", module + "/internal/store", "github.com/masterzen", "modernc.org", "github.com/spf13"}, direct: true},
+	{why: "drift judges facts and report renders reports: neither collects, stores nor talks WinRM",
+		from: under("internal/drift", "internal/report"),
+		to:   []string{module + "/internal/remote", module + "/internal/collect", module + "/internal/store", module + "/internal/sim", "github.com/masterzen/winrm", "modernc.org"}},
 	{why: "only the tui command imports internal/tui",
 		from: func(p string) bool { return !under("internal/tui", "internal/cli/tui")(p) }, to: []string{module + "/internal/tui"}, direct: true},
 	{why: "cmd/fleetport is wiring only",

@@ -4,12 +4,22 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/parse"
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/policies"
+)
+
+// How much of a TIME_WAIT pile netstat's evidence keeps: a few rows per
+// remote endpoint, for the first endpoints.
+const (
+	evidenceRowsPerRemote = 3
+	evidenceRemotes       = 16
 )
 
 // collector runs one host's commands on its session and files what they
@@ -60,6 +70,35 @@ func (c *collector) commandFailed(fact, line string, res remote.Result) {
 	c.h.AddFactError(facts.FactError{Fact: fact, Command: line, Status: facts.StatusCommandFailed, ExitCode: res.ExitCode, Message: msg})
 }
 
+// keep files a small command's whole output as evidence.
+func (c *collector) keep(fact, line string, res remote.Result) {
+	lines, _, err := parse.Lines(res.Stdout, parse.Options{})
+	if err != nil {
+		return
+	}
+	c.h.Outputs = append(c.h.Outputs, facts.NewOutput(fact, line, lines))
+}
+
+// keepReg files the lines of a reg query output that name the requested
+// values (and the key's header line).
+func (c *collector) keepReg(line string, res remote.Result, names []string) {
+	lines, _, err := parse.Lines(res.Stdout, parse.Options{})
+	if err != nil {
+		return
+	}
+	o := facts.Output{Fact: facts.FactRegistry, Command: line, Total: len(lines)}
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if strings.HasPrefix(strings.ToUpper(f[0]), "HKEY_") || len(f) >= 2 && strings.HasPrefix(f[1], "REG_") && slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, f[0]) }) {
+			o.Keep(i+1, l)
+		}
+	}
+	c.h.Outputs = append(c.h.Outputs, o)
+}
+
 // identity runs ver: the release decides which commands the rest needs.
 func (c *collector) identity(ctx context.Context) error {
 	const line = "ver"
@@ -73,6 +112,7 @@ func (c *collector) identity(ctx context.Context) error {
 		return nil
 	}
 	c.h.OS = &v
+	c.keep(facts.FactOS, line, res)
 	return nil
 }
 
@@ -94,6 +134,11 @@ func (c *collector) facts(ctx context.Context, n policies.Needs) error {
 	}
 	if err := c.registry(ctx, n.Registry); err != nil {
 		return err
+	}
+	if len(n.Registry) > 0 {
+		if err := c.bootTime(ctx); err != nil {
+			return err
+		}
 	}
 	if release != "2003" {
 		for _, pr := range n.PortRanges {
@@ -120,12 +165,24 @@ func (c *collector) sockets(ctx context.Context) error {
 		c.commandFailed(facts.FactSockets, line, res)
 		return nil
 	}
-	s, err := parse.ParseNetstat(bytes.NewReader(res.Stdout), parse.Options{})
+	out := facts.Output{Fact: facts.FactSockets, Command: line}
+	perRemote := map[netip.AddrPort]int{}
+	s, err := parse.ParseNetstat(bytes.NewReader(res.Stdout), parse.Options{Row: func(n int, text string, s *facts.Socket) {
+		switch {
+		case s.IsListener():
+			out.Keep(n, text)
+		case s.State == facts.StateTimeWait && perRemote[s.Remote] < evidenceRowsPerRemote && (perRemote[s.Remote] > 0 || len(perRemote) < evidenceRemotes):
+			perRemote[s.Remote]++
+			out.Keep(n, text)
+		}
+	}})
 	if err != nil {
 		c.parseFailed(facts.FactSockets, line, res, err)
 		return nil
 	}
 	c.h.Sockets = &s
+	out.Total = max(out.Total, bytes.Count(res.Stdout, []byte("\n")))
+	c.h.Outputs = append(c.h.Outputs, out)
 	return nil
 }
 
@@ -144,6 +201,62 @@ func (c *collector) listenList(ctx context.Context, release string) error {
 		return nil
 	}
 	c.h.ListenList = &l
+	c.keep(facts.FactListenList, line, res)
+	if release == "2003" {
+		return nil
+	}
+	return c.httpURLs(ctx)
+}
+
+// httpURLs lists what is registered with http.sys (2008 R2 and later): a
+// site bound to an address the listen list lacks is unreachable.
+func (c *collector) httpURLs(ctx context.Context) error {
+	const line = "netsh http show servicestate"
+	res, err := c.run(ctx, line)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		c.commandFailed(facts.FactHTTPURLs, line, res)
+		return nil
+	}
+	urls, err := parse.ParseServiceState(bytes.NewReader(res.Stdout), parse.Options{})
+	if err != nil {
+		c.parseFailed(facts.FactHTTPURLs, line, res, err)
+		return nil
+	}
+	if urls == nil {
+		urls = []facts.HTTPURL{}
+	}
+	c.h.HTTPURLs = urls
+	out := facts.Output{Fact: facts.FactHTTPURLs, Command: line}
+	if lines, _, err := parse.Lines(res.Stdout, parse.Options{}); err == nil {
+		out.Total = len(lines)
+		for i, l := range lines {
+			if f := strings.Fields(l); len(f) > 0 && strings.Contains(strings.ToLower(f[0]), "://") {
+				out.Keep(i+1, l)
+			}
+		}
+	}
+	c.h.Outputs = append(c.h.Outputs, out)
+	return nil
+}
+
+// bootTime asks when the host last started: a boot-time registry value
+// changed after it is not in effect yet.
+func (c *collector) bootTime(ctx context.Context) error {
+	const line = "wmic os get LastBootUpTime /value"
+	res, err := c.run(ctx, line)
+	if err != nil {
+		return err
+	}
+	t, err := parse.ParseBootTime(bytes.NewReader(res.Stdout), parse.Options{})
+	if err != nil {
+		c.unreadable(facts.FactBootTime, line, res, err)
+		return nil
+	}
+	c.h.BootTime = t
+	c.keep(facts.FactBootTime, line, res)
 	return nil
 }
 
@@ -175,6 +288,7 @@ func (c *collector) registry(ctx context.Context, vals []policies.RegistryValue)
 		for _, name := range byKey[policies.RegistryKey(k)] {
 			c.h.Registry = append(c.h.Registry, q.Value(facts.CanonicalRegPath(k), name))
 		}
+		c.keepReg(line, res, byKey[policies.RegistryKey(k)])
 	}
 	return nil
 }
@@ -192,6 +306,7 @@ func (c *collector) portRange(ctx context.Context, pr policies.PortRangeRef) err
 	}
 	r.Family = pr.Family.String()
 	c.h.DynamicPorts = append(c.h.DynamicPorts, r)
+	c.keep(facts.FactDynamicPorts, line, res)
 	return nil
 }
 
@@ -212,5 +327,6 @@ func (c *collector) service(ctx context.Context, name string) error {
 	} else if q.NotInstalled {
 		c.h.Services = append(c.h.Services, facts.Service{Name: name, State: facts.ServiceNotInstalled})
 	}
+	c.keep(facts.FactServices, line, res)
 	return nil
 }

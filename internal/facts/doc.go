@@ -35,7 +35,10 @@
 //	registry       array    {path, name, absent, type, raw, number | string | strings | bytes}
 //	dynamic_ports  array    {family, protocol, start, count, source, encoding}
 //	services       array    {name, display_name, state, exit_code}
+//	boot_time      time     when the host last started (wmic os get LastBootUpTime)
+//	http_urls      array    {url, scheme, host, port, path, addr}: URLs registered with http.sys
 //	fact_errors    array    {fact, command, status, exit_code, kind, line, text, message}
+//	outputs        array    {fact, command, total, lines: [{n, text}]}: host output kept as evidence
 //
 // sockets is [Sockets]:
 //

@@ -369,3 +369,40 @@ func TestListenListFromRegistry(t *testing.T) {
 		t.Error("REG_SZ accepted")
 	}
 }
+
+func TestParseHTTPURL(t *testing.T) {
+	for _, c := range []struct {
+		in         string
+		host, addr string
+		port       uint16
+		path       string
+		bad        bool
+	}{
+		{in: "HTTP://+:5985/WSMAN/", host: "+", port: 5985, path: "/WSMAN/"},
+		{in: "HTTP://*:80/", host: "*", port: 80, path: "/"},
+		{in: "HTTP://10.0.0.5:80:10.0.0.5/", host: "10.0.0.5", addr: "10.0.0.5", port: 80, path: "/"},
+		{in: "https://[fe80::1%9]:443/x", host: "[fe80::1%9]", addr: "fe80::1", port: 443, path: "/x"},
+		{in: "HTTP://LOCALHOST:8080/", host: "LOCALHOST", port: 8080, path: "/"},
+		{in: "http://example/", host: "example", port: 80, path: "/"},
+		{in: "ftp://x:21/", bad: true},
+		{in: "HTTP://:80/", bad: true},
+		{in: "HTTP://x:99999/", bad: true},
+		{in: "HTTP://x:+80/", bad: true},
+		{in: "no url", bad: true},
+	} {
+		u, err := facts.ParseHTTPURL(c.in)
+		if c.bad {
+			if err == nil {
+				t.Errorf("%q: no error", c.in)
+			}
+			continue
+		}
+		addr := ""
+		if u.Addr.IsValid() {
+			addr = u.Addr.String()
+		}
+		if err != nil || u.Host != c.host || u.Port != c.port || u.Path != c.path || addr != c.addr || u.URL != c.in {
+			t.Errorf("%q: %+v %v", c.in, u, err)
+		}
+	}
+}

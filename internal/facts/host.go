@@ -38,7 +38,20 @@ type Host struct {
 	Registry     []RegistryValue    `json:"registry,omitempty"`
 	DynamicPorts []DynamicPortRange `json:"dynamic_ports,omitempty"`
 	Services     []Service          `json:"services,omitempty"`
-	FactErrors   []FactError        `json:"fact_errors,omitempty"`
+	// BootTime is when the host last started (wmic os get
+	// LastBootUpTime), zero when not collected. A registry value that
+	// changed after it and takes effect at boot is not in effect yet.
+	BootTime time.Time `json:"boot_time,omitzero"`
+	// HTTPURLs are the URLs registered with http.sys (netsh http show
+	// servicestate): the sites' and WinRM's bindings. Nil when not
+	// collected.
+	HTTPURLs   []HTTPURL   `json:"http_urls,omitempty"`
+	FactErrors []FactError `json:"fact_errors,omitempty"`
+	// Outputs keep, per command, the lines of host output the facts rest
+	// on (decoded to UTF-8, numbered as the host printed them), so that a
+	// finding can show its evidence. Large outputs keep only the lines a
+	// check can cite (see [Output]).
+	Outputs []Output `json:"outputs,omitempty"`
 }
 
 // NewHost returns an empty document for a host, with the schema version
@@ -203,6 +216,8 @@ const (
 	FactRegistry     = "registry"
 	FactDynamicPorts = "dynamic_ports"
 	FactServices     = "services"
+	FactBootTime     = "boot_time"
+	FactHTTPURLs     = "http_urls"
 )
 
 // FactError says why one fact is missing: the command failed, or its

@@ -180,13 +180,29 @@ var corpusCases = []corpusCase{
 			t.Errorf("value = %+v, want absent", val)
 		}
 	}},
+	// An interactive netsh session: the "netsh http>" prompt lines are
+	// cut. The author's notes after one URL and one PID stay: the parser
+	// takes a URL line's first field and reads no PID.
+	{file: "netsh-http-show-servicestate-win10-iotbay.txt", prep: func(_ testing.TB, b []byte) []byte { return dropPrompts(b, "netsh http>") },
+		kind: parse.KindServiceState, check: func(t *testing.T, v any) {
+			urls := v.([]facts.HTTPURL)
+			if len(urls) != 2 {
+				t.Fatalf("urls = %+v", urls)
+			}
+			if u := urls[0]; u.URL != "HTTP://*:5357/4C2CDC17-BEFE-4441-899A-CC530F03F2DF/" || u.Scheme != "http" || u.Host != "*" ||
+				u.Port != 5357 || u.Path != "/4C2CDC17-BEFE-4441-899A-CC530F03F2DF/" || u.Addr.IsValid() {
+				t.Errorf("first URL %+v", u)
+			}
+			if u := urls[1]; u.URL != "HTTP://LOCALHOST:8080/" || u.Host != "LOCALHOST" || u.Port != 8080 || u.Path != "/" || u.Addr.IsValid() {
+				t.Errorf("second URL %+v (the note after it must not be read)", u)
+			}
+		}},
 	// Outputs of commands fleetport parses no facts from: every parser
 	// must refuse them.
 	{file: "Get-NetTCPConnection-table-localport-askai.txt"},
 	{file: "net-stop-start-w3svc-success-msdocs-kb969864.txt"},
 	{file: "netsh-http-add-iplisten-success-blog.txt"},
 	{file: "netsh-http-delete-iplisten-success-blog.txt"},
-	{file: "netsh-http-show-servicestate-win10-iotbay.txt"},
 	{file: "netsh-int-ipv4-set-dynamicport-tcp-ok-dotnet45544.txt"},
 }
 

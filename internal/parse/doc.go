@@ -2,7 +2,8 @@
 // package internal/facts: the socket table from netstat or
 // Get-NetTCPConnection, the http.sys IP listen list from netsh or
 // httpcfg, registry values from reg query, the dynamic port range from
-// netsh, the version from ver, service states from sc.
+// netsh, the version from ver, service states from sc, the boot time from
+// wmic, the URLs registered with http.sys from netsh.
 //
 // # Entry points
 //
@@ -18,10 +19,23 @@
 //	ParseDynamicPort        netsh int ipv4 show dynamicport tcp       facts.DynamicPortRange
 //	ParseVer                ver                                       facts.OSVersion
 //	ParseSC                 sc query [NAME]                           SCQuery
+//	ParseBootTime           wmic os get LastBootUpTime [/value]       time.Time
+//	ParseServiceState       netsh http show servicestate              []facts.HTTPURL
 //
 // [Kinds] lists them by the names `fleetport parse KIND` uses (netstat,
-// tcpconnection-json, iplisten, httpcfg, reg, dynamicport, ver, sc) and
-// [Parse] runs one by name.
+// tcpconnection-json, iplisten, httpcfg, reg, dynamicport, ver, sc,
+// boottime, servicestate) and [Parse] runs one by name.
+//
+// # Evidence
+//
+// A finding is best shown with the lines of host output it rests on.
+// [Lines] decodes an output the way the parsers do (byte-order mark, code
+// page hint or detection, the same caps) and returns its lines, numbered
+// as parse errors number them, with the encoding's name. For netstat,
+// whose output can be 16,000 rows, Options.Row hands each row to the
+// caller as ParseNetstat adds it to the table: its line number, the line
+// decoded (a German CP850 "ABHÖREN" arrives as UTF-8) and the socket, so
+// that a caller keeps only the rows a check can cite.
 //
 // # What it deliberately does not do
 //
@@ -38,8 +52,11 @@
 // words, netsh's labels, ver's "Version"), so the parsers read structure:
 // fields by position, a listener by its foreign address 0.0.0.0:0 or
 // [::]:0 whatever the state word says, the numbers after netsh's labels
-// by order. Known translations of netstat's state words are mapped (see
-// [StateWord]); an unknown word on a connection is an error.
+// by order, registered URLs as lines whose first field is an http:// or
+// https:// URL. Known translations of netstat's state words are mapped
+// (see [StateWord]); an unknown word on a connection is an error. wmic's
+// property names (LastBootUpTime) are WMI's and never localized, so they
+// are read by name.
 //
 // Console tools write in the host's OEM code page (850 on a German host:
 // "ABHÖREN" has Ö as byte 0x99), whatever code page the WinRM shell asked

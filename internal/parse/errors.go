@@ -28,7 +28,8 @@ var (
 	ErrCodePage = errors.New("unsupported code page")
 	// ErrFailed: the output is the tool's own failure report (httpcfg
 	// completed with a non-zero status, sc FAILED, a reg error other than
-	// "not found"): the command failed, its text was understood.
+	// "not found", wmic's "ERROR:"): the command failed, its text was
+	// understood.
 	ErrFailed = errors.New("command reported failure")
 	// ErrUnknownKind: [Parse] was given a kind that is not in [Kinds].
 	ErrUnknownKind = errors.New("unknown parser kind")

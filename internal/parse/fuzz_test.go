@@ -12,6 +12,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fleetport/fleetport/internal/facts"
@@ -256,6 +257,65 @@ func FuzzSC(f *testing.F) {
 			if s.Name == "" || s.State < facts.ServiceStopped || s.State > facts.ServicePaused {
 				t.Fatalf("bad service %+v", s)
 			}
+		}
+	})
+}
+
+func FuzzBootTime(f *testing.F) {
+	seed(f, nil, []string{"boottime/en-US-table-win10.txt", "boottime/value-2003.txt",
+		"boottime/value-utf16le-redirected.txt", "boottime/table-three-columns.txt"})
+	f.Add([]byte("Node - WEB01\r\r\nERROR:\r\r\nDescription = Invalid query\r\r\n\r\r\n"))
+	f.Add([]byte("CSName  LastBootUpTime             Version     \r\r\nWEB01   20200102030405.500000+000  10.0.17763  \r\r\n\r\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		tm, err := parse.ParseBootTime(bytes.NewReader(in), fuzzOpts)
+		if err != nil {
+			checkErr(t, err, parse.KindBootTime, in)
+			return
+		}
+		_, off := tm.Zone()
+		if tm.IsZero() || tm.Year() < 1600 || off < -720*60 || off > 840*60 || off%60 != 0 {
+			t.Fatalf("bad boot time %v", tm)
+		}
+	})
+}
+
+func FuzzServiceState(f *testing.F) {
+	// The capture is longer than maxSeed: its first lines (title and the
+	// first session) and, under its title, its last lines (the second
+	// session's annotated URL and the request queues).
+	b, err := os.ReadFile(filepath.Join(corpusDir, "netsh-http-show-servicestate-win10-iotbay.txt"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	b = dropPrompts(b, "netsh http>")
+	head := b[:bytes.LastIndexByte(b[:maxSeed], '\n')+1]
+	tail := b[len(b)-maxSeed:]
+	tail = tail[bytes.IndexByte(tail, '\n')+1:]
+	f.Add(head)
+	f.Add(append(append([]byte(nil), head[:bytes.Index(head, []byte("Server session"))]...), tail...))
+	f.Add([]byte("\r\nSnapshot of HTTP service state (Server Session View): \r\n----------------------------------------------------- \r\n\r\n" +
+		"Server session ID: FD00000120000001\r\n    URL groups:\r\n    URL group ID: FF00000040000001\r\n            Registered URLs:\r\n" +
+		"                HTTP://10.0.0.5:80:10.0.0.5/\r\n                HTTPS://[FE80::1]:443:[FE80::1]/X/\r\n                HTTP://+:47001/wsman/\r\n" +
+		"\r\nRequest queues:\r\n    Request queue name: DefaultAppPool\r\n        Registered URLs:\r\n            HTTP://+:47001/WSMAN/\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		urls, err := parse.ParseServiceState(bytes.NewReader(in), fuzzOpts)
+		if err != nil {
+			checkErr(t, err, parse.KindServiceState, in)
+			return
+		}
+		if urls == nil {
+			t.Fatal("nil list without an error")
+		}
+		seen := map[string]bool{}
+		for _, u := range urls {
+			k := strings.ToUpper(u.URL)
+			if seen[k] || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Port == 0 || !strings.HasPrefix(u.Path, "/") {
+				t.Fatalf("bad or repeated URL %+v", u)
+			}
+			seen[k] = true
+		}
+		if _, err := json.Marshal(urls); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

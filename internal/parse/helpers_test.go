@@ -65,6 +65,18 @@ func dropLines(b []byte, n int) []byte {
 	return b
 }
 
+// dropPrompts removes the lines that start with prompt (an interactive
+// session's command lines).
+func dropPrompts(b []byte, prompt string) []byte {
+	var out []byte
+	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
+		if !bytes.HasPrefix(l, []byte(prompt)) {
+			out = append(out, l...)
+		}
+	}
+	return out
+}
+
 // afterLine returns the text after the first line that starts with
 // prefix.
 func afterLine(t testing.TB, b []byte, prefix string) []byte {

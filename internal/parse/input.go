@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"io"
 	"strings"
 
@@ -28,6 +29,18 @@ type Options struct {
 	// tcpconnection-json: which rows to keep, how many TIME_WAIT remotes
 	// to list.
 	Sockets facts.SocketOptions
+	// Row, when set, is called by ParseNetstat once for every row it adds
+	// to the table, whether the table keeps the row or only counts it
+	// (Sockets.Keep), after the row's -b owner lines are read: line is
+	// the 1-based number of the row's first line in the decoded input
+	// (the numbering of [Lines] and of [Error]), text that line decoded to
+	// UTF-8 without its line ending (a copy, safe to keep), and s the
+	// socket as added (a copy; Owner is shared with the table). A row a
+	// lenient parse skips is not reported. It lets a caller keep the rows
+	// a finding can cite as evidence, such as the German "ABHÖREN" row of
+	// a CP850 netstat, without decoding the output twice. The other
+	// parsers never call it. Nil means no call.
+	Row func(line int, text string, s *facts.Socket)
 }
 
 // The default caps.
@@ -43,6 +56,31 @@ type input struct {
 	enc     string
 	n       int // number of the line last returned
 	maxLine int
+}
+
+// kindLines is the kind of the errors [Lines] returns.
+const kindLines = "lines"
+
+// Lines decodes host output the way the parsers do (a byte-order mark, the
+// code page hint in opts.CodePage or detection, the caps opts.MaxBytes and
+// opts.MaxLineBytes) and returns its lines without their line endings (CR
+// LF, LF, or wmic's CR CR LF), numbered as the parsers number them: lines[0]
+// is line 1 of a parse error or of an Options.Row call. A final line ending
+// adds no empty line. enc names the encoding the bytes were decoded from
+// ("ascii", "utf-8", "cp850", "utf-16le", ...). It is meant for keeping
+// output as evidence (facts.NewOutput). Errors are *[Error] of kind
+// "lines": ErrTooLarge, ErrLineTooLong, ErrCodePage. An empty input is no
+// lines and no error.
+func Lines(b []byte, opts Options) (lines []string, enc string, err error) {
+	in, err := readInput(kindLines, bytes.NewReader(b), opts)
+	if err != nil {
+		return nil, "", err
+	}
+	lines, err = in.lines()
+	if err != nil {
+		return nil, "", err
+	}
+	return lines, in.enc, nil
 }
 
 // readInput reads r up to the cap and decodes it.

@@ -15,6 +15,8 @@ const (
 	KindTCPConnectionJSON = "tcpconnection-json"
 	KindVer               = "ver"
 	KindSC                = "sc"
+	KindBootTime          = "boottime"
+	KindServiceState      = "servicestate"
 )
 
 // Kind describes one parser.
@@ -47,6 +49,10 @@ var kinds = map[string]Kind{
 		parse: func(r io.Reader, o Options) (any, error) { return ParseVer(r, o) }},
 	KindSC: {Name: KindSC, Command: "sc query NAME", Result: "parse.SCQuery",
 		parse: func(r io.Reader, o Options) (any, error) { return ParseSC(r, o) }},
+	KindBootTime: {Name: KindBootTime, Command: "wmic os get LastBootUpTime /value", Result: "time.Time",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseBootTime(r, o) }},
+	KindServiceState: {Name: KindServiceState, Command: "netsh http show servicestate", Result: "[]facts.HTTPURL",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseServiceState(r, o) }},
 }
 
 // Kinds lists the parsers, sorted by name.
@@ -65,7 +71,7 @@ func Kinds() []Kind {
 func Parse(kind string, r io.Reader, opts Options) (any, error) {
 	k, ok := kinds[kind]
 	if !ok {
-		return nil, &Error{Kind: kind, Msg: "unknown parser kind (want one of netstat, iplisten, httpcfg, reg, dynamicport, tcpconnection-json, ver, sc)", Err: ErrUnknownKind}
+		return nil, &Error{Kind: kind, Msg: "unknown parser kind (want one of netstat, iplisten, httpcfg, reg, dynamicport, tcpconnection-json, ver, sc, boottime, servicestate)", Err: ErrUnknownKind}
 	}
 	v, err := k.parse(r, opts)
 	if err != nil {

@@ -107,6 +107,7 @@ func ParseNetstat(r io.Reader, opts Options) (facts.Sockets, error) {
 		b:       facts.NewSocketBuilder("netstat", opts.Sockets),
 		lenient: opts.Lenient,
 		owners:  map[facts.Owner]*facts.Owner{},
+		onRow:   opts.Row,
 	}
 	// One row per line at most: size the table once.
 	p.b.Grow(strings.Count(in.text, "\n"))
@@ -124,6 +125,9 @@ type netstatParser struct {
 
 	preamble  []string // lines before the first row (title, header)
 	preambleN []int    // their line numbers
+	onRow     func(line int, text string, s *facts.Socket)
+	rowN      int    // the pending row's line number
+	rowText   string // and its line
 	seenRow   bool
 	pidMode   int8 // 0 unknown, 1 rows have a PID, 2 they do not
 	pending   bool // row holds a row not yet added (owner lines may follow)
@@ -362,6 +366,7 @@ func (p *netstatParser) parseRow(line, proto, rest string) *Error {
 		s.PID = uint32(v)
 	}
 	p.row, p.pending, p.own, p.hasOwn = s, true, facts.Owner{}, false
+	p.rowN, p.rowText = n, line
 	return nil
 }
 
@@ -423,4 +428,8 @@ func (p *netstatParser) flush() {
 		p.row.Owner = o
 	}
 	p.b.Add(p.row)
+	if p.onRow != nil {
+		s := p.row
+		p.onRow(p.rowN, strings.Clone(p.rowText), &s)
+	}
 }

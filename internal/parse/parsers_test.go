@@ -495,7 +495,7 @@ func TestKinds(t *testing.T) {
 			t.Errorf("kind %s lacks a description", k.Name)
 		}
 	}
-	if got := strings.Join(names, ","); got != "dynamicport,httpcfg,iplisten,netstat,reg,sc,tcpconnection-json,ver" {
+	if got := strings.Join(names, ","); got != "boottime,dynamicport,httpcfg,iplisten,netstat,reg,sc,servicestate,tcpconnection-json,ver" {
 		t.Errorf("kinds %s", got)
 	}
 	_, err := parse.Parse("ipconfig", strings.NewReader("x"), parse.Options{})

@@ -82,7 +82,12 @@ type simHost struct {
 	listed  bool // the spec has a listen list
 	dynamic *facts.PortRange
 	pile    winhost.Pile
+	https   bool // WinRM has an HTTPS listener
 }
+
+// simZones are the time zones the hosts of TestSimulator take in turn.
+var simZones = []*time.Location{time.UTC, time.FixedZone("EST", -300*60), time.FixedZone("CET", 60*60),
+	time.FixedZone("IST", 330*60), time.FixedZone("NST", -210*60), time.FixedZone("NZST", 720*60)}
 
 func newSimHost(t *testing.T, i int, os winhost.OS, locale string, cp int) *simHost {
 	t.Helper()
@@ -136,6 +141,14 @@ func newSimHost(t *testing.T, i int, os winhost.OS, locale string, cp int) *simH
 	}
 	if s.listed {
 		s.spec.ListenOnlyList = []netip.Addr{mgmt, second}
+	}
+	s.https = i%3 != 2
+	s.spec.WinRMHTTPS = s.https
+	s.spec.BootTime = time.Date(2026, time.Month(1+i%12), 1+i%28, i%24, 7, 8, 123456789+i, time.UTC)
+	s.spec.TimeZone = simZones[i%len(simZones)]
+	s.spec.Sites = []winhost.Site{
+		{Name: "Default Web Site", Bindings: []string{"HTTP://" + second.String() + ":80/"}},
+		{Name: "api", Bindings: []string{"https://*:443/api/", "http://www.corp.example:80/"}},
 	}
 	h, err := winhost.New(s.spec, winhost.Options{})
 	if err != nil {
@@ -195,6 +208,8 @@ func TestSimulator(t *testing.T) {
 				t.Run("dynamicport", s.testDynamicPort)
 				t.Run("sc", s.testSC)
 				t.Run("tcpconnection", s.testTCPConnectionJSON)
+				t.Run("boottime", s.testBootTime)
+				t.Run("servicestate", s.testServiceState)
 			})
 		}
 	}
@@ -700,4 +715,69 @@ func firstDiff(a, b []string) string {
 		}
 	}
 	return fmt.Sprintf("lengths %d vs %d", len(a), len(b))
+}
+
+func (s *simHost) testBootTime(t *testing.T) {
+	boot := s.h.BootTime()
+	// 2012 R2 and later print the boot second plus half a second, the
+	// older releases the microseconds.
+	want := boot.Truncate(time.Microsecond)
+	if s.os >= winhost.Server2012R2 {
+		want = boot.Truncate(time.Second).Add(500 * time.Millisecond)
+	}
+	_, wantOff := boot.In(s.spec.TimeZone).Zone()
+	for _, line := range []string{"wmic os get LastBootUpTime /value", "wmic os get lastbootuptime",
+		"wmic os get LocalDateTime,LastBootUpTime,CSName", "wmic os get LastBootUpTime,CSName /format:list"} {
+		for _, hint := range []int{0, s.cp} {
+			got, err := parse.ParseBootTime(bytes.NewReader(mustExec(t, s.h, line)), parse.Options{CodePage: hint})
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			if _, off := got.Zone(); !got.Equal(want) || off != wantOff {
+				t.Errorf("%s: %v, want %v in offset %d", line, got, want, wantOff)
+			}
+		}
+	}
+}
+
+func (s *simHost) testServiceState(t *testing.T) {
+	if !s.vista {
+		o, _, code := execHost(t, s.h, "netsh http show servicestate")
+		if code != 1 || string(o) != "The following command was not found: http show servicestate.\r\n" {
+			t.Errorf("2003: exit %d %q", code, o)
+		}
+		return
+	}
+	want := []string{"HTTP://+:5985/WSMAN/"}
+	if s.https {
+		want = append(want, "HTTPS://+:5986/WSMAN/")
+	}
+	want = append(want, "HTTP://+:47001/WSMAN/")
+	winrm := strings.Join(want, " ")
+	want = append(want, "HTTP://10.0.0.5:80:10.0.0.5/", "HTTPS://*:443/API/", "HTTP://WWW.CORP.EXAMPLE:80/")
+	read := func() []facts.HTTPURL {
+		t.Helper()
+		urls, err := parse.ParseServiceState(bytes.NewReader(mustExec(t, s.h, "netsh http show servicestate")), parse.Options{CodePage: s.cp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return urls
+	}
+	urls := read()
+	if got := urlTexts(urls); got != strings.Join(want, " ") {
+		t.Fatalf("urls\n got %s\nwant %s", got, strings.Join(want, " "))
+	}
+	site := urls[len(urls)-3]
+	if site.Addr != s.second || site.Host != "10.0.0.5" || site.Port != 80 || site.Scheme != "http" {
+		t.Errorf("site URL %+v, want served on %v", site, s.second)
+	}
+	// A stopped W3SVC registers nothing; WinRM's URLs stay.
+	mustExec(t, s.h, "net stop w3svc")
+	if got := urlTexts(read()); got != winrm {
+		t.Errorf("W3SVC stopped: %s, want %s", got, winrm)
+	}
+	mustExec(t, s.h, "net start w3svc")
+	if got := urlTexts(read()); got != strings.Join(want, " ") {
+		t.Errorf("W3SVC started again: %s", got)
+	}
 }

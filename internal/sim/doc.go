@@ -7,7 +7,9 @@
 // how many hosts there are, how OS versions, locales and roles are mixed,
 // which drift a known share of them carries and which faults are injected.
 // [Scenario.Plan] lays the fleet out deterministically from its seed; the
-// plan is the ground truth tests compare collections with. [New] builds the
+// plan is the ground truth tests compare collections with: per host its
+// drift, faults, uptime (the boot time is the fleet's start less it) and,
+// for site_binding_unlisted, the unlisted site's address. [New] builds the
 // hosts and [Fleet.Start] opens their listeners.
 //
 // Each [Host] is three layers, each its own package: the Windows model

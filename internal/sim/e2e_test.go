@@ -119,6 +119,8 @@ func TestEveryCommandOverEveryTransport(t *testing.T) {
 				{"netstat -an", 0, "Active Connections"},
 				{"netstat -ano", 0, "LISTENING       4"},
 				{"netsh http show iplisten", 0, "IP addresses present in the IP listen list:"},
+				{"netsh http show servicestate", 0, "                HTTP://+:5985/WSMAN/\r\n"},
+				{"wmic os get LastBootUpTime /value", 0, "\r\r\nLastBootUpTime=20"},
 				{`reg query "HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters" /v TcpTimedWaitDelay`, 0, "    TcpTimedWaitDelay    REG_DWORD    0x1e"},
 				{"netsh int ipv4 show dynamicport tcp", 0, "Start Port      : "},
 				{"sc query w3svc", 0, "RUNNING"},
@@ -373,5 +375,48 @@ func TestHttpcfgOn2003(t *testing.T) {
 	}
 	if r := run(t, c, "netsh int ipv4 show dynamicport tcp"); r.code == 0 {
 		t.Errorf("2003 has no dynamic port range: %+v", r)
+	}
+}
+
+// TestSiteBindingUnlistedOverWinRM: the drift as fleetport sees it. The
+// intranet site is registered on an address of the host that the listen
+// list lacks, so nothing listens there; the boot time is the fleet's start
+// less the host's uptime.
+func TestSiteBindingUnlistedOverWinRM(t *testing.T) {
+	before := time.Now()
+	f := startFleet(t, 1, func(sc *sim.Scenario) {
+		sc.OSMix = map[string]float64{"2019": 1}
+		sc.LocaleMix = map[string]float64{"de-DE": 1}
+		sc.Roles = []sim.Role{{Name: "web", Share: 1, Services: []string{"W3SVC"}}}
+		sc.Drift = []sim.Drift{{Kind: sim.DriftSiteBindingUnlisted, Share: 100}}
+	})
+	after := time.Now()
+	h := f.Hosts()[0]
+	if !h.Plan.Has(sim.DriftSiteBindingUnlisted) || !h.Plan.SiteAddr.IsValid() {
+		t.Fatalf("plan %+v", h.Plan)
+	}
+	c := client(t, f, h, ntlmEncryptedHTTP)
+	svc, site := h.Plan.ServiceAddr.String(), h.Plan.SiteAddr.String()
+	r := run(t, c, "netsh http show servicestate")
+	for _, want := range []string{"HTTP://+:5985/WSMAN/", "HTTPS://+:5986/WSMAN/", "HTTP://" + svc + ":80:" + svc + "/", "HTTP://" + site + ":80:" + site + "/"} {
+		if r.code != 0 || !strings.Contains(r.stdout, "                "+want+"\r\n") {
+			t.Errorf("servicestate lacks %s:\n%s", want, r.stdout)
+		}
+	}
+	if r := run(t, c, "netsh http show iplisten"); strings.Contains(r.stdout, site) {
+		t.Errorf("the listen list names the site's address:\n%s", r.stdout)
+	}
+	ns := run(t, c, "netstat -an").stdout
+	if !strings.Contains(ns, "  TCP    "+svc+":80 ") || strings.Contains(ns, site+":80 ") || !strings.Contains(ns, "  TCP    "+site+":139 ") {
+		t.Errorf("netstat: want http.sys on %s:80 only, and the second address up (NetBIOS on %s:139):\n%s", svc, site, ns)
+	}
+	boot := h.Model.BootTime()
+	if start := boot.Add(h.Plan.Uptime); start.Before(before.Add(-time.Second)) || start.After(after) {
+		t.Errorf("boot %v + uptime %v = %v, not the fleet's start (%v..%v)", boot, h.Plan.Uptime, start, before, after)
+	}
+	// A German host: Central European time, +060.
+	want := "LastBootUpTime=" + boot.In(time.FixedZone("", 3600)).Format("20060102150405") + ".500000+060\r\r\n"
+	if r := run(t, c, "wmic os get LastBootUpTime /value"); r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("wmic: %+v, want %q", r, want)
 	}
 }

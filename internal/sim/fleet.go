@@ -45,6 +45,7 @@ type Fleet struct {
 	byName map[string]*Host
 	byAddr map[netip.Addr]*Host
 	sql    netip.AddrPort // where the fleet's SQL clients connect
+	start  time.Time      // when New built the fleet: the hosts' uptimes count back from it
 
 	// mu guards timers and started.
 	mu      sync.Mutex
@@ -95,7 +96,8 @@ func New(opts Options) (*Fleet, error) {
 		return p, ok
 	}
 
-	f := &Fleet{opts: opts, byName: make(map[string]*Host, len(plans)), byAddr: make(map[netip.Addr]*Host, len(plans)), sql: sqlEndpoint(plans)}
+	f := &Fleet{opts: opts, byName: make(map[string]*Host, len(plans)), byAddr: make(map[netip.Addr]*Host, len(plans)), sql: sqlEndpoint(plans),
+		start: opts.Now()}
 	if opts.Dir != "" {
 		f.ca, err = LoadOrCreateCA(opts.Dir)
 		f.caFile = opts.Dir + "/ca.pem"
@@ -137,7 +139,7 @@ func New(opts Options) (*Fleet, error) {
 
 func (f *Fleet) newHost(p HostPlan, sc Scenario, tlsConf *tls.Config, lookup func(string) (string, bool)) (*Host, error) {
 	h := &Host{Plan: p, fleet: f, garble: p.Has(FaultGarble), slowBy: p.SlowBy, refused: p.Has(FaultRefuse)}
-	spec, err := hostSpec(p, sc, f.sql)
+	spec, err := hostSpec(p, sc, f.sql, f.start)
 	if err != nil {
 		return nil, err
 	}

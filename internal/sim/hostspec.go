@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/fleetport/fleetport/internal/sim/winhost"
 )
@@ -14,8 +15,8 @@ import (
 // like. It is the configuration the seeds recommend (see docs/SIMULATOR.md):
 // TIME_WAIT shortened to 30 s, 2003's MaxUserPort raised to 65534, a wide
 // dynamic port range from 2008 R2 on, http.sys restricted to the service
-// address plus the management and loopback addresses, and SMTP bound to the
-// service address only.
+// address plus the management and loopback addresses, the web site bound to
+// the service address, and SMTP bound to the service address only.
 const (
 	tcpipKey          = `HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters`
 	baselineTimedWait = "30"
@@ -37,8 +38,22 @@ func sqlEndpoint(plans []HostPlan) netip.AddrPort {
 	return netip.MustParseAddrPort("10.0.0.9:1433")
 }
 
-// hostSpec turns a plan into the host model's boot state.
-func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort) (winhost.Spec, error) {
+// timeZones are the hosts' time zones by locale: the standard time of the
+// locale's main zone (the model has no daylight saving time), so that wmic
+// prints offsets such as -300, +060 and +480. Other locales use UTC.
+var timeZones = map[string]*time.Location{
+	"en-US": time.FixedZone("EST", -300*60), "pt-BR": time.FixedZone("BRT", -180*60),
+	"en-GB": time.UTC,
+	"de-DE": time.FixedZone("CET", 60*60), "de-AT": time.FixedZone("CET", 60*60), "de-CH": time.FixedZone("CET", 60*60),
+	"fr-FR": time.FixedZone("CET", 60*60), "fr-BE": time.FixedZone("CET", 60*60), "fr-CH": time.FixedZone("CET", 60*60),
+	"es-ES": time.FixedZone("CET", 60*60), "it-IT": time.FixedZone("CET", 60*60), "nl-NL": time.FixedZone("CET", 60*60),
+	"pl-PL": time.FixedZone("CET", 60*60), "cs-CZ": time.FixedZone("CET", 60*60),
+	"ru-RU": time.FixedZone("MSK", 180*60), "zh-CN": time.FixedZone("CST", 480*60),
+}
+
+// hostSpec turns a plan into the host model's boot state. start is when
+// the fleet was built: the host booted its Uptime before it.
+func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort, start time.Time) (winhost.Spec, error) {
 	osv, err := winhost.ParseOS(p.OS)
 	if err != nil {
 		return winhost.Spec{}, err
@@ -51,6 +66,10 @@ func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort) (winhost.Spec, error)
 		Interfaces: []winhost.Interface{
 			{Name: "Ethernet0", Addrs: []netip.Addr{p.Addr, p.ServiceAddr}},
 		},
+		// WinRM's HTTPS listener is there when the fleet serves https.
+		WinRMHTTPS: sc.HTTPSPort != 0,
+		BootTime:   start.Add(-p.Uptime),
+		TimeZone:   timeZones[p.Locale],
 	}
 	// IIS is installed where a role runs it; SMTP in IIS needs the IIS
 	// Admin Service, which 2003 has only with IIS.
@@ -72,6 +91,16 @@ func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort) (winhost.Spec, error)
 			}
 			if p.Has(DriftListenListStale) {
 				spec.ListenOnlyList = append(spec.ListenOnlyList, netip.MustParseAddr(staleListenAddr))
+			}
+			// The site is bound to the address http.sys is meant to
+			// listen on.
+			spec.Sites = []winhost.Site{{Name: "Default Web Site", Bindings: []string{siteURL(p.ServiceAddr)}}}
+			if p.Has(DriftSiteBindingUnlisted) && p.SiteAddr.IsValid() {
+				// A second address on the interface and a site bound to
+				// it, which the listen list does not name: the site
+				// starts, and nothing answers on its address.
+				spec.Interfaces[0].Addrs = append(spec.Interfaces[0].Addrs, p.SiteAddr)
+				spec.Sites = append(spec.Sites, winhost.Site{Name: "intranet", Bindings: []string{siteURL(p.SiteAddr)}})
 			}
 		case "SMTPSVC":
 			bind := netip.AddrPortFrom(p.ServiceAddr, 25)
@@ -121,6 +150,9 @@ func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort) (winhost.Spec, error)
 	}
 	return spec, nil
 }
+
+// siteURL is an http binding on port 80 of one address.
+func siteURL(a netip.Addr) string { return "HTTP://" + a.String() + ":80/" }
 
 // setupCommands are what an administrator ran on the host after it booted,
 // leaving it in the planned state: changes that are configured but not yet

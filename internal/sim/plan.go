@@ -28,6 +28,15 @@ type HostPlan struct {
 	Jitter      time.Duration `json:"jitter,omitempty"`
 	SlowBy      time.Duration `json:"slow_by,omitempty"`
 	RebootAfter time.Duration `json:"reboot_after,omitempty"`
+	// Uptime is how long the host had been up when the fleet was built:
+	// its boot time (wmic os get LastBootUpTime) is the fleet's start
+	// less this, until it reboots. 1 to 40 days, drawn from the seed.
+	Uptime time.Duration `json:"uptime"`
+	// SiteAddr is the address of the second site, "intranet", of a host
+	// carrying site_binding_unlisted: a second address of the host, in
+	// the fleet's service network, that its listen list does not name and
+	// no other host has.
+	SiteAddr netip.Addr `json:"site_address,omitzero"`
 }
 
 // Has reports whether the host carries a drift or fault kind.
@@ -82,10 +91,16 @@ func (sc Scenario) Plan() ([]HostPlan, error) {
 		plans = append(plans, p)
 		addr = addr.Next()
 	}
+	upRng := sc.rng("uptime")
+	for i := range plans {
+		// 1 to 40 days, to the microsecond.
+		plans[i].Uptime = 24*time.Hour + time.Duration(upRng.Int64N(int64(39*24*time.Hour/time.Microsecond)))*time.Microsecond
+	}
 	byName := make(map[string]int, len(plans))
 	for i, p := range plans {
 		byName[p.Name] = i
 	}
+	nextSiteAddr := siteAddrs(sc.Network, plans)
 	for _, d := range sc.Drift {
 		eligible := func(p *HostPlan) bool { return driftApplies(d, p) }
 		idx, err := choose(sc.rng("drift/"+d.Kind), plans, byName, d.Share, d.Hosts, eligible)
@@ -94,8 +109,13 @@ func (sc Scenario) Plan() ([]HostPlan, error) {
 		}
 		for _, i := range idx {
 			plans[i].Drift = append(plans[i].Drift, d.Kind)
-			if d.Kind == DriftTimeWaitPile {
+			switch d.Kind {
+			case DriftTimeWaitPile:
 				plans[i].PileCount = d.Count
+			case DriftSiteBindingUnlisted:
+				if !plans[i].SiteAddr.IsValid() {
+					plans[i].SiteAddr = nextSiteAddr()
+				}
 			}
 		}
 	}
@@ -133,19 +153,66 @@ func exclusiveFault(kind string) bool {
 	return false
 }
 
+// siteAddrs hands out the addresses of unlisted sites: free addresses of
+// the fleet's service network (the management network mirrored into
+// 10.0.0.0/8, where every host's service address lies), from its top
+// down, skipping the last octets 0 and 255 and every host's service
+// address, so that no address is two hosts'. Should the network have no
+// free address left, it goes on above the network.
+func siteAddrs(network netip.Prefix, plans []HostPlan) func() netip.Addr {
+	taken := make(map[netip.Addr]bool, len(plans))
+	for _, p := range plans {
+		taken[p.ServiceAddr] = true
+	}
+	m := network.Masked().Addr().As4()
+	m[0] = 10
+	svc := netip.PrefixFrom(netip.AddrFrom4(m), max(network.Bits(), 8))
+	top := svc.Addr()
+	for n := svc.Addr(); svc.Contains(n); n = n.Next() {
+		top = n
+	}
+	next, down := top, true
+	return func() netip.Addr {
+		for {
+			a := next
+			switch p := a.Prev(); {
+			case !down:
+				next = a.Next()
+			case svc.Contains(p):
+				next = p
+			default:
+				next, down = top.Next(), false
+			}
+			if last := a.As4()[3]; last != 0 && last != 255 && !taken[a] {
+				taken[a] = true
+				return a
+			}
+		}
+	}
+}
+
 // driftApplies says whether a drift kind can be put on a host: the kind must
 // make sense for its role and OS, and the listen-list kinds exclude each
-// other.
+// other. site_binding_unlisted needs a non-empty listen list (an empty one
+// lets http.sys serve every address), a release that can show it (netsh
+// http show servicestate, 2008 R2 and later) and W3SVC running (a stopped
+// W3SVC registers no site).
 func driftApplies(d Drift, p *HostPlan) bool {
 	if len(d.Roles) > 0 && !slices.Contains(d.Roles, p.Role) {
 		return false
 	}
 	has := func(k string) bool { return slices.Contains(p.Drift, k) }
+	web := slices.Contains(p.Services, "W3SVC")
 	switch d.Kind {
-	case DriftListenListEmpty, DriftListenListStale, DriftListenListLockoutPending:
-		return slices.Contains(p.Services, "W3SVC") && !has(DriftListenListEmpty) && !has(DriftListenListStale) && !has(DriftListenListLockoutPending)
+	case DriftListenListEmpty:
+		return web && !has(DriftListenListEmpty) && !has(DriftListenListStale) && !has(DriftListenListLockoutPending) &&
+			!has(DriftSiteBindingUnlisted)
+	case DriftListenListStale, DriftListenListLockoutPending:
+		return web && !has(DriftListenListEmpty) && !has(DriftListenListStale) && !has(DriftListenListLockoutPending)
+	case DriftSiteBindingUnlisted:
+		return web && p.OS != "2003" && !has(DriftListenListEmpty) && !has(DriftW3SVCStopped)
 	case DriftW3SVCStopped:
-		return slices.Contains(p.Services, "W3SVC")
+		return web && !has(DriftSiteBindingUnlisted)
 	case DriftSMTPWildcard:
 		return slices.Contains(p.Services, "SMTPSVC")
 	case DriftMaxUserPortDefault:

@@ -74,6 +74,7 @@ const (
 	DriftPendingReboot            = "pending_reboot"              // TcpTimedWaitDelay set but not in effect until a reboot
 	DriftTimeWaitPile             = "timewait_pile"               // a TIME_WAIT pile toward the SQL server
 	DriftW3SVCStopped             = "w3svc_stopped"               // the web service is stopped
+	DriftSiteBindingUnlisted      = "site_binding_unlisted"       // a site bound to an address the listen list lacks
 )
 
 // Fault kinds.
@@ -93,7 +94,7 @@ const (
 var (
 	DriftKinds = []string{DriftListenListEmpty, DriftListenListStale, DriftListenListLockoutPending, DriftSMTPWildcard,
 		DriftMaxUserPortDefault, DriftTimedWaitDelayDefault, DriftDynamicRangeDefault, DriftPendingReboot,
-		DriftTimeWaitPile, DriftW3SVCStopped}
+		DriftTimeWaitPile, DriftW3SVCStopped, DriftSiteBindingUnlisted}
 	FaultKinds = []string{FaultLatency, FaultRefuse, FaultHang, FaultAuth, FaultQuota, FaultGarble, FaultSlow, FaultReboot}
 )
 
@@ -130,6 +131,7 @@ func DefaultScenario() Scenario {
 			{Kind: DriftPendingReboot, Share: 10},
 			{Kind: DriftTimeWaitPile, Share: 10},
 			{Kind: DriftW3SVCStopped, Share: 5},
+			{Kind: DriftSiteBindingUnlisted, Share: 5},
 		},
 	}
 }

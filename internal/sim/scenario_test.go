@@ -2,8 +2,10 @@ package sim
 
 import (
 	"math"
+	"net/netip"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +23,7 @@ func TestExampleScenarioParses(t *testing.T) {
 	if sc.Hosts != 300 || sc.Seed != 7 || sc.Domain != "corp.example" || sc.RebootTime != 5*time.Second {
 		t.Errorf("fleet block: %+v", sc)
 	}
-	if len(sc.Roles) != 4 || len(sc.Drift) != 10 || len(sc.Faults) != 7 {
+	if len(sc.Roles) != 4 || len(sc.Drift) != 11 || len(sc.Faults) != 7 {
 		t.Errorf("roles %d drift %d faults %d", len(sc.Roles), len(sc.Drift), len(sc.Faults))
 	}
 	if sc.Faults[0].Kind != FaultLatency || sc.Faults[0].Latency != 2*time.Millisecond || sc.Faults[0].Jitter != 3*time.Millisecond {
@@ -145,5 +147,124 @@ func TestNamedHostsGetTheirDrift(t *testing.T) {
 	sc.Faults = []Fault{{Kind: FaultAuth, Hosts: []string{"nosuch"}}}
 	if _, err := sc.Plan(); err == nil || !strings.Contains(err.Error(), `no host is named "nosuch"`) {
 		t.Errorf("unknown host: %v", err)
+	}
+}
+
+func TestSiteBindingUnlistedPlan(t *testing.T) {
+	sc := DefaultScenario()
+	sc.Hosts = 1000
+	plans, err := sc.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	serviceNet := netip.MustParsePrefix("10.20.0.0/16") // the default network, 127.20.0.0/16, mirrored
+	service := map[netip.Addr]bool{}
+	for _, p := range plans {
+		service[p.ServiceAddr] = true
+	}
+	n, pool := 0, 0
+	sites := map[netip.Addr]string{}
+	for _, p := range plans {
+		if p.Uptime < 24*time.Hour || p.Uptime > 40*24*time.Hour {
+			t.Errorf("%s: uptime %v outside 1 to 40 days", p.Name, p.Uptime)
+		}
+		if p.Role == "web" && p.OS != "2003" && !p.Has(DriftListenListEmpty) && !p.Has(DriftW3SVCStopped) {
+			pool++
+		}
+		if !p.Has(DriftSiteBindingUnlisted) {
+			if p.SiteAddr.IsValid() {
+				t.Errorf("%s: a site address without the drift", p.Name)
+			}
+			continue
+		}
+		n++
+		if p.Role != "web" || p.OS == "2003" || p.Has(DriftListenListEmpty) || p.Has(DriftW3SVCStopped) {
+			t.Errorf("%s (%s %s %v): site_binding_unlisted where it cannot be seen", p.Name, p.Role, p.OS, p.Drift)
+		}
+		if s := p.SiteAddr.As4(); !serviceNet.Contains(p.SiteAddr) || service[p.SiteAddr] || s[3] == 0 || s[3] == 255 {
+			t.Errorf("%s: site address %v is not a free address of %v", p.Name, p.SiteAddr, serviceNet)
+		}
+		if other, dup := sites[p.SiteAddr]; dup {
+			t.Errorf("%s and %s share the site address %v", p.Name, other, p.SiteAddr)
+		}
+		sites[p.SiteAddr] = p.Name
+	}
+	if want := int(math.Round(0.05 * float64(pool))); n != want || n == 0 {
+		t.Errorf("site_binding_unlisted on %d of %d eligible hosts, want %d", n, pool, want)
+	}
+	// listen_list_empty never joins it, whichever comes first.
+	sc.Drift = []Drift{{Kind: DriftSiteBindingUnlisted, Share: 100}, {Kind: DriftListenListEmpty, Share: 100}, {Kind: DriftW3SVCStopped, Share: 100}}
+	plans, _ = sc.Plan()
+	for _, p := range plans {
+		if p.Has(DriftSiteBindingUnlisted) && (p.Has(DriftListenListEmpty) || p.Has(DriftW3SVCStopped)) {
+			t.Errorf("%s: %v", p.Name, p.Drift)
+		}
+	}
+}
+
+func TestHostSpecSitesAndBootTime(t *testing.T) {
+	sc := DefaultScenario()
+	sc.Hosts = 200
+	sc.Drift = []Drift{{Kind: DriftSiteBindingUnlisted, Share: 50}}
+	plans, err := sc.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+	seen := map[string]bool{}
+	for _, p := range plans {
+		spec, err := hostSpec(p, sc, sqlEndpoint(plans), start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !spec.BootTime.Equal(start.Add(-p.Uptime)) || !spec.WinRMHTTPS || spec.TimeZone == nil {
+			t.Errorf("%s: boot %v zone %v https %v", p.Name, spec.BootTime, spec.TimeZone, spec.WinRMHTTPS)
+		}
+		key := p.Role
+		if p.Has(DriftSiteBindingUnlisted) {
+			key += "+site"
+		}
+		seen[key] = true
+		switch {
+		case p.Role != "web":
+			if spec.Sites != nil {
+				t.Errorf("%s: sites on a %s host: %+v", p.Name, p.Role, spec.Sites)
+			}
+		case !p.Has(DriftSiteBindingUnlisted):
+			if len(spec.Sites) != 1 || spec.Sites[0].Name != "Default Web Site" || spec.Sites[0].Bindings[0] != "HTTP://"+p.ServiceAddr.String()+":80/" {
+				t.Errorf("%s: sites %+v", p.Name, spec.Sites)
+			}
+		default:
+			if len(spec.Sites) != 2 || spec.Sites[1].Name != "intranet" || spec.Sites[1].Bindings[0] != "HTTP://"+p.SiteAddr.String()+":80/" {
+				t.Errorf("%s: sites %+v", p.Name, spec.Sites)
+			}
+			if !slices.Contains(spec.Interfaces[0].Addrs, p.SiteAddr) || slices.Contains(spec.ListenOnlyList, p.SiteAddr) || len(spec.ListenOnlyList) == 0 {
+				t.Errorf("%s: site address %v: interface %v, listen list %v", p.Name, p.SiteAddr, spec.Interfaces[0].Addrs, spec.ListenOnlyList)
+			}
+		}
+	}
+	if !seen["web"] || !seen["web+site"] {
+		t.Errorf("the fleet lacks a kind of web host: %v", seen)
+	}
+}
+
+func TestSiteAddrsFillTheNetworkThenGoBeyond(t *testing.T) {
+	network := netip.MustParsePrefix("127.41.7.0/24")
+	plans := []HostPlan{{ServiceAddr: netip.MustParseAddr("10.41.7.254")}, {ServiceAddr: netip.MustParseAddr("10.41.7.252")}}
+	next := siteAddrs(network, plans)
+	var got []string
+	for range 3 {
+		got = append(got, next().String())
+	}
+	if strings.Join(got, " ") != "10.41.7.253 10.41.7.251 10.41.7.250" {
+		t.Errorf("first site addresses %v", got)
+	}
+	for range 252 - 3 - 1 {
+		next()
+	}
+	// The /24 has 254 usable addresses, two of them hosts': 252 sites fit,
+	// the next goes above the network.
+	if a, b := next().String(), next().String(); a != "10.41.7.1" || b != "10.41.8.1" {
+		t.Errorf("the last in the network %s, the first beyond %s", a, b)
 	}
 }

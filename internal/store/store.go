@@ -94,6 +94,13 @@ CREATE TABLE IF NOT EXISTS hosts (
 	PRIMARY KEY (run, name)
 );
 CREATE INDEX IF NOT EXISTS hosts_by_name ON hosts(name, run);
+CREATE TABLE IF NOT EXISTS boot_baselines (
+	name  TEXT NOT NULL,
+	boot  INTEGER NOT NULL,
+	run   INTEGER NOT NULL,
+	facts BLOB NOT NULL,
+	PRIMARY KEY (name, boot)
+);
 `
 
 // schemaVersion is written to meta; a newer file is refused rather than
@@ -184,6 +191,97 @@ func (s *Store) PutHosts(ctx context.Context, run int64, recs []HostRecord) erro
 		return fmt.Errorf("write hosts: %w", err)
 	}
 	return nil
+}
+
+// Annotate sets one key of a run's meta (a drift summary, ...), keeping
+// the others.
+func (s *Store) Annotate(ctx context.Context, run int64, key, value string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE runs SET meta = json_set(meta, '$.' || ?, ?) WHERE id = ?`, key, value, run)
+	if err != nil {
+		return fmt.Errorf("annotate run %d: %w", run, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("annotate run %d: %w", run, ErrNotFound)
+	}
+	return nil
+}
+
+// Previous returns the newest run of the same kind before run, among the
+// complete and interrupted ones; ErrNotFound when there is none.
+func (s *Store) Previous(ctx context.Context, run int64) (Run, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT id, kind, started, finished, status, selected, meta, interrupt FROM runs
+		WHERE id < ? AND kind = (SELECT kind FROM runs WHERE id = ?) AND status IN ('complete', 'interrupted') ORDER BY id DESC LIMIT 1`, run, run)
+	r, err := scanRun(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, fmt.Errorf("run before %d: %w", run, ErrNotFound)
+	}
+	if err != nil {
+		return Run{}, err
+	}
+	return r, s.countHosts(ctx, &r)
+}
+
+// Baseline is the first facts a run read from a host after one boot: what
+// was configured when the host started, as far as fleetport saw it. A
+// value that differs from it later in the same boot was changed after the
+// boot (drift's "not in effect").
+type Baseline struct {
+	Name  string
+	Boot  time.Time
+	Run   int64
+	Facts json.RawMessage
+}
+
+// PutBaselines records baselines; a host's baseline for a boot is written
+// once, by the first run that saw that boot, and never replaced.
+func (s *Store) PutBaselines(ctx context.Context, bs []Baseline) error {
+	if len(bs) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("write baselines: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO boot_baselines(name, boot, run, facts) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("write baselines: %w", err)
+	}
+	defer stmt.Close()
+	for _, b := range bs {
+		if _, err := stmt.ExecContext(ctx, b.Name, b.Boot.UnixNano(), b.Run, []byte(b.Facts)); err != nil {
+			return fmt.Errorf("write baseline of %s: %w", b.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("write baselines: %w", err)
+	}
+	return nil
+}
+
+// Baselines returns the baselines recorded by run or an earlier run, by
+// host name and boot time (UnixNano).
+func (s *Store) Baselines(ctx context.Context, run int64) (map[string]map[int64]Baseline, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, boot, run, facts FROM boot_baselines WHERE run <= ?`, run)
+	if err != nil {
+		return nil, fmt.Errorf("read baselines: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[int64]Baseline{}
+	for rows.Next() {
+		var b Baseline
+		var boot int64
+		var raw []byte
+		if err := rows.Scan(&b.Name, &boot, &b.Run, &raw); err != nil {
+			return nil, fmt.Errorf("read baselines: %w", err)
+		}
+		b.Boot, b.Facts = time.Unix(0, boot), raw
+		if out[b.Name] == nil {
+			out[b.Name] = map[int64]Baseline{}
+		}
+		out[b.Name][boot] = b
+	}
+	return out, rows.Err()
 }
 
 // FinishRun sets a run's final status; interrupt says why a run stopped

@@ -141,3 +141,43 @@ func BenchmarkPutHosts10k(b *testing.B) {
 		}
 	}
 }
+
+func TestAnnotateAndPrevious(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "runs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	a, _ := s.BeginRun(ctx, "collect", t0, 1, map[string]string{"inventory": "inv"})
+	if err := s.FinishRun(ctx, a, RunComplete, t0.Add(time.Second), ""); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := s.BeginRun(ctx, "rollout", t0.Add(time.Minute), 1, nil)
+	_ = s.FinishRun(ctx, other, RunComplete, t0.Add(2*time.Minute), "")
+	failed, _ := s.BeginRun(ctx, "collect", t0.Add(2*time.Minute), 1, nil)
+	_ = s.FinishRun(ctx, failed, RunFailed, t0.Add(3*time.Minute), "")
+	b, _ := s.BeginRun(ctx, "collect", t0.Add(time.Hour), 1, nil)
+
+	if _, err := s.Previous(ctx, a); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Previous(first run) = %v, want ErrNotFound", err)
+	}
+	p, err := s.Previous(ctx, b)
+	if err != nil || p.ID != a {
+		t.Fatalf("Previous(%d) = %d, %v; want %d (same kind, not failed)", b, p.ID, err, a)
+	}
+	if err := s.Annotate(ctx, a, "drift", `{"fail":2}`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Meta["drift"] != `{"fail":2}` || r.Meta["inventory"] != "inv" {
+		t.Errorf("meta after Annotate = %v", r.Meta)
+	}
+	if err := s.Annotate(ctx, 999, "drift", "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Annotate(missing run) = %v, want ErrNotFound", err)
+	}
+}

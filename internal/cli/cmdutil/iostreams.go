@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"strconv"
 
 	"golang.org/x/term"
 )
@@ -54,3 +55,17 @@ func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }
 
 // SetNoColor turns colour off (--no-color).
 func (s *IOStreams) SetNoColor() { s.noColor = true }
+
+// TerminalWidth is the width of the terminal on stdout; without one,
+// $COLUMNS when set, else 100.
+func (s *IOStreams) TerminalWidth() int {
+	if f, ok := s.Out.(*os.File); ok && s.outTTY {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 20 {
+		return n
+	}
+	return 100
+}

@@ -130,3 +130,9 @@ func PolicyHost(h *inventory.Host) policies.Host {
 	}
 	return ph
 }
+
+// IsDir reports whether path is an existing folder.
+func IsDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/internal/collect"
 	"github.com/fleetport/fleetport/internal/facts"
+	"github.com/fleetport/fleetport/internal/history"
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/internal/store"
 	"github.com/fleetport/fleetport/inventory"
@@ -34,7 +35,8 @@ type Options struct {
 	Shared cmdutil.Shared
 	Now    func() time.Time
 
-	set func(string) bool
+	// Changed reports whether a flag was given (nil: every flag counts as given).
+	Changed func(string) bool
 }
 
 // NewCmdCollect makes the command; runF replaces the run function in tests.
@@ -58,7 +60,7 @@ Exit codes: 0 when every host answered, 3 when some did not, 1 on errors.`,
   fleetport collect --concurrency 200 --timeout 2m --json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			opts.set = func(n string) bool { return c.Flags().Changed(n) }
+			opts.Changed = func(n string) bool { return c.Flags().Changed(n) }
 			if opts.Shared.Concurrency < 0 {
 				return cmdutil.FlagErrorf("--concurrency must not be negative")
 			}
@@ -146,25 +148,64 @@ func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
 	}
 }
 
+// Collection is a finished (or interrupted) collection run: what drift and
+// demo build on.
+type Collection struct {
+	RunID    int64
+	Status   store.RunStatus
+	Started  time.Time
+	Finished time.Time
+	// Inventory and Selected are the inventory and the hosts the run set
+	// out to reach; Policies the merged policy set that drove it.
+	Inventory *inventory.Inventory
+	Selected  []*inventory.Host
+	Policies  *policies.Set
+	// Hosts are the facts documents, sorted by name.
+	Hosts []*facts.Host
+	// Interrupted is set when the run stopped early (Ctrl-C).
+	Interrupted error
+}
+
 func collectRun(ctx context.Context, opts *Options) error {
+	c, err := Collect(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := printSummary(opts, c.RunID, c.Hosts, c.Finished.Sub(c.Started), c.Status); err != nil {
+		return err
+	}
+	if c.Interrupted != nil {
+		return cmdutil.WithHint(fmt.Errorf("run %d interrupted; %d of %d hosts collected", c.RunID, countOK(c.Hosts), len(c.Selected)),
+			"the partial run is stored: fleetport history")
+	}
+	if countOK(c.Hosts) < len(c.Hosts) {
+		return &cmdutil.ExitError{Code: 3}
+	}
+	return nil
+}
+
+// Collect loads the inventory and policies, collects from the selected
+// hosts with a progress line on a terminal, and stores the run. Ctrl-C
+// stops it: the partial run is stored and returned with Interrupted set.
+func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	set := opts.set
+	set := opts.Changed
 	if set == nil {
 		set = func(string) bool { return true }
 	}
 	inv, err := cmdutil.LoadInventory(opts.IO, opts.Shared.Inventory)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	hosts, err := inv.Select(opts.Shared.Limit, os.ReadFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pset, err := loadPolicies(opts, set)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res := &resolver{answers: map[string]string{}, prompt: terminalPrompt(opts.IO)}
 	targets := make([]collect.Target, len(hosts))
@@ -187,7 +228,7 @@ func collectRun(ctx context.Context, opts *Options) error {
 
 	st, err := store.Open(ctx, opts.Shared.Store)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer st.Close()
 	started := opts.Now()
@@ -196,7 +237,7 @@ func collectRun(ctx context.Context, opts *Options) error {
 		"version": buildinfo.Read().Version,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	// Ctrl-C cancels the run; what was collected is stored.
@@ -205,6 +246,7 @@ func collectRun(ctx context.Context, opts *Options) error {
 	results := make([]*facts.Host, 0, len(hosts))
 	var writeErr error
 	pending := make([]store.HostRecord, 0, 64)
+	var baselines []store.Baseline
 	flush := func() {
 		if len(pending) == 0 || writeErr != nil {
 			return
@@ -212,7 +254,10 @@ func collectRun(ctx context.Context, opts *Options) error {
 		// The store is written with its own context, so that a Ctrl-C
 		// does not lose what was collected.
 		writeErr = st.PutHosts(context.WithoutCancel(ctx), runID, pending)
-		pending = pending[:0]
+		if writeErr == nil {
+			writeErr = st.PutBaselines(context.WithoutCancel(ctx), baselines)
+		}
+		pending, baselines = pending[:0], baselines[:0]
 	}
 	prog := newProgress(opts.IO, len(hosts))
 	runErr := collect.Run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: pset, Progress: prog.event, Now: opts.Now},
@@ -224,6 +269,11 @@ func collectRun(ctx context.Context, opts *Options) error {
 				return
 			}
 			pending = append(pending, store.HostRecord{Name: h.Name, Status: h.Status.String(), Error: h.Error, Started: h.Started, Duration: h.Duration(), Facts: raw})
+			if !h.BootTime.IsZero() && len(h.Registry) > 0 {
+				if b, err := json.Marshal(history.BaselineOf(h)); err == nil {
+					baselines = append(baselines, store.Baseline{Name: h.Name, Boot: time.Unix(0, history.BootKey(h.BootTime)), Run: runID, Facts: b})
+				}
+			}
 			if len(pending) >= 64 {
 				flush()
 			}
@@ -239,36 +289,34 @@ func collectRun(ctx context.Context, opts *Options) error {
 		writeErr = err
 	}
 	if writeErr != nil {
-		return fmt.Errorf("store the run: %w", writeErr)
+		return nil, fmt.Errorf("store the run: %w", writeErr)
 	}
 	sort.Slice(results, func(i, j int) bool { return results[i].Name < results[j].Name })
-	if err := printSummary(opts, runID, results, finished.Sub(started), status); err != nil {
-		return err
-	}
-	if runErr != nil {
-		return cmdutil.WithHint(fmt.Errorf("run %d interrupted; %d of %d hosts collected", runID, countOK(results), len(hosts)),
-			"the partial run is stored: fleetport history")
-	}
-	if countOK(results) < len(results) {
-		return &cmdutil.ExitError{Code: 3}
-	}
-	return nil
+	return &Collection{RunID: runID, Status: status, Started: started, Finished: finished, Inventory: inv, Selected: hosts,
+		Policies: pset, Hosts: results, Interrupted: runErr}, nil
 }
 
 // loadPolicies merges the built-in pack with the user's policies, printing
 // the diagnostics when they have errors (validate shows warnings).
 func loadPolicies(opts *Options, set func(string) bool) (*policies.Set, error) {
+	return LoadPolicies(opts.IO, opts.Shared.Policies, set("policies"))
+}
+
+// LoadPolicies merges the built-in pack with the user's policies at path
+// (when explicit or when it exists), printing the diagnostics when they
+// have errors.
+func LoadPolicies(io *cmdutil.IOStreams, path string, explicit bool) (*policies.Set, error) {
 	b, _ := policies.Builtin()
 	files := b.Files
 	srcs := b.Sources()
 	rename := func(string) string { return "" }
-	if path := opts.Shared.Policies; set("policies") || cmdutil.Exists(path) {
+	if explicit || cmdutil.Exists(path) {
 		u, own, d, ren, err := cmdutil.ReadPolicies(path)
 		if err != nil {
 			return nil, err
 		}
 		if d.HasErrors() {
-			cmdutil.WriteDiagnostics(opts.IO, own, d)
+			cmdutil.WriteDiagnostics(io, own, d)
 			return nil, cmdutil.WithHint(cmdutil.ErrSilent, "fleetport validate shows every problem")
 		}
 		files, rename = append(files, u.Files...), ren
@@ -279,7 +327,7 @@ func loadPolicies(opts *Options, set func(string) bool) (*policies.Set, error) {
 	merged, d := policies.NewSet(files...)
 	if d.HasErrors() {
 		cmdutil.RenameDiags(d, rename)
-		cmdutil.WriteDiagnostics(opts.IO, srcs, d)
+		cmdutil.WriteDiagnostics(io, srcs, d)
 		return nil, cmdutil.ErrSilent
 	}
 	return merged, nil

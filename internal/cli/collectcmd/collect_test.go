@@ -31,7 +31,7 @@ func TestCollectStoresTheRun(t *testing.T) {
 	dir := t.TempDir()
 
 	ios, _, out, errOut := cmdutil.Test()
-	opts := &Options{IO: ios, set: func(n string) bool { return false }}
+	opts := &Options{IO: ios, Changed: func(n string) bool { return false }}
 	opts.Shared.Inventory = invPath
 	opts.Shared.Policies = filepath.Join(dir, "none")
 	opts.Shared.Store = filepath.Join(dir, "fleetport.db")
@@ -90,7 +90,7 @@ func TestInterruptedRunIsStoredAndShellsDeleted(t *testing.T) {
 	invPath := simtest.Inventory(t, f, sim.InventoryOptions{})
 	dir := t.TempDir()
 	ios, _, _, errOut := cmdutil.Test()
-	opts := &Options{IO: ios, set: func(string) bool { return false }}
+	opts := &Options{IO: ios, Changed: func(string) bool { return false }}
 	opts.Shared.Inventory = invPath
 	opts.Shared.Policies = filepath.Join(dir, "none")
 	opts.Shared.Store = filepath.Join(dir, "fleetport.db")

@@ -14,6 +14,8 @@ import (
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/internal/cli/collectcmd"
+	"github.com/fleetport/fleetport/internal/cli/democmd"
+	"github.com/fleetport/fleetport/internal/cli/driftcmd"
 	"github.com/fleetport/fleetport/internal/cli/fmtcmd"
 	"github.com/fleetport/fleetport/internal/cli/inventorycmd"
 	"github.com/fleetport/fleetport/internal/cli/parsecmd"
@@ -72,6 +74,10 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 		validatecmd.NewCmdValidate(f, nil),
 		parsecmd.NewCmdParse(f, nil),
 		collectcmd.NewCmdCollect(f, nil),
+		driftcmd.NewCmdDrift(f, nil),
+		driftcmd.NewCmdHistory(f, nil),
+		driftcmd.NewCmdDiff(f, nil),
+		democmd.NewCmdDemo(f, nil),
 	)
 	return cmd
 }

@@ -27,6 +27,7 @@ func TestConcurrentCommands(t *testing.T) {
 		`reg add HKLM\SOFTWARE\Fleet /v n /t REG_DWORD /d 1 /f`, `reg query HKLM\SOFTWARE\Fleet`,
 		"netsh http add iplisten ipaddress=10.1.2.3", "netsh http delete iplisten ipaddress=10.1.2.3",
 		"netsh http show iplisten", "netsh int ipv4 set dynamicport tcp start=10000 num=1000",
+		"netsh http show servicestate", "wmic os get LastBootUpTime /value",
 		"netsh int ipv4 show dynamicport tcp", "net stop http /y", "net start winrm", "net start w3svc",
 		"schtasks /create /tn t /tr hostname /sc once /st 00:00 /f", "schtasks /run /tn t", "schtasks /query",
 	}

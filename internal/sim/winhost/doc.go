@@ -19,7 +19,8 @@
 // of other packages: [Host.RegistryValue], [Host.ListenListConfigured],
 // [Host.ListenListInEffect], [Host.DynamicPortRange],
 // [Host.DynamicPortRangeInEffect], [Host.MaxUserPortInEffect],
-// [Host.TcpTimedWaitDelayInEffect], [Host.ServiceState], [Host.Piles].
+// [Host.TcpTimedWaitDelayInEffect], [Host.ServiceState], [Host.Piles],
+// [Host.BootTime].
 // [Host.Close] stops the host's timers and waits for its background work.
 //
 // # What the model covers
@@ -34,16 +35,29 @@
 //     the spec's listeners and connections, and the piles.
 //   - reg query/add/delete with every value type, the hive abbreviations,
 //     /s, /ve, /va, /f and the overwrite prompt.
-//   - netsh http show/add/delete iplisten; netsh int ipv4|ipv6 show/set
+//   - netsh http show/add/delete iplisten; netsh http show servicestate
+//     (the Server Session View: the URLs WinRM registers while it runs,
+//     HTTP://+:5985/WSMAN/, HTTPS://+:5986/WSMAN/ with Spec.WinRMHTTPS,
+//     HTTP://+:47001/WSMAN/, and the bindings of Spec.Sites while W3SVC
+//     runs, an address binding in http.sys's IP-bound form
+//     HTTP://10.1.2.3:80:10.1.2.3/); netsh int ipv4|ipv6 show/set
 //     dynamicport tcp|udp; httpcfg query/set/delete iplisten (2003).
+//   - wmic os get LastBootUpTime (also LocalDateTime, CurrentTimeZone,
+//     CSName), as a table or with /value, CR CR LF line endings, the CIM
+//     datetime with the host's UTC offset in minutes (Spec.TimeZone).
 //   - net start/stop (with dependants, /y, the prompt), sc query/start/stop,
 //     schtasks /create /run /query /delete, shutdown /r /s /a /t.
 //   - powershell.exe through package pwsh (2008 R2 and later).
+//   - IIS sites (Spec.Sites; IIS's Default Web Site on *:80 when nil):
+//     registered with http.sys while W3SVC runs, which then listens on
+//     their ports too, on the addresses the listen list in effect allows.
 //   - Releases 2003, 2008 R2, 2012 R2, 2016, 2019, 2022: which commands
 //     exist (httpcfg only on 2003; netsh http, the dynamic port range,
-//     PowerShell and IPv6 from 2008 R2), the default registry values
-//     (MaxUserPort 5000 only on 2003), the service dependencies (Print
-//     Spooler on HTTP from 2019).
+//     PowerShell and IPv6 from 2008 R2; wmic on all), the default
+//     registry values (MaxUserPort 5000 only on 2003), the service
+//     dependencies (Print Spooler on HTTP from 2019), servicestate's queue
+//     layout ("Processes:" on 2022), wmic's boot-time fraction (.500000
+//     from 2012 R2).
 //
 // # What it deliberately does not
 //
@@ -54,23 +68,26 @@
 // stays until removed or until a reboot), no privilege checks (every user
 // is an administrator), and only the registry keys the model knows (TCP/IP,
 // AFD, http.sys, the services, ComputerName, CurrentVersion, Internet
-// Settings, Command Processor). Only netstat, the dynamic port labels,
-// cmd's own messages and ver are localized; reg, net, sc, schtasks, netsh
-// http, httpcfg and shutdown answer in English on every host, so fleetport
-// must (and does) rely on exit codes and structure. Service starts and
-// stops complete even when the command's ctx ends: on a real host net.exe
-// may be killed with the WinRM shell when WinRM stops; the model lets it
-// finish, which is what fleetport's remediation assumes.
+// Settings, Command Processor). No IIS application pools (every site is
+// in DefaultAppPool) and no worker processes. Only netstat, the dynamic
+// port labels, cmd's own messages and ver are localized; reg, net, sc,
+// schtasks, netsh http, httpcfg, wmic and shutdown answer in English on
+// every host, so fleetport must (and does) rely on exit codes and
+// structure. Service starts and stops complete even when the command's
+// ctx ends: on a real host net.exe may be killed with the WinRM shell when
+// WinRM stops; the model lets it finish, which is what fleetport's
+// remediation assumes.
 //
 // # Output encoding
 //
 // Legacy console tools (cmd's messages, netstat, reg, net, netsh, sc,
-// schtasks, httpcfg, shutdown, ver, hostname) write in the host's OEM code
-// page (437 for en-US, 850 for de-DE/fr-FR, 852, 866, 936 for zh-CN),
-// whatever code page the WinRM shell asked for; PowerShell's output follows
-// the shell's code page (65001 = UTF-8). So a German host's netstat writes
-// ABHÖREN with Ö as byte 0x99 even to a UTF-8 shell. Characters the code
-// page lacks come out best-fit (’ as ') or as '?'.
+// schtasks, httpcfg, wmic, shutdown, ver, hostname) write in the host's
+// OEM code page (437 for en-US, 850 for de-DE/fr-FR, 852, 866, 936 for
+// zh-CN), whatever code page the WinRM shell asked for (wmic writes UTF-16
+// only to a file, which the model does not have); PowerShell's output
+// follows the shell's code page (65001 = UTF-8). So a German host's
+// netstat writes ABHÖREN with Ö as byte 0x99 even to a UTF-8 shell.
+// Characters the code page lacks come out best-fit (’ as ') or as '?'.
 //
 // # What takes effect when
 //
@@ -94,7 +111,11 @@
 //     dependants.
 //   - shutdown /r and Reboot take the host down at once (or after /t): it
 //     is unreachable for Options.RebootDuration, then boots: boot-time
-//     values take effect, the piles are gone, the automatic services start.
+//     values take effect, the piles are gone, the automatic services start,
+//     and the boot time wmic reports becomes that moment (Options.Now).
+//     Until the first reboot it is Spec.BootTime.
+//   - Registered URLs follow the services: stopping W3SVC (or WinRM)
+//     removes its URLs from netsh http show servicestate at once.
 //
 // # Concurrency
 //

@@ -272,6 +272,7 @@ func init() {
 		"cmd":        {run: runCmd},
 		"findstr":    {run: runFindstr},
 		"find":       {run: runFind},
+		"wmic":       {run: runWmic},
 	}
 	builtins = map[string]program{
 		"ver":  {run: runVer},

@@ -38,6 +38,7 @@ func FuzzCmdLine(f *testing.F) {
 		"hostname & ver", `cmd /c "echo a && echo b" || echo c`, "echo a ^& b >nul 2>&1", `"C:\x y\z.exe" a`,
 		"netstat -ano | findstr :80", "& x", "a |", "exit /b 3", `echo "unterminated`, "echo %COMPUTERNAME%%",
 		"2>&", "> ", `cmd /c cmd /c cmd /c "hostname"`, "echo.x", "@hostname",
+		"wmic os get LastBootUpTime /value", "wmic os get LocalDateTime,, csname /format:list", "wmic os get",
 	} {
 		f.Add(s)
 	}
@@ -79,6 +80,7 @@ func FuzzNetshArgs(f *testing.F) {
 		"http add iplisten ipaddress=10.1.2.3", "http delete iplisten [fe80::1%3]:80", "http show iplisten",
 		"int ipv4 set dynamicport tcp start=10000 num=1000", "interface ipv6 show dynamicport udp",
 		"int ip set dyn tcp st=2000 nu=300 store=active", "http add iplisten ip=", "i",
+		"http show servicestate", "http sh servicestate view=requestq verbose=yes", "http show servicestate session",
 	} {
 		f.Add(s)
 	}

@@ -38,6 +38,9 @@ type Host struct {
 	svcDefs      []*serviceDef // the release's table, plus the spec's services
 	noDefaults   bool
 	noHTTPSys    bool
+	sites        []Site // IIS's sites; nil on a host without IIS
+	winrmHTTPS   bool
+	zone         *time.Location
 	opts         Options
 
 	bg sync.WaitGroup
@@ -46,6 +49,7 @@ type Host struct {
 	// power is on, down (rebooting) or off (shut down for good).
 	power       powerState
 	bootGen     int // bumps on every power cycle; stale timers check it
+	bootTime    time.Time
 	powerTimer  *time.Timer
 	closed      bool
 	reg         regOverlay
@@ -121,7 +125,26 @@ func New(spec Spec, opts Options) (*Host, error) {
 		mgmt:       spec.Interfaces[0].Addrs[0],
 		noDefaults: spec.NoDefaultSockets,
 		noHTTPSys:  spec.NoHTTPSys,
+		winrmHTTPS: spec.WinRMHTTPS,
+		zone:       spec.TimeZone,
 		opts:       opts,
+		bootTime:   spec.BootTime,
+	}
+	if h.zone == nil {
+		h.zone = time.UTC
+	}
+	if h.bootTime.IsZero() {
+		h.bootTime = opts.Now()
+	}
+	h.bootTime = h.bootTime.Round(0)
+	switch {
+	case spec.WithoutIIS:
+	case spec.Sites == nil:
+		h.sites = defaultSites
+	default:
+		for _, st := range spec.Sites {
+			h.sites = append(h.sites, Site{Name: st.Name, Bindings: append([]string(nil), st.Bindings...)})
+		}
 	}
 	if h.build == "" {
 		h.build = h.info.defaultBuild
@@ -430,6 +453,18 @@ func (h *Host) ServiceState(name string) string {
 		return ""
 	}
 	return h.svc[i].state.String()
+}
+
+// BootTime is when the host last started: Spec.BootTime (or the moment
+// of New) until the first reboot, then the moment each reboot brought it
+// back up. `wmic os get LastBootUpTime` prints it in the host's time zone,
+// to the microsecond on 2003 and 2008 R2 and, from 2012 R2 on, as the
+// second it falls in plus half a second (".500000"), as Windows 10 and
+// later print it.
+func (h *Host) BootTime() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.bootTime
 }
 
 // Up reports whether the host is powered on (not rebooting or shut down).

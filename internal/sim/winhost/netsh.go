@@ -1,6 +1,7 @@
 package winhost
 
-// netsh: the http IP listen list and the dynamic port range.
+// netsh: the http IP listen list and the dynamic port range (the http
+// service state is in servicestate.go).
 //
 // Sources: the show iplisten layout (a blank line, the title, 43 dashes,
 // a blank line, the entries indented four blanks, two blank lines) and
@@ -73,6 +74,9 @@ func runNetsh(e *execEnv, args []string, _ string) int {
 		}
 		verb := matchWord(args[1], "add", "delete", "show", "flush", "update")
 		obj := matchWord(args[2], "iplisten", "urlacl", "sslcert", "servicestate", "setting", "timeout", "cacheparam", "cachestate")
+		if obj == "servicestate" && verb == "show" {
+			return netshShowServiceState(e, args[3:])
+		}
 		if obj != "iplisten" {
 			return notFound()
 		}

@@ -130,9 +130,12 @@ func (h *Host) systemListeners() []Listener {
 	return ls
 }
 
-// httpSysListenersLocked are http.sys's sockets (PID 4): 80 and 443 for
-// IIS, 5985 and 47001 for WinRM, on every address when the listen list in
+// httpSysListenersLocked are http.sys's sockets (PID 4): 80, 443 and the
+// ports of the sites' bindings for IIS, 5985 (5986 with an HTTPS
+// listener) and 47001 for WinRM, on every address when the listen list in
 // effect is empty, else on each listed address that exists on the host.
+// A site bound to one address does not narrow this: http.sys listens on
+// the port of every address the list allows (and on none the list lacks).
 func (h *Host) httpSysListenersLocked() []Listener {
 	if !h.runningLocked("HTTP") {
 		return nil
@@ -140,9 +143,20 @@ func (h *Host) httpSysListenersLocked() []Listener {
 	var ports []uint16
 	if h.runningLocked("W3SVC") {
 		ports = append(ports, 80, 443)
+		for _, binds := range h.siteBindings() {
+			for _, b := range binds {
+				if !slices.Contains(ports, b.port) {
+					ports = append(ports, b.port)
+				}
+			}
+		}
 	}
 	if h.runningLocked("WinRM") {
-		ports = append(ports, 5985, 47001)
+		ports = append(ports, 5985)
+		if h.winrmHTTPS {
+			ports = append(ports, 5986)
+		}
+		ports = append(ports, 47001)
 	}
 	var ls []Listener
 	seen := map[netip.AddrPort]bool{}

@@ -7,8 +7,10 @@ package winhost
 // the values the TCP/IP stack reads at boot take effect (MaxUserPort,
 // TcpTimedWaitDelay), http.sys reads the listen list as it starts, the
 // piles (TIME_WAIT and any other pile) are gone, the automatic services
-// start and /sc onstart tasks run. shutdown /s takes the host down for
-// good (until Reboot). shutdown prints nothing on success.
+// start, /sc onstart tasks run, and the boot time (wmic os get
+// LastBootUpTime) becomes the moment the host came back up. shutdown /s
+// takes the host down for good (until Reboot). shutdown prints nothing on
+// success.
 //
 // Sources: windows-semantics.md section 1 (reboot needed for MaxUserPort
 // and TcpTimedWaitDelay) and section 2. [chosen] The texts of shutdown's
@@ -64,6 +66,7 @@ func (h *Host) boot(gen int) {
 			return
 		}
 		h.powerTimer = nil
+		h.bootTime = h.now().Round(0)
 		h.bootLocked()
 		for _, t := range h.tasks {
 			if t.sched == "ONSTART" {

@@ -61,6 +61,34 @@ type Spec struct {
 	// NoHTTPSys leaves out the http.sys listeners (PID 4 on 80, 443,
 	// 5985, 47001) from netstat; reachability is not affected.
 	NoHTTPSys bool
+	// Sites are the IIS web sites. While W3SVC runs, their bindings are
+	// registered with http.sys (netsh http show servicestate) and http.sys
+	// listens on their ports. Nil means IIS's own default, "Default Web
+	// Site" bound to HTTP://*:80/; an empty slice means no site. Sites
+	// need IIS (not WithoutIIS).
+	Sites []Site
+	// WinRMHTTPS says WinRM has an HTTPS listener besides its HTTP one:
+	// while WinRM runs it registers HTTPS://+:5986/WSMAN/ and http.sys
+	// listens on 5986.
+	WinRMHTTPS bool
+	// BootTime is when the host last started; `wmic os get
+	// LastBootUpTime` reports it until the next reboot, which sets it to
+	// the moment the host comes back up. Zero means the moment New is
+	// called (Options.Now).
+	BootTime time.Time
+	// TimeZone is the host's time zone, in which wmic prints times with
+	// their offset from UTC. Nil means UTC.
+	TimeZone *time.Location
+}
+
+// Site is one IIS web site: a name and its bindings, each written as the
+// URL http.sys is asked to serve ("HTTP://10.1.2.3:80/" for one address,
+// "HTTP://*:80/" for every address, "HTTPS://www.example.com:443/" for a
+// host name). The scheme is http or https; the port defaults to 80 or
+// 443.
+type Site struct {
+	Name     string
+	Bindings []string
 }
 
 // Interface is one network interface of the host.
@@ -304,6 +332,21 @@ func (s *Spec) validate() error {
 	for _, l := range s.Listeners {
 		if !l.Addr.IsValid() {
 			bad("listener without an address")
+		}
+	}
+	if len(s.Sites) > 0 && s.WithoutIIS {
+		bad("sites need IIS, and the spec says WithoutIIS")
+	}
+	siteNames := map[string]bool{}
+	for _, st := range s.Sites {
+		if strings.TrimSpace(st.Name) == "" || siteNames[strings.ToLower(st.Name)] {
+			bad("site name %q is empty or used twice", st.Name)
+		}
+		siteNames[strings.ToLower(st.Name)] = true
+		for _, b := range st.Bindings {
+			if _, err := parseBinding(b); err != nil {
+				bad("site %q: %v", st.Name, err)
+			}
 		}
 	}
 	for _, c := range s.Connections {

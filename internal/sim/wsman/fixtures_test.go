@@ -176,6 +176,14 @@ func TestPypsrpExchanges(t *testing.T) {
 				}
 				checkHeader(t, []byte(req), resp.Body, true)
 				learnIDs(t, ids, st.response, resp.Body)
+				if tc.line != "" && strings.Contains(req, "CommandLine>") {
+					// The command starts on its own goroutine: let it reach
+					// the backend before a later step (a Delete) can cancel
+					// it first, as a busy machine otherwise allows.
+					for deadline := time.Now().Add(5 * time.Second); len(rec.requests()) == 0 && time.Now().Before(deadline); {
+						time.Sleep(time.Millisecond)
+					}
+				}
 				if got, want := normalize(resp.Body), normalize(st.response); got != want {
 					t.Errorf("%s differs from the real host's answer\n got: %s\nwant: %s", st.name, got, want)
 				}

@@ -1,0 +1,268 @@
+// Package driftcmd holds `fleetport drift`, `fleetport history` and
+// `fleetport diff`: judging runs against the policies, and reading the
+// store of runs.
+//
+// Output rules: the report goes to stdout (or to files with --out);
+// progress, warnings and the list of files written go to stderr. The exit
+// code follows the report: 0 no drift, 2 drift, 3 no drift but hosts that
+// could not be judged, 1 errors.
+package driftcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/collectcmd"
+	"github.com/fleetport/fleetport/internal/drift"
+	"github.com/fleetport/fleetport/internal/history"
+	"github.com/fleetport/fleetport/internal/report"
+	"github.com/fleetport/fleetport/internal/store"
+	"github.com/fleetport/fleetport/inventory"
+	"github.com/fleetport/fleetport/policies"
+)
+
+// Options are the inputs of `fleetport drift`.
+type Options struct {
+	IO     *cmdutil.IOStreams
+	Shared cmdutil.Shared
+	Now    func() time.Time
+
+	Run          int64
+	Formats      string
+	Out          string
+	GroupBy      string
+	Verbose      bool
+	NoCompare    bool
+	NoCrossCheck bool
+
+	changed func(string) bool
+}
+
+// NewCmdDrift makes the command; runF replaces the run function in tests.
+func NewCmdDrift(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "drift",
+		Short: "Collect (or reuse a stored run) and report drift against the policies",
+		Long: `Judge every selected host against the policies (the built-in pack plus -p)
+and fleetport's cross-fact checks, and report the findings: host, policy,
+rule, severity, expected, actual, the lines of host output each finding
+rests on, and what fixing it takes (nothing, a service restart, a reboot).
+
+Without --run, drift first collects (as fleetport collect does) and stores
+the run; --run ID judges a stored run instead. The report says what is new,
+fixed or changed since the run before (--no-compare turns that off).
+
+A host that could not be reached, or whose output could not be read, is
+"unknown" for the policies it would have been checked against: never
+compliant. "pending" is a configured value that is not in effect yet (it
+waits for an HTTP restart or a reboot).
+
+Formats: table (the terminal), json (docs/schema/drift-report.schema.json),
+markdown, html (one self-contained file), junit (one test case per host and
+policy). Several formats need --out DIR; --out FILE takes one format.
+
+Exit codes: 0 no drift, 2 drift found, 3 no drift but some hosts could not be
+judged, 1 errors.`,
+		Example: `  fleetport drift
+  fleetport drift --run 42 --format html,json,junit --out reports/
+  fleetport drift --format markdown --out drift.md --group-by host`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
+			if opts.Shared.JSON {
+				if c.Flags().Changed("format") && opts.Formats != "json" {
+					return cmdutil.FlagErrorf("--json and --format %s: choose one", opts.Formats)
+				}
+				opts.Formats = "json"
+			}
+			if opts.GroupBy != "policy" && opts.GroupBy != "host" {
+				return cmdutil.FlagErrorf("--group-by must be policy or host, not %q", opts.GroupBy)
+			}
+			if _, err := report.ParseFormats(opts.Formats); err != nil {
+				return cmdutil.FlagErrorf("--format: %v", err)
+			}
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return driftRun(c.Context(), opts)
+		},
+	}
+	opts.Shared.BindInventory(cmd)
+	opts.Shared.BindPolicies(cmd)
+	opts.Shared.BindRun(cmd)
+	opts.Shared.BindJSON(cmd)
+	fl := cmd.Flags()
+	fl.Int64Var(&opts.Run, "run", 0, "judge this stored run instead of collecting (see fleetport history)")
+	fl.StringVar(&opts.Formats, "format", "table", "report `formats`, comma-separated: table, json, markdown, html, junit")
+	fl.StringVarP(&opts.Out, "out", "o", "", "write the report to this `folder` (one file per format) or file (one format)")
+	fl.StringVar(&opts.GroupBy, "group-by", "policy", "table and markdown: group findings by policy or host")
+	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "table: show the evidence under each finding")
+	fl.BoolVar(&opts.NoCompare, "no-compare", false, "do not compare with the run before")
+	fl.BoolVar(&opts.NoCrossCheck, "no-cross-checks", false, "leave fleetport's cross-fact checks out")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, f := range report.Formats() {
+			out = append(out, string(f))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("group-by", cobra.FixedCompletions([]string{"policy", "host"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func driftRun(ctx context.Context, opts *Options) error {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	changed := opts.changed
+	if changed == nil {
+		changed = func(string) bool { return true }
+	}
+	formats, err := report.ParseFormats(opts.Formats)
+	if err != nil {
+		return cmdutil.FlagErrorf("--format: %v", err)
+	}
+	var (
+		runID       int64
+		pset        *policies.Set
+		selected    []*inventory.Host
+		interrupted error
+	)
+	if opts.Run == 0 {
+		c, err := collectcmd.Collect(ctx, &collectcmd.Options{IO: opts.IO, Shared: opts.Shared, Now: opts.Now, Changed: changed})
+		if err != nil {
+			return err
+		}
+		runID, pset, selected, interrupted = c.RunID, c.Policies, c.Selected, c.Interrupted
+	} else {
+		runID = opts.Run
+		if pset, err = collectcmd.LoadPolicies(opts.IO, opts.Shared.Policies, changed("policies")); err != nil {
+			return err
+		}
+		if changed("inventory") || cmdutil.Exists(opts.Shared.Inventory) {
+			inv, err := cmdutil.LoadInventory(opts.IO, opts.Shared.Inventory)
+			if err != nil {
+				return err
+			}
+			if selected, err = inv.Select(opts.Shared.Limit, os.ReadFile); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(opts.IO.ErrOut, "fleetport: warning: no inventory at %s: policies that depend on groups, tags or vars judge the hosts by name and address only\n", opts.Shared.Inventory)
+		}
+	}
+	st, err := store.Open(ctx, opts.Shared.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	j := &history.Judge{Store: st, Policies: pset, Hosts: PolicyHosts(selected), CrossFact: !opts.NoCrossCheck, Now: opts.Now}
+	rep, err := j.Report(ctx, runID, !opts.NoCompare)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return cmdutil.WithHint(err, "fleetport history lists the stored runs")
+		}
+		return err
+	}
+	if opts.Run == 0 || opts.Shared.Limit == "" {
+		if err := history.Annotate(ctx, st, rep); err != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "fleetport: warning: %v\n", err)
+		}
+	}
+	if err := WriteReport(opts.IO, rep, formats, opts.Out, report.Options{
+		Color: opts.IO.ColorEnabled(), Width: opts.IO.TerminalWidth(), GroupBy: opts.GroupBy, Verbose: opts.Verbose,
+	}); err != nil {
+		return err
+	}
+	if interrupted != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "fleetport: run %d was interrupted: hosts it did not reach are unknown\n", runID)
+	}
+	if code := rep.ExitCode(); code != 0 {
+		return &cmdutil.ExitError{Code: code}
+	}
+	return nil
+}
+
+// PolicyHosts is the inventory's view of hosts, by name.
+func PolicyHosts(hosts []*inventory.Host) map[string]policies.Host {
+	out := make(map[string]policies.Host, len(hosts))
+	for _, h := range hosts {
+		out[h.Name] = cmdutil.PolicyHost(h)
+	}
+	return out
+}
+
+// WriteReport writes a report in the formats asked for: to stdout without
+// out (one format), to the file out (one format), or one file per format
+// into the folder out (reporting the paths on stderr, and printing the
+// table to stdout too when it is among them).
+func WriteReport(io *cmdutil.IOStreams, rep *drift.Report, formats []report.Format, out string, ropts report.Options) error {
+	if out == "" {
+		if len(formats) > 1 {
+			return cmdutil.FlagErrorf("%d formats need --out FOLDER (one file each)", len(formats))
+		}
+		if formats[0] != report.Table {
+			ropts.Color = false
+		}
+		return report.Write(io.Out, formats[0], rep, ropts)
+	}
+	ext := strings.ToLower(filepath.Ext(out))
+	isDir := ext == "" || cmdutil.IsDir(out)
+	if !isDir {
+		if len(formats) > 1 {
+			return cmdutil.FlagErrorf("--out %s is a file but %d formats were asked for: give a folder", out, len(formats))
+		}
+		ropts.Color = false
+		if err := writeFileAtomic(out, func(w *os.File) error { return report.Write(w, formats[0], rep, ropts) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(io.ErrOut, "wrote %s\n", out)
+		return nil
+	}
+	fileOpts := ropts
+	fileOpts.Color = false
+	paths, err := report.WriteFiles(out, "drift-run"+strconv.FormatInt(rep.Run.ID, 10), formats, rep, fileOpts)
+	for _, p := range paths {
+		fmt.Fprintf(io.ErrOut, "wrote %s\n", p)
+	}
+	if err != nil {
+		return err
+	}
+	for _, f := range formats {
+		if f == report.Table {
+			return report.Write(io.Out, report.Table, rep, ropts)
+		}
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, write func(*os.File) error) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".fleetport-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
