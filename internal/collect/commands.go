@@ -202,10 +202,34 @@ func (c *collector) listenList(ctx context.Context, release string) error {
 	}
 	c.h.ListenList = &l
 	c.keep(facts.FactListenList, line, res)
+	if err := c.addresses(ctx); err != nil {
+		return err
+	}
 	if release == "2003" {
 		return nil
 	}
 	return c.httpURLs(ctx)
+}
+
+// addresses reads the host's own IP addresses (ipconfig): a listen-list
+// entry the host lacks is stale, and the planner never adds one.
+func (c *collector) addresses(ctx context.Context) error {
+	const line = "ipconfig"
+	res, err := c.run(ctx, line)
+	if err != nil {
+		return err
+	}
+	addrs, err := parse.ParseIPConfig(bytes.NewReader(res.Stdout), parse.Options{})
+	if err != nil {
+		c.unreadable(facts.FactAddresses, line, res, err)
+		return nil
+	}
+	if addrs == nil {
+		addrs = []netip.Addr{}
+	}
+	c.h.Addresses = addrs
+	c.keep(facts.FactAddresses, line, res)
+	return nil
 }
 
 // httpURLs lists what is registered with http.sys (2008 R2 and later): a

@@ -37,6 +37,7 @@
 //	services       array    {name, display_name, state, exit_code}
 //	boot_time      time     when the host last started (wmic os get LastBootUpTime)
 //	http_urls      array    {url, scheme, host, port, path, addr}: URLs registered with http.sys
+//	addresses      array    the host's own IP addresses (ipconfig)
 //	fact_errors    array    {fact, command, status, exit_code, kind, line, text, message}
 //	outputs        array    {fact, command, total, lines: [{n, text}]}: host output kept as evidence
 //

@@ -2,6 +2,7 @@ package facts
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -45,8 +46,11 @@ type Host struct {
 	// HTTPURLs are the URLs registered with http.sys (netsh http show
 	// servicestate): the sites' and WinRM's bindings. Nil when not
 	// collected.
-	HTTPURLs   []HTTPURL   `json:"http_urls,omitempty"`
-	FactErrors []FactError `json:"fact_errors,omitempty"`
+	HTTPURLs []HTTPURL `json:"http_urls,omitempty"`
+	// Addresses are the host's own IP addresses (ipconfig), nil when not
+	// collected: a listen-list entry the host lacks is stale.
+	Addresses  []netip.Addr `json:"addresses,omitempty"`
+	FactErrors []FactError  `json:"fact_errors,omitempty"`
 	// Outputs keep, per command, the lines of host output the facts rest
 	// on (decoded to UTF-8, numbered as the host printed them), so that a
 	// finding can show its evidence. Large outputs keep only the lines a
@@ -218,6 +222,7 @@ const (
 	FactServices     = "services"
 	FactBootTime     = "boot_time"
 	FactHTTPURLs     = "http_urls"
+	FactAddresses    = "addresses"
 )
 
 // FactError says why one fact is missing: the command failed, or its

@@ -88,12 +88,16 @@ const detectSample = 64 << 10
 // parsers read contain, in the languages fleetport knows of. They only
 // steer detection; a missing or wrong word costs detection power, not
 // correctness. Sources: the state and header tables of netstat.go, the
-// netsh labels of dynamicport.go, and `ver`.
+// netsh labels of dynamicport.go, `ver`, and ipconfig's labels
+// (testdata/ipconfig).
 var knownWords = []string{
 	// German (netstat states from Checkmk's win_netstat.py sample and map)
 	"ABHÖREN", "LÖSCHEN", "können", "Übereinstimmung",
-	// French (netstat -o header, -b ownership line, netsh dynamicport)
-	"État", "propriétaire", "démarrage",
+	// French (netstat -o header, -b ownership line, netsh dynamicport,
+	// ipconfig)
+	"État", "propriétaire", "démarrage", "sous-réseau", "défaut", "média",
+	// German ipconfig
+	"Temporäre",
 	// Spanish, Portuguese
 	"Dirección", "Conexões", "Endereço",
 	// Polish, Czech
@@ -101,7 +105,7 @@ var knownWords = []string{
 	// Russian
 	"Активные", "подключения", "Локальный", "Внешний", "адрес", "Состояние", "Имя",
 	// Chinese (simplified, traditional), Japanese, Korean
-	"活动连接", "协议", "本地地址", "外部地址", "状态", "版本",
+	"活动连接", "协议", "本地地址", "外部地址", "状态", "版本", "适配器", "子网掩码", "默认网关",
 	"使用中連線", "協定", "本機位址", "外部位址", "狀態",
 	"アクティブな接続", "プロトコル", "ローカル", "外部アドレス", "状態",
 	"활성", "연결", "프로토콜", "로컬", "주소", "상태",

@@ -17,6 +17,9 @@ const (
 	KindSC                = "sc"
 	KindBootTime          = "boottime"
 	KindServiceState      = "servicestate"
+	KindSCEnumDepend      = "enumdepend"
+	KindAdsutil           = "adsutil"
+	KindIPConfig          = "ipconfig"
 )
 
 // Kind describes one parser.
@@ -53,6 +56,12 @@ var kinds = map[string]Kind{
 		parse: func(r io.Reader, o Options) (any, error) { return ParseBootTime(r, o) }},
 	KindServiceState: {Name: KindServiceState, Command: "netsh http show servicestate", Result: "[]facts.HTTPURL",
 		parse: func(r io.Reader, o Options) (any, error) { return ParseServiceState(r, o) }},
+	KindSCEnumDepend: {Name: KindSCEnumDepend, Command: "sc enumdepend NAME [BUFSIZE]", Result: "[]facts.Service",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseSCEnumDepend(r, o) }},
+	KindAdsutil: {Name: KindAdsutil, Command: `cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs get PATH`, Result: "parse.AdsutilValue",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseAdsutil(r, o) }},
+	KindIPConfig: {Name: KindIPConfig, Command: "ipconfig (also /all)", Result: "[]netip.Addr",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseIPConfig(r, o) }},
 }
 
 // Kinds lists the parsers, sorted by name.
@@ -71,7 +80,7 @@ func Kinds() []Kind {
 func Parse(kind string, r io.Reader, opts Options) (any, error) {
 	k, ok := kinds[kind]
 	if !ok {
-		return nil, &Error{Kind: kind, Msg: "unknown parser kind (want one of netstat, iplisten, httpcfg, reg, dynamicport, tcpconnection-json, ver, sc, boottime, servicestate)", Err: ErrUnknownKind}
+		return nil, &Error{Kind: kind, Msg: "unknown parser kind (want one of netstat, iplisten, httpcfg, reg, dynamicport, tcpconnection-json, ver, sc, boottime, servicestate, enumdepend, adsutil, ipconfig)", Err: ErrUnknownKind}
 	}
 	v, err := k.parse(r, opts)
 	if err != nil {

@@ -495,10 +495,10 @@ func TestKinds(t *testing.T) {
 			t.Errorf("kind %s lacks a description", k.Name)
 		}
 	}
-	if got := strings.Join(names, ","); got != "boottime,dynamicport,httpcfg,iplisten,netstat,reg,sc,servicestate,tcpconnection-json,ver" {
+	if got := strings.Join(names, ","); got != "adsutil,boottime,dynamicport,enumdepend,httpcfg,ipconfig,iplisten,netstat,reg,sc,servicestate,tcpconnection-json,ver" {
 		t.Errorf("kinds %s", got)
 	}
-	_, err := parse.Parse("ipconfig", strings.NewReader("x"), parse.Options{})
+	_, err := parse.Parse("arp", strings.NewReader("x"), parse.Options{})
 	if !errors.Is(err, parse.ErrUnknownKind) {
 		t.Errorf("unknown kind: %v", err)
 	}

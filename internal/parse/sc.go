@@ -54,14 +54,8 @@ func ParseSC(r io.Reader, opts Options) (SCQuery, error) {
 		return SCQuery{}, err
 	}
 	q := SCQuery{Services: []facts.Service{}}
-	var cur *facts.Service
-	seen, hasState := false, false
-	end := func(n int, l string) error {
-		if cur != nil && !hasState {
-			return lineErr(KindSC, n, l, ErrUnknownFormat, "service %s has no STATE line", cur.Name)
-		}
-		return nil
-	}
+	b := scBlocks{kind: KindSC}
+	seen := false
 	for i, line := range lines {
 		t := strings.TrimSpace(line)
 		if t == "" {
@@ -71,7 +65,7 @@ func ParseSC(r io.Reader, opts Options) (SCQuery, error) {
 		if strings.HasPrefix(t, "[SC]") {
 			f := strings.Fields(strings.TrimSuffix(t, ":"))
 			if len(f) >= 4 && f[len(f)-2] == "FAILED" && isDigits(f[len(f)-1]) {
-				if f[len(f)-1] == "1060" && len(q.Services) == 0 {
+				if f[len(f)-1] == "1060" && len(b.svcs) == 0 {
 					q.NotInstalled = true
 					return q, nil
 				}
@@ -79,57 +73,90 @@ func ParseSC(r io.Reader, opts Options) (SCQuery, error) {
 			}
 			return SCQuery{}, lineErr(KindSC, i+1, line, ErrUnknownFormat, "unknown [SC] line")
 		}
-		label, value, ok := strings.Cut(t, ":")
-		if !ok {
-			if cur != nil && strings.HasPrefix(t, "(") {
-				continue // the accepted-controls line under STATE
-			}
-			return SCQuery{}, lineErr(KindSC, i+1, line, ErrUnknownFormat, "expected \"LABEL : value\"")
-		}
-		label, value = strings.TrimSpace(label), strings.TrimSpace(value)
-		indented := strings.HasPrefix(line, " ")
-		switch {
-		case !indented && label == "SERVICE_NAME":
-			if err := end(i+1, line); err != nil {
-				return SCQuery{}, err
-			}
-			if value == "" {
-				return SCQuery{}, lineErr(KindSC, i+1, line, ErrUnknownFormat, "empty SERVICE_NAME")
-			}
-			q.Services = append(q.Services, facts.Service{Name: strings.Clone(value)})
-			cur, hasState = &q.Services[len(q.Services)-1], false
-		case cur == nil:
-			return SCQuery{}, lineErr(KindSC, i+1, line, ErrUnknownFormat, "not sc query output: expected SERVICE_NAME")
-		case !indented && label == "DISPLAY_NAME":
-			cur.DisplayName = strings.Clone(value)
-		case label == "STATE":
-			f := strings.Fields(value)
-			if len(f) == 0 {
-				return SCQuery{}, valueErr(KindSC, i+1, line, nil, "STATE without a number")
-			}
-			n, err := strconv.Atoi(f[0])
-			if err != nil || n < 1 || n > 7 {
-				return SCQuery{}, valueErr(KindSC, i+1, line, err, "STATE %q is not a service state 1-7", f[0])
-			}
-			cur.State, hasState = facts.ServiceState(n), true
-		case label == "WIN32_EXIT_CODE":
-			f := strings.Fields(value)
-			if len(f) > 0 {
-				if n, err := strconv.ParseUint(f[0], 10, 32); err == nil {
-					cur.ExitCode = uint32(n)
-				}
-			}
-		case indented:
-			// TYPE, SERVICE_EXIT_CODE, CHECKPOINT, WAIT_HINT, PID, FLAGS.
-		default:
-			return SCQuery{}, lineErr(KindSC, i+1, line, ErrUnknownFormat, "unexpected line %q", label)
+		if err := b.line(i+1, line); err != nil {
+			return SCQuery{}, err
 		}
 	}
 	if !seen {
 		return SCQuery{}, inputErr(KindSC, ErrEmpty, "no sc output")
 	}
-	if err := end(len(lines), lines[len(lines)-1]); err != nil {
+	if err := b.end(len(lines), lines[len(lines)-1]); err != nil {
 		return SCQuery{}, err
 	}
+	if b.svcs != nil {
+		q.Services = b.svcs
+	}
 	return q, nil
+}
+
+// scBlocks reads sc's service blocks ("SERVICE_NAME: X", "DISPLAY_NAME:
+// Y", indented "LABEL : value" lines), which sc query, sc queryex and sc
+// enumdepend print with one routine.
+type scBlocks struct {
+	kind     string
+	svcs     []facts.Service
+	hasState bool
+}
+
+// end checks the last block.
+func (b *scBlocks) end(n int, l string) error {
+	if len(b.svcs) > 0 && !b.hasState {
+		return lineErr(b.kind, n, l, ErrUnknownFormat, "service %s has no STATE line", b.svcs[len(b.svcs)-1].Name)
+	}
+	return nil
+}
+
+// line reads one non-blank line that is not an [SC] line.
+func (b *scBlocks) line(n int, line string) error {
+	t := strings.TrimSpace(line)
+	var cur *facts.Service
+	if len(b.svcs) > 0 {
+		cur = &b.svcs[len(b.svcs)-1]
+	}
+	label, value, ok := strings.Cut(t, ":")
+	if !ok {
+		if cur != nil && strings.HasPrefix(t, "(") {
+			return nil // the accepted-controls line under STATE
+		}
+		return lineErr(b.kind, n, line, ErrUnknownFormat, "expected \"LABEL : value\"")
+	}
+	label, value = strings.TrimSpace(label), strings.TrimSpace(value)
+	indented := strings.HasPrefix(line, " ")
+	switch {
+	case !indented && label == "SERVICE_NAME":
+		if err := b.end(n, line); err != nil {
+			return err
+		}
+		if value == "" {
+			return lineErr(b.kind, n, line, ErrUnknownFormat, "empty SERVICE_NAME")
+		}
+		b.svcs = append(b.svcs, facts.Service{Name: strings.Clone(value)})
+		b.hasState = false
+	case cur == nil:
+		return lineErr(b.kind, n, line, ErrUnknownFormat, "not sc output: expected SERVICE_NAME")
+	case !indented && label == "DISPLAY_NAME":
+		cur.DisplayName = strings.Clone(value)
+	case label == "STATE":
+		f := strings.Fields(value)
+		if len(f) == 0 {
+			return valueErr(b.kind, n, line, nil, "STATE without a number")
+		}
+		st, err := strconv.Atoi(f[0])
+		if err != nil || st < 1 || st > 7 {
+			return valueErr(b.kind, n, line, err, "STATE %q is not a service state 1-7", f[0])
+		}
+		cur.State, b.hasState = facts.ServiceState(st), true
+	case label == "WIN32_EXIT_CODE":
+		f := strings.Fields(value)
+		if len(f) > 0 {
+			if x, err := strconv.ParseUint(f[0], 10, 32); err == nil {
+				cur.ExitCode = uint32(x)
+			}
+		}
+	case indented:
+		// TYPE, SERVICE_EXIT_CODE, CHECKPOINT, WAIT_HINT, PID, FLAGS.
+	default:
+		return lineErr(b.kind, n, line, ErrUnknownFormat, "unexpected line %q", label)
+	}
+	return nil
 }

@@ -64,7 +64,10 @@ func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort, start time.Time) (win
 		OS:     osv,
 		Locale: p.Locale,
 		Interfaces: []winhost.Interface{
-			{Name: "Ethernet0", Addrs: []netip.Addr{p.Addr, p.ServiceAddr}},
+			// Both networks have the fleet's prefix length (the service
+			// network mirrors the management one into 10.0.0.0/8).
+			{Name: "Ethernet0", Addrs: []netip.Addr{p.Addr, p.ServiceAddr},
+				Bits: []int{sc.Network.Bits(), max(sc.Network.Bits(), 8)}},
 		},
 		// WinRM's HTTPS listener is there when the fleet serves https.
 		WinRMHTTPS: sc.HTTPSPort != 0,
@@ -100,14 +103,18 @@ func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort, start time.Time) (win
 				// it, which the listen list does not name: the site
 				// starts, and nothing answers on its address.
 				spec.Interfaces[0].Addrs = append(spec.Interfaces[0].Addrs, p.SiteAddr)
+				spec.Interfaces[0].Bits = append(spec.Interfaces[0].Bits, max(sc.Network.Bits(), 8))
 				spec.Sites = append(spec.Sites, winhost.Site{Name: "intranet", Bindings: []string{siteURL(p.SiteAddr)}})
 			}
 		case "SMTPSVC":
+			// The SMTP virtual server is bound to the service address. IIS
+			// SMTP pools sockets, binding 0.0.0.0:25 instead, unless
+			// DisableSocketPooling is set in the metabase when it starts:
+			// the baseline sets it at the service level, as the
+			// smtp_socket_pooling remediation does.
 			bind := netip.AddrPortFrom(p.ServiceAddr, 25)
-			if p.Has(DriftSMTPWildcard) {
-				// IIS SMTP pools sockets: it binds every address unless
-				// DisableSocketPooling is set.
-				bind = netip.MustParseAddrPort("0.0.0.0:25")
+			if !p.Has(DriftSMTPWildcard) {
+				spec.Metabase = map[string]string{"smtpsvc/disablesocketpooling": "true"}
 			}
 			if p.OS != "2003" {
 				// From IIS 7 on, only the IIS 6 management compatibility

@@ -111,7 +111,7 @@ func TestPywinrmInterop(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res := runPywinrm(t, c.endpoint, c.transport, f.CAFile(),
-				"hostname", "netsh http show iplisten", "ipconfig /all", "netstat -ano")
+				"hostname", "netsh http show iplisten", "systeminfo", "netstat -ano")
 			if len(res) != 4 {
 				t.Fatalf("got %d results", len(res))
 			}
@@ -121,7 +121,7 @@ func TestPywinrmInterop(t *testing.T) {
 			if res[1].Status != 0 || !strings.Contains(res[1].Stdout, "IP addresses present in the IP listen list:\r\n-------------------------------------------\r\n") {
 				t.Errorf("netsh: %+v", res[1])
 			}
-			if res[2].Status == 0 || !strings.Contains(res[2].Stderr, "'ipconfig' is not recognized as an internal or external command,\r\noperable program or batch file.") {
+			if res[2].Status == 0 || !strings.Contains(res[2].Stderr, "'systeminfo' is not recognized as an internal or external command,\r\noperable program or batch file.") {
 				t.Errorf("unknown command: %+v", res[2])
 			}
 			if res[3].Status != 0 || !strings.Contains(res[3].Stdout, "  TCP    "+h.Plan.Addr.String()+":5985") && !strings.Contains(res[3].Stdout, "0.0.0.0:5985") {

@@ -94,6 +94,29 @@ CREATE TABLE IF NOT EXISTS hosts (
 	PRIMARY KEY (run, name)
 );
 CREATE INDEX IF NOT EXISTS hosts_by_name ON hosts(name, run);
+CREATE TABLE IF NOT EXISTS rollouts (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind    TEXT NOT NULL,
+	created INTEGER NOT NULL,
+	updated INTEGER NOT NULL,
+	status  TEXT NOT NULL,
+	reason  TEXT NOT NULL DEFAULT '',
+	parent  INTEGER NOT NULL DEFAULT 0,
+	pid     INTEGER NOT NULL DEFAULT 0,
+	plan    BLOB NOT NULL,
+	options TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS rollout_events (
+	seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+	rollout INTEGER NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
+	time    INTEGER NOT NULL,
+	stage   INTEGER NOT NULL,
+	host    TEXT NOT NULL,
+	step    TEXT NOT NULL,
+	state   TEXT NOT NULL,
+	detail  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS rollout_events_by_rollout ON rollout_events(rollout, seq);
 CREATE TABLE IF NOT EXISTS boot_baselines (
 	name  TEXT NOT NULL,
 	boot  INTEGER NOT NULL,

@@ -104,6 +104,12 @@ func (r *resolver) Prompt(host, what string) (string, error) {
 	return v, nil
 }
 
+// NewResolver is the credential resolver collect uses: the environment,
+// files, and a prompt on the terminal (asked once per reference).
+func NewResolver(io *cmdutil.IOStreams) inventory.Resolver {
+	return &resolver{answers: map[string]string{}, prompt: terminalPrompt(io)}
+}
+
 func terminalPrompt(io *cmdutil.IOStreams) func(string) (string, error) {
 	f, ok := io.In.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {

@@ -19,6 +19,7 @@ import (
 	"github.com/fleetport/fleetport/internal/cli/fmtcmd"
 	"github.com/fleetport/fleetport/internal/cli/inventorycmd"
 	"github.com/fleetport/fleetport/internal/cli/parsecmd"
+	"github.com/fleetport/fleetport/internal/cli/rolloutcmd"
 	"github.com/fleetport/fleetport/internal/cli/simcmd"
 	"github.com/fleetport/fleetport/internal/cli/validatecmd"
 	"github.com/fleetport/fleetport/internal/cli/version"
@@ -78,6 +79,9 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 		driftcmd.NewCmdHistory(f, nil),
 		driftcmd.NewCmdDiff(f, nil),
 		democmd.NewCmdDemo(f, nil),
+		rolloutcmd.NewCmdPlan(f),
+		rolloutcmd.NewCmdApply(f),
+		rolloutcmd.NewCmdRollout(f),
 	)
 	return cmd
 }

@@ -353,6 +353,8 @@ func (e *execEnv) envVar(name string) (string, bool) {
 		return root, true
 	case "SYSTEMDRIVE":
 		return "C:", true
+	case "CD":
+		return e.dir(), true
 	case "OS":
 		return "Windows_NT", true
 	case "PROCESSOR_ARCHITECTURE":

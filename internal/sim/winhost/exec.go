@@ -125,6 +125,9 @@ type execEnv struct {
 	task           bool
 	depth          int
 	exited         bool // exit was run: stop the line
+	// cwd is cmd's current directory, "" for the shell's starting one
+	// (see dir). cd changes it for the rest of the command line.
+	cwd string
 }
 
 func (e *execEnv) setOut(stdout, stderr io.Writer) {
@@ -201,6 +204,10 @@ func (e *execEnv) runLine(line string) int {
 func (e *execEnv) runPipeline(p []simpleCmd) int {
 	in := e.stdin
 	code := 0
+	if len(p) > 1 {
+		// Each side of a pipe is a cmd of its own: a cd there is lost.
+		defer func(cwd string) { e.cwd = cwd }(e.cwd)
+	}
 	for i, c := range p {
 		if i == len(p)-1 {
 			code = e.with(in, e.rawOut, e.rawErr).runSimple(c, e)
@@ -240,6 +247,7 @@ func (e *execEnv) runSimple(c simpleCmd, parent *execEnv) int {
 	if env.exited {
 		parent.exited = true
 	}
+	parent.cwd = env.cwd
 	return code
 }
 
@@ -273,13 +281,17 @@ func init() {
 		"findstr":    {run: runFindstr},
 		"find":       {run: runFind},
 		"wmic":       {run: runWmic},
+		"cscript":    {run: runCscript},
+		"ipconfig":   {run: runIpconfig},
 	}
 	builtins = map[string]program{
-		"ver":  {run: runVer},
-		"echo": {run: runEcho},
-		"exit": {run: runExit},
-		"rem":  {run: func(*execEnv, []string, string) int { return 0 }},
-		"cls":  {run: func(*execEnv, []string, string) int { return 0 }},
+		"ver":   {run: runVer},
+		"echo":  {run: runEcho},
+		"exit":  {run: runExit},
+		"rem":   {run: func(*execEnv, []string, string) int { return 0 }},
+		"cd":    {run: runCd},
+		"chdir": {run: runCd},
+		"cls":   {run: func(*execEnv, []string, string) int { return 0 }},
 	}
 }
 
@@ -294,6 +306,10 @@ func (e *execEnv) dispatch(text string) int {
 	if strings.HasPrefix(lower, "echo") && len(lower) > 4 && strings.ContainsRune(".:/(", rune(lower[4])) {
 		e.out.print(name[5:] + rest + "\r\n")
 		return 0
+	}
+	// cd.. and cd\: cmd takes the mark as the start of the path.
+	if strings.HasPrefix(lower, "cd") && len(lower) > 2 && strings.ContainsRune(`.\/`, rune(lower[2])) {
+		return runCd(e, nil, " "+name[2:]+rest)
 	}
 	if b, ok := builtins[lower]; ok {
 		return b.run(e, splitArgs(rest), rest)

@@ -60,6 +60,9 @@ type Host struct {
 	timedWait   uint32        // TcpTimedWaitDelay in effect since boot, seconds
 	piles       []Pile
 	tasks       []*task
+	metabase    map[mbKey]bool // IIS metabase properties set (DisableSocketPooling)
+	starts      []int          // per service: starts by a command since New (not by a boot)
+	reboots     int            // restarts of the machine since New
 	audit       auditRing
 	lastReach   bool
 	events      []bool
@@ -150,7 +153,8 @@ func New(spec Spec, opts Options) (*Host, error) {
 		h.build = h.info.defaultBuild
 	}
 	for _, itf := range spec.Interfaces {
-		h.ifaces = append(h.ifaces, Interface{Name: itf.Name, Addrs: append([]netip.Addr(nil), itf.Addrs...)})
+		h.ifaces = append(h.ifaces, Interface{Name: itf.Name, Addrs: append([]netip.Addr(nil), itf.Addrs...),
+			Bits: append([]int(nil), itf.Bits...), Gateway: itf.Gateway})
 	}
 	h.listeners = append([]Listener(nil), spec.Listeners...)
 	h.conns = append([]Connection(nil), spec.Connections...)
@@ -159,6 +163,7 @@ func New(spec Spec, opts Options) (*Host, error) {
 		h.svcDefs = append(append([]*serviceDef(nil), h.svcDefs...), specServices(spec.Services)...)
 	}
 	h.svc = make([]svcRun, len(h.svcDefs))
+	h.starts = make([]int, len(h.svcDefs))
 	for i := range h.svc {
 		h.svc[i] = svcRun{state: stateStopped, exit: 1077}
 	}
@@ -187,6 +192,7 @@ func New(spec Spec, opts Options) (*Host, error) {
 	for _, p := range spec.Piles {
 		h.addPileLocked(p)
 	}
+	h.loadMetabase(spec.Metabase)
 
 	h.mu.Lock()
 	h.bootLocked()
@@ -262,11 +268,15 @@ func (h *Host) hasAddr(a netip.Addr) bool {
 	if a.IsLoopback() && (a.Is6() || a == netip.AddrFrom4([4]byte{127, 0, 0, 1})) {
 		return true
 	}
-	for _, itf := range h.ifaces {
+	for i, itf := range h.ifaces {
 		for _, x := range itf.Addrs {
 			if x.WithZone("") == a.WithZone("") {
 				return true
 			}
+		}
+		if a.Is6() && a.IsLinkLocalUnicast() && h.info.vistaStack && !h.hasLinkLocal(i) &&
+			h.linkLocalFor(i).WithZone("") == a.WithZone("") {
+			return true
 		}
 	}
 	return false
@@ -453,6 +463,35 @@ func (h *Host) ServiceState(name string) string {
 		return ""
 	}
 	return h.svc[i].state.String()
+}
+
+// Restarts is how many times the service (key or display name, any case)
+// was started by a command since the host was built: net start, sc start,
+// a scheduled task's line, or the start of a dependant that started it
+// first. Starts at boot (at New and when a reboot brings the host back)
+// do not count. A service must be stopped to be started, so this is the
+// number of stop-and-start cycles completed by commands, a restart of HTTP
+// with `net stop http /y` then `net start w3svc` counting one for HTTP and
+// one for W3SVC (and none for WinRM until it is started again). 0 for an
+// unknown service.
+func (h *Host) Restarts(service string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	i := h.findService(service)
+	if i < 0 {
+		return 0
+	}
+	return h.starts[i]
+}
+
+// Reboots is how many times the machine was restarted since the host was
+// built: shutdown /r (at once or when its /t delay ends) and
+// [Host.Reboot], each counted when the host goes down. shutdown /s is not
+// a reboot; the Reboot that brings such a host back is.
+func (h *Host) Reboots() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.reboots
 }
 
 // BootTime is when the host last started: Spec.BootTime (or the moment

@@ -167,6 +167,7 @@ func (h *Host) runStartSteps(order []int, gen int) bool {
 			}
 			if h.svc[j].state == stateStartPending {
 				h.setStateLocked(j, stateRunning)
+				h.starts[j]++
 			}
 		})
 		if aborted {

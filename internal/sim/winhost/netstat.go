@@ -66,7 +66,7 @@ func (h *Host) socketsLocked(tcpOnly bool) []sockRow {
 		if h.svc[i].state != stateRunning || (d.defaultSocks && h.noDefaults) {
 			continue
 		}
-		for _, l := range d.listeners {
+		for _, l := range h.serviceListenersLocked(i) {
 			add(l)
 		}
 	}

@@ -129,6 +129,9 @@ func (s svcState) String() string {
 type svcRun struct {
 	state svcState
 	exit  uint16 // WIN32_EXIT_CODE: 1077 = never started since boot
+	// poolOff: DisableSocketPooling was in effect when the service last
+	// started (metabase services only).
+	poolOff bool
 }
 
 var (
@@ -343,7 +346,15 @@ func (h *Host) startOrderLocked(i int) (order []int, failed int, ok bool) {
 
 // dependantsLocked returns the running services that depend on i, directly
 // or not, each before the services it depends on.
-func (h *Host) dependantsLocked(i int) []int {
+func (h *Host) dependantsLocked(i int) []int { return h.dependantsWhereLocked(i, false) }
+
+// allDependantsLocked returns every service that depends on i, directly or
+// not, whatever its state, in the order EnumDependentServices returns
+// them: each before the services it depends on (the reverse of the start
+// order).
+func (h *Host) allDependantsLocked(i int) []int { return h.dependantsWhereLocked(i, true) }
+
+func (h *Host) dependantsWhereLocked(i int, stopped bool) []int {
 	dependsOn := func(j, k int) bool {
 		for _, d := range h.svcDefs[j].deps {
 			if h.findService(d) == k {
@@ -356,7 +367,7 @@ func (h *Host) dependantsLocked(i int) []int {
 	var grow func(k int)
 	grow = func(k int) {
 		for j := range h.svcDefs {
-			if !set[j] && j != i && h.svc[j].state != stateStopped && dependsOn(j, k) {
+			if !set[j] && j != i && (stopped || h.svc[j].state != stateStopped) && dependsOn(j, k) {
 				set[j] = true
 				grow(j)
 			}
@@ -391,6 +402,11 @@ func (h *Host) setStateLocked(i int, s svcState) {
 	switch s {
 	case stateRunning:
 		h.svc[i].exit = 0
+		if poolingService(h.svcDefs[i].name) {
+			// IIS's Winsock services read DisableSocketPooling when
+			// they start.
+			h.svc[i].poolOff = h.poolingDisabledLocked(h.svcDefs[i].name)
+		}
 		if h.svcDefs[i].name == "HTTP" {
 			// http.sys reads the IP listen list when it starts.
 			h.listenNow = h.listenConfiguredLocked()

@@ -49,6 +49,7 @@ func (h *Host) powerCycle(restart bool) {
 			return
 		}
 		h.power = powerDown
+		h.reboots++
 		gen := h.bootGen
 		h.bg.Add(1)
 		h.powerTimer = time.AfterFunc(h.opts.RebootDuration, func() {

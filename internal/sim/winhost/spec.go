@@ -79,6 +79,18 @@ type Spec struct {
 	// TimeZone is the host's time zone, in which wmic prints times with
 	// their offset from UTC. Nil means UTC.
 	TimeZone *time.Location
+	// Metabase holds IIS metabase properties as they are at boot, by
+	// adsutil.vbs path, with adsutil's value syntax:
+	// {"smtpsvc/disablesocketpooling": "true"}. Only DisableSocketPooling
+	// (BOOLEAN) is modelled, at the service level ("smtpsvc") and at the
+	// instance level ("smtpsvc/1"), for the metabase services the host
+	// has (SMTPSVC, NNTPSVC, MSFTPSVC, W3SVC); the metabase needs the IIS
+	// Admin Service (IISADMIN). A metabase service (SMTPSVC, NNTPSVC,
+	// MSFTPSVC) reads the value of its instance 1 when it starts: unless
+	// socket pooling is disabled there (or at the service level, which the
+	// instance inherits), its listeners on one address bind the unspecified
+	// address of their family instead (0.0.0.0:25 for SMTP).
+	Metabase map[string]string
 }
 
 // Site is one IIS web site: a name and its bindings, each written as the
@@ -95,6 +107,14 @@ type Site struct {
 type Interface struct {
 	Name  string
 	Addrs []netip.Addr
+	// Bits are the prefix lengths of Addrs, by index, which ipconfig
+	// prints as subnet masks. A missing or zero entry means 8 for an
+	// address in 127.0.0.0/8, 24 for any other IPv4 address and 64 for
+	// IPv6.
+	Bits []int
+	// Gateway is the interface's default gateway, which ipconfig prints;
+	// the zero value means none (an empty "Default Gateway" line).
+	Gateway netip.Addr
 }
 
 // RegValue is one registry value as `reg add` takes it: Type is a
@@ -285,6 +305,17 @@ func (s *Spec) validate() error {
 				bad("interface %d (%s): %v is not a host address", i, itf.Name, a)
 			}
 		}
+		if len(itf.Bits) > len(itf.Addrs) {
+			bad("interface %d (%s): %d prefix lengths for %d addresses", i, itf.Name, len(itf.Bits), len(itf.Addrs))
+		}
+		for j, n := range itf.Bits {
+			if j < len(itf.Addrs) && itf.Addrs[j].IsValid() && (n < 0 || n > itf.Addrs[j].BitLen()) {
+				bad("interface %d (%s): prefix length %d for %v", i, itf.Name, n, itf.Addrs[j])
+			}
+		}
+		if itf.Gateway.IsValid() && itf.Gateway.IsUnspecified() {
+			bad("interface %d (%s): gateway %v is not an address", i, itf.Name, itf.Gateway)
+		}
 	}
 	if s.Build != "" && !validBuild(s.Build) {
 		bad("build %q is not of the form 10.0.17763[.1879]", s.Build)
@@ -332,6 +363,11 @@ func (s *Spec) validate() error {
 	for _, l := range s.Listeners {
 		if !l.Addr.IsValid() {
 			bad("listener without an address")
+		}
+	}
+	for path, v := range s.Metabase {
+		if err := checkMetabaseValue(s, path, v); err != nil {
+			bad("metabase %s: %v", path, err)
 		}
 	}
 	if len(s.Sites) > 0 && s.WithoutIIS {

@@ -25,6 +25,24 @@ type texts struct {
 	// two lines, CRLF between them, no final newline.
 	notRecognized string
 	ver           string // "Microsoft Windows [Version %s]"
+
+	ipcfg ipconfigText
+}
+
+// ipconfigText is ipconfig's layout in one language. Labels include their
+// dotted leader and the ": " before the value (a label of 34 columns on
+// the English host), without the indent (3 blanks from 2008 R2 on, 8 on
+// 2003).
+type ipconfigText struct {
+	title            string // "Windows IP Configuration"
+	ethernet, tunnel string // adapter headers, %s = the connection name
+	suffix           string // Connection-specific DNS Suffix
+	ipv6, linkLocal  string
+	ipv4, mask, gw   string
+	media, mediaOff  string // Media State, "Media disconnected"
+	// The 2003 (XP-style) layout: its own header and labels.
+	ethernet2003                              string
+	suffix2003, ip2003, mask2003, gateway2003 string
 }
 
 // stateNames maps a TCP state to netstat's word for it.

@@ -20,6 +20,13 @@ package winhost
 //     disagree on the padding, the 16-column form is taken) [unverified].
 //   - "not recognized": npackd/npackd#115 (a German host's cmd output,
 //     exit code 9009).
+//   - ipconfig (2008 R2 on): a German Windows Server's `ipconfig` through
+//     Enter-PSSession, with the blank after the empty DNS suffix and an
+//     isatap "Tunneladapter" (code index id 11749282209), and German
+//     Windows 10 sessions for "IPv6-Adresse" and the label widths (code
+//     index ids 30673267794, 37837907843, 35259889644); 2003: German XP
+//     sessions ("Ethernetadapter LAN-Verbindung:", "IP-Adresse",
+//     "Subnetzmaske. . .", code index ids 57015658167, 32943751134).
 var textDE = texts{
 	activeConns:   "Aktive Verbindungen",
 	netstatHdr:    "  Proto  Lokale Adresse         Remoteadresse          Status",
@@ -45,4 +52,20 @@ var textDE = texts{
 	dynNum:        "Anzahl von Ports: ",
 	notRecognized: "Der Befehl \"%s\" ist entweder falsch geschrieben oder\r\nkonnte nicht gefunden werden.",
 	ver:           "Microsoft Windows [Version %s]",
+	ipcfg: ipconfigText{
+		title:    "Windows-IP-Konfiguration",
+		ethernet: "Ethernet-Adapter %s:", tunnel: "Tunneladapter %s:",
+		suffix:    "Verbindungsspezifisches DNS-Suffix: ",
+		ipv6:      "IPv6-Adresse. . . . . . . . . . . : ",
+		linkLocal: "Verbindungslokale IPv6-Adresse  . : ",
+		ipv4:      "IPv4-Adresse  . . . . . . . . . . : ",
+		mask:      "Subnetzmaske  . . . . . . . . . . : ",
+		gw:        "Standardgateway . . . . . . . . . : ",
+		media:     "Medienstatus. . . . . . . . . . . : ", mediaOff: "Medium getrennt",
+		ethernet2003: "Ethernetadapter %s:",
+		suffix2003:   "Verbindungsspezifisches DNS-Suffix: ",
+		ip2003:       "IP-Adresse. . . . . . . . . . . . : ",
+		mask2003:     "Subnetzmaske. . . . . . . . . . . : ",
+		gateway2003:  "Standardgateway . . . . . . . . . : ",
+	},
 }

@@ -17,6 +17,13 @@ package winhost
 //     captures in npackd/npackd#527 (exit code 9009 there too).
 //   - ver: "Microsoft Windows [Version 6.3.9600]" in the captured 2012 R2
 //     session quoted with the sc query capture (code index id 46727831326).
+//   - ipconfig (2008 R2 on): `ipconfig` run over WinRM on 2012 R2 by
+//     Ansible's raw module, stdout byte for byte with CRLF and the blank
+//     after an empty value (code index id 1745375461), and two more WinRM
+//     runs (code index ids 15085884995, 1409058164: "IPv6 Address",
+//     "Default Gateway . . . : ::" on a Teredo adapter); 2003: XP/2003
+//     console sessions (code index ids 57180106627, 10009136797) with 8
+//     blanks before each label.
 var textEN = texts{
 	activeConns:   "Active Connections",
 	netstatHdr:    "  Proto  Local Address          Foreign Address        State",
@@ -42,4 +49,20 @@ var textEN = texts{
 	dynNum:        "Number of Ports : ",
 	notRecognized: "'%s' is not recognized as an internal or external command,\r\noperable program or batch file.",
 	ver:           "Microsoft Windows [Version %s]",
+	ipcfg: ipconfigText{
+		title:    "Windows IP Configuration",
+		ethernet: "Ethernet adapter %s:", tunnel: "Tunnel adapter %s:",
+		suffix:    "Connection-specific DNS Suffix  . : ",
+		ipv6:      "IPv6 Address. . . . . . . . . . . : ",
+		linkLocal: "Link-local IPv6 Address . . . . . : ",
+		ipv4:      "IPv4 Address. . . . . . . . . . . : ",
+		mask:      "Subnet Mask . . . . . . . . . . . : ",
+		gw:        "Default Gateway . . . . . . . . . : ",
+		media:     "Media State . . . . . . . . . . . : ", mediaOff: "Media disconnected",
+		ethernet2003: "Ethernet adapter %s:",
+		suffix2003:   "Connection-specific DNS Suffix  . : ",
+		ip2003:       "IP Address. . . . . . . . . . . . : ",
+		mask2003:     "Subnet Mask . . . . . . . . . . . : ",
+		gateway2003:  "Default Gateway . . . . . . . . . : ",
+	},
 }

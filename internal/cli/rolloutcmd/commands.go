@@ -1,0 +1,561 @@
+package rolloutcmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/plan"
+	"github.com/fleetport/fleetport/internal/rollout"
+	"github.com/fleetport/fleetport/internal/store"
+)
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// PlanOptions are the inputs of `fleetport plan`.
+type PlanOptions struct {
+	IO      *cmdutil.IOStreams
+	Shared  cmdutil.Shared
+	Now     func() time.Time
+	Run     int64
+	Out     string
+	changed func(string) bool
+}
+
+// NewCmdPlan makes `fleetport plan`.
+func NewCmdPlan(f *cmdutil.Factory) *cobra.Command {
+	opts := &PlanOptions{IO: f.IO, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "The corrective actions, host by host, with before and after",
+		Long: `Collect (or take --run ID), judge, and turn the drift into actions per host:
+the exact commands (built from typed values), each value before and after,
+and the one step that puts a host's changes into effect (none, a restart
+of a service and every dependant, or a reboot), ordered so that a host
+restarts or reboots at most once.
+
+Refused at plan time, with the reason: a listen list that would lack the
+management address or 127.0.0.1 (fleetport would lock itself out), an
+address the host does not have, a change whose current value was not
+collected. Drift no remediation covers is listed for a person.
+
+--out plan.json saves the plan; fleetport apply --plan plan.json runs
+exactly that plan and refuses a host whose state changed since.
+
+Exit codes: 0 nothing to do, 2 drift to fix, 1 errors.`,
+		Example: `  fleetport plan
+  fleetport plan --run 42 --out plan.json
+  fleetport plan --limit group:web --json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
+			return planRun(c.Context(), opts)
+		},
+	}
+	opts.Shared.BindInventory(cmd)
+	opts.Shared.BindPolicies(cmd)
+	opts.Shared.BindRun(cmd)
+	opts.Shared.BindJSON(cmd)
+	cmd.Flags().Int64Var(&opts.Run, "run", 0, "plan from this stored run instead of collecting")
+	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "save the plan as JSON to this `file`")
+	return cmd
+}
+
+func planRun(ctx context.Context, opts *PlanOptions) error {
+	fl, err := loadFleet(ctx, opts.IO, opts.Shared, opts.changed, opts.Now)
+	if err != nil {
+		return err
+	}
+	defer fl.close()
+	rep, err := fl.report(ctx, opts.Run, opts.changed)
+	if err != nil {
+		return err
+	}
+	p, err := fl.buildPlan(ctx, rep)
+	if err != nil {
+		return err
+	}
+	if opts.Out != "" {
+		var buf bytes.Buffer
+		if err := p.Write(&buf); err != nil {
+			return err
+		}
+		if err := os.WriteFile(opts.Out, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write the plan: %w", err)
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", opts.Out)
+	}
+	if opts.Shared.JSON {
+		if err := p.Write(opts.IO.Out); err != nil {
+			return err
+		}
+	} else if err := plan.WriteText(opts.IO.Out, p, opts.IO.ColorEnabled()); err != nil {
+		return err
+	}
+	if n := rep.Summary.Results.Unknown; n > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "fleetport: %d hosts could not be judged (unknown) and are not planned: fleetport drift --run %d shows why\n", n, rep.Run.ID)
+	}
+	if code := rep.ExitCode(); code != 0 {
+		return &cmdutil.ExitError{Code: code}
+	}
+	return nil
+}
+
+// ApplyOptions are the inputs of `fleetport apply`.
+type ApplyOptions struct {
+	IO          *cmdutil.IOStreams
+	Shared      cmdutil.Shared
+	Now         func() time.Time
+	Run         int64
+	PlanFile    string
+	Stages      string
+	MaxFailures string
+	Wait        time.Duration
+	Yes         bool
+	Parallel    int
+	Poll        time.Duration
+	changed     func(string) bool
+}
+
+// NewCmdApply makes `fleetport apply`.
+func NewCmdApply(f *cmdutil.Factory) *cobra.Command {
+	opts := &ApplyOptions{IO: f.IO, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Carry out a plan in stages, verifying every host",
+		Long: `Carry out a plan (--plan FILE, or one made now as fleetport plan does) in
+stages: a canary first, then waves (--stages 1,10%,50%,100%: counts and
+shares are cumulative; group:NAME and tag:KEY=VALUE take those hosts first).
+
+Per host: read each value first (an action already done is skipped, one
+whose host changed since the plan is refused), change it, put the changes
+into effect once (a service restart with every dependant started again,
+run detached when it would cut WinRM; or a reboot), wait for the host to
+come back, collect it again, and mark it fixed only when its drift is gone.
+
+A host that fails verification or becomes unreachable after its change
+counts against the stage's budget (--max-failures N or P%); when it is
+spent the rollout stops with exit 2. Between stages apply asks for a
+confirmation (--yes skips it) and waits --wait.
+
+Every step is written to the store before and after it runs: after a crash,
+fleetport rollout resume ID continues exactly where it stopped.
+
+Exit codes: 0 complete, 2 stopped by the failure budget, 1 errors or abort.`,
+		Example: `  fleetport apply --stages 1,25%,100% --yes
+  fleetport apply --plan plan.json --stages group:canary,50%,100% --max-failures 5%`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
+			if _, err := rollout.ParseStages(opts.Stages); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+			if _, err := rollout.ParseBudget(opts.MaxFailures); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+			return applyRun(c.Context(), opts)
+		},
+	}
+	opts.Shared.BindInventory(cmd)
+	opts.Shared.BindPolicies(cmd)
+	opts.Shared.BindRun(cmd)
+	fl := cmd.Flags()
+	fl.Int64Var(&opts.Run, "run", 0, "plan from this stored run instead of collecting")
+	fl.StringVar(&opts.PlanFile, "plan", "", "carry out this saved plan (fleetport plan --out)")
+	fl.StringVar(&opts.Stages, "stages", "1,10%,50%,100%", "the stages: counts, shares, group:NAME, tag:KEY=VALUE (cumulative)")
+	fl.StringVar(&opts.MaxFailures, "max-failures", "0", "failed hosts a stage may have before the rollout stops: N or P%")
+	fl.DurationVar(&opts.Wait, "wait", 0, "pause between stages")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before the first and each later stage")
+	fl.IntVar(&opts.Parallel, "parallel", 10, "hosts changed at once within a stage")
+	fl.DurationVar(&opts.Poll, "poll", 2*time.Second, "how often a restarting or rebooting host is tried")
+	return cmd
+}
+
+func (fl *fleet) config(parallel int, poll time.Duration) rollout.Config {
+	pr := &progress{io: fl.io, started: fl.now()}
+	return rollout.Config{Store: fl.st, Open: fl.open, Verify: fl.verify, Progress: pr.event, Now: fl.now,
+		Concurrency: parallel, PollEvery: poll, PID: os.Getpid()}
+}
+
+func applyRun(ctx context.Context, opts *ApplyOptions) error {
+	fl, err := loadFleet(ctx, opts.IO, opts.Shared, opts.changed, opts.Now)
+	if err != nil {
+		return err
+	}
+	defer fl.close()
+	var p *plan.Plan
+	if opts.PlanFile != "" {
+		b, err := os.ReadFile(opts.PlanFile)
+		if err != nil {
+			return err
+		}
+		if p, err = plan.Read(bytes.NewReader(b)); err != nil {
+			return fmt.Errorf("%s: %w", opts.PlanFile, err)
+		}
+	} else {
+		rep, err := fl.report(ctx, opts.Run, opts.changed)
+		if err != nil {
+			return err
+		}
+		if p, err = fl.buildPlan(ctx, rep); err != nil {
+			return err
+		}
+	}
+	if err := plan.WriteText(opts.IO.ErrOut, p, false); err != nil {
+		return err
+	}
+	if len(p.Hosts) == 0 {
+		fmt.Fprintln(opts.IO.Out, "nothing to change")
+		return nil
+	}
+	stages, _ := rollout.ParseStages(opts.Stages)
+	budget, _ := rollout.ParseBudget(opts.MaxFailures)
+	confirm := confirmer(opts.IO, opts.Yes)
+	if confirm != nil {
+		ok, err := confirm(ctx, rollout.StageInfo{Index: 1, Of: len(rollout.Assign(p.Hosts, stages)), Hosts: rollout.Assign(p.Hosts, stages)[0], Budget: budget.Allowed(len(rollout.Assign(p.Hosts, stages)[0]))})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("not confirmed: nothing changed")
+		}
+	}
+	inv, _ := filepath.Abs(opts.Shared.Inventory)
+	meta := map[string]string{"inventory": inv, "limit": opts.Shared.Limit}
+	if opts.changed("policies") || cmdutil.Exists(opts.Shared.Policies) {
+		pol, _ := filepath.Abs(opts.Shared.Policies)
+		meta["policies"] = pol
+	}
+	cfg := fl.config(opts.Parallel, opts.Poll)
+	cfg.Confirm = confirm
+	res, err := rollout.Start(ctx, cfg, "apply", p, rollout.Options{Stages: stages, MaxFailures: budget, Wait: opts.Wait, Meta: meta}, 0)
+	if err != nil {
+		return err
+	}
+	printResult(opts.IO, res)
+	return resultErr(res)
+}
+
+// NewCmdRollout makes `fleetport rollout` and its subcommands.
+func NewCmdRollout(f *cmdutil.Factory) *cobra.Command {
+	var storePath string
+	cmd := &cobra.Command{
+		Use:   "rollout",
+		Short: "A rollout's journal, continued, stopped, undone",
+		Long: `Every apply is a rollout, journaled step by step in the store.
+
+  fleetport rollout list              the rollouts, newest first
+  fleetport rollout status ID         the whole story: stages, hosts, every step
+  fleetport rollout resume ID         continue after a crash or an abort
+  fleetport rollout abort ID          stop it cleanly at its next step
+  fleetport rollout rollback ID       put back the values it changed, in stages, verified`,
+	}
+	cmd.PersistentFlags().StringVar(&storePath, "store", cmdutil.DefaultStore(), "run store `file` (SQLite)")
+	openStore := func(ctx context.Context) (*store.Store, error) {
+		if !cmdutil.Exists(storePath) {
+			return nil, fmt.Errorf("no store at %s", storePath)
+		}
+		return store.Open(ctx, storePath)
+	}
+	parseID := func(s string) (int64, error) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return 0, cmdutil.FlagErrorf("%q is not a rollout id (fleetport rollout list shows them)", s)
+		}
+		return n, nil
+	}
+
+	var asJSON bool
+	list := &cobra.Command{Use: "list", Short: "The rollouts, newest first", Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			st, err := openStore(c.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			rs, err := st.Rollouts(c.Context(), 0)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(f.IO, rs)
+			}
+			tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ROLLOUT\tKIND\tCREATED\tSTATUS\tREASON")
+			for _, r := range rs {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Created.Local().Format("2006-01-02 15:04:05"), r.Status, r.Reason)
+			}
+			return tw.Flush()
+		}}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	var statusJSON bool
+	status := &cobra.Command{Use: "status ID", Short: "The whole story of a rollout", Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := openStore(c.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return statusRun(c.Context(), f.IO, st, id, statusJSON)
+		}}
+	status.Flags().BoolVar(&statusJSON, "json", false, "print {rollout, events} as JSON")
+
+	var yes bool
+	var parallel int
+	var poll time.Duration
+	var resumeShared cmdutil.Shared
+	resume := &cobra.Command{Use: "resume ID", Short: "Continue a rollout where it stopped", Args: cobra.ExactArgs(1),
+		Long: `Continue a rollout after a crash, an abort, or a stop: hosts already done
+stay done, and on the others every action reads the host's state first, so
+no action runs twice. The inventory and policies are the ones the rollout
+was started with, unless -i and -p are given.`,
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			resumeShared.Store = storePath
+			return resumeRun(c.Context(), f, id, resumeShared, c.Flags().Changed, yes, parallel, poll)
+		}}
+	resume.Flags().StringVarP(&resumeShared.Inventory, "inventory", "i", "", "inventory `path` (default: the rollout's)")
+	resume.Flags().StringVarP(&resumeShared.Policies, "policies", "p", "", "policy `path` (default: the rollout's)")
+	resume.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before each stage")
+	resume.Flags().IntVar(&parallel, "parallel", 10, "hosts changed at once within a stage")
+	resume.Flags().DurationVar(&poll, "poll", 2*time.Second, "how often a restarting or rebooting host is tried")
+
+	abort := &cobra.Command{Use: "abort ID", Short: "Stop a rollout cleanly at its next step", Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := openStore(c.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			s, err := rollout.Abort(c.Context(), st, id, alive, f.Now())
+			if err != nil {
+				return err
+			}
+			if s == store.RolloutAborting {
+				fmt.Fprintf(f.IO.Out, "rollout %d: asked to stop; it stops at its next step\n", id)
+			} else {
+				fmt.Fprintf(f.IO.Out, "rollout %d: aborted (no process was running it)\n", id)
+			}
+			return nil
+		}}
+
+	var rbShared cmdutil.Shared
+	var rbStages, rbBudget string
+	rollback := &cobra.Command{Use: "rollback ID", Short: "Put back the values a rollout changed, in stages, verified", Args: cobra.ExactArgs(1),
+		Long: `Restore the values an apply changed, from the values it read before each
+change: every action the journal records as done is undone (newest first),
+put into effect as the apply did (a restart or a reboot), and read back.
+--limit restricts it to some hosts. It is a rollout of its own: status,
+resume and abort work on it.`,
+		RunE: func(c *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			rbShared.Store = storePath
+			return rollbackRun(c.Context(), f, id, rbShared, c.Flags().Changed, rbStages, rbBudget, yes, parallel, poll)
+		}}
+	rollback.Flags().StringVarP(&rbShared.Inventory, "inventory", "i", "", "inventory `path` (default: the rollout's)")
+	rollback.Flags().StringVar(&rbShared.Limit, "limit", "", "only these hosts (names, globs, group:NAME, ...)")
+	rollback.Flags().StringVar(&rbStages, "stages", "1,100%", "the stages of the rollback")
+	rollback.Flags().StringVar(&rbBudget, "max-failures", "0", "failed hosts a stage may have")
+	rollback.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before each stage")
+	rollback.Flags().IntVar(&parallel, "parallel", 10, "hosts changed at once within a stage")
+	rollback.Flags().DurationVar(&poll, "poll", 2*time.Second, "how often a restarting or rebooting host is tried")
+
+	cmd.AddCommand(list, status, resume, abort, rollback)
+	return cmd
+}
+
+func writeJSON(io *cmdutil.IOStreams, v any) error {
+	enc := json.NewEncoder(io.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func statusRun(ctx context.Context, io *cmdutil.IOStreams, st *store.Store, id int64, asJSON bool) error {
+	rec, err := st.Rollout(ctx, id)
+	if err != nil {
+		return err
+	}
+	evs, err := st.Events(ctx, id)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(io, struct {
+			Rollout store.Rollout `json:"rollout"`
+			Events  []store.Event `json:"events"`
+		}{rec, evs})
+	}
+	fmt.Fprintf(io.Out, "rollout %d (%s) %s", rec.ID, rec.Kind, rec.Status)
+	if rec.Reason != "" {
+		fmt.Fprintf(io.Out, ": %s", rec.Reason)
+	}
+	if rec.Parent != 0 {
+		fmt.Fprintf(io.Out, " (undoes rollout %d)", rec.Parent)
+	}
+	fmt.Fprintf(io.Out, "\ncreated %s, last change %s\n", rec.Created.Local().Format(time.DateTime), rec.Updated.Local().Format(time.DateTime))
+	byHost := map[string][]store.Event{}
+	for _, e := range evs {
+		if e.Host == "" {
+			fmt.Fprintf(io.Out, "%s  stage %d  %s %s %s\n", e.Time.Local().Format(time.TimeOnly), e.Stage, e.Step, e.State, e.Detail)
+			continue
+		}
+		byHost[e.Host] = append(byHost[e.Host], e)
+	}
+	for _, h := range sortedKeys(byHost) {
+		es := byHost[h]
+		outcome := "in progress"
+		for _, e := range es {
+			if e.Step == "host" && e.State != "start" {
+				outcome = e.State
+			}
+		}
+		fmt.Fprintf(io.Out, "\n%s (stage %d): %s\n", h, es[0].Stage, outcome)
+		for _, e := range es {
+			if e.Step == "host" {
+				continue
+			}
+			fmt.Fprintf(io.Out, "  %s  %-34s %-7s %s\n", e.Time.Local().Format(time.TimeOnly), e.Step, e.State, e.Detail)
+		}
+	}
+	return nil
+}
+
+// fleetFor loads the fleet a stored rollout was made with, unless flags
+// name another inventory or policies.
+func fleetFor(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shared, changed func(string) bool) (*fleet, error) {
+	if !cmdutil.Exists(sh.Store) {
+		return nil, fmt.Errorf("no store at %s", sh.Store)
+	}
+	st, err := store.Open(ctx, sh.Store)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := st.Rollout(ctx, id)
+	st.Close()
+	if err != nil {
+		return nil, err
+	}
+	var opts rollout.Options
+	_ = json.Unmarshal([]byte(rec.Options), &opts)
+	if sh.Inventory == "" {
+		sh.Inventory = opts.Meta["inventory"]
+	}
+	polChanged := changed("policies")
+	if sh.Policies == "" {
+		sh.Policies = opts.Meta["policies"]
+		polChanged = sh.Policies != ""
+		if sh.Policies == "" {
+			sh.Policies = filepath.Join(os.TempDir(), "fleetport-no-policies-"+strconv.Itoa(os.Getpid()))
+		}
+	}
+	if sh.Inventory == "" {
+		return nil, cmdutil.FlagErrorf("rollout %d does not record its inventory: pass -i", id)
+	}
+	return loadFleet(ctx, f.IO, sh, func(n string) bool {
+		if n == "policies" {
+			return polChanged
+		}
+		return changed(n)
+	}, f.Now)
+}
+
+func resumeRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shared, changed func(string) bool, yes bool, parallel int, poll time.Duration) error {
+	fl, err := fleetFor(ctx, f, id, sh, changed)
+	if err != nil {
+		return err
+	}
+	defer fl.close()
+	cfg := fl.config(parallel, poll)
+	cfg.Confirm = confirmer(f.IO, yes)
+	res, err := rollout.Resume(ctx, cfg, id, alive)
+	if err != nil {
+		return err
+	}
+	printResult(f.IO, res)
+	return resultErr(res)
+}
+
+func rollbackRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shared, changed func(string) bool, stagesSpec, budgetSpec string, yes bool, parallel int, poll time.Duration) error {
+	stages, err := rollout.ParseStages(stagesSpec)
+	if err != nil {
+		return cmdutil.FlagErrorf("%v", err)
+	}
+	budget, err := rollout.ParseBudget(budgetSpec)
+	if err != nil {
+		return cmdutil.FlagErrorf("%v", err)
+	}
+	limit := sh.Limit
+	sh.Limit = ""
+	fl, err := fleetFor(ctx, f, id, sh, changed)
+	if err != nil {
+		return err
+	}
+	defer fl.close()
+	var keep func(string) bool
+	if limit != "" {
+		inv, err := cmdutil.LoadInventory(f.IO, fl.shared.Inventory)
+		if err != nil {
+			return err
+		}
+		sel, err := inv.Select(limit, os.ReadFile)
+		if err != nil {
+			return err
+		}
+		keep = func(h string) bool { return selectedHas(sel, h) }
+	}
+	p, err := rollout.RollbackPlan(ctx, fl.st, id, keep, fl.now())
+	if err != nil {
+		return err
+	}
+	if len(p.Hosts) == 0 {
+		fmt.Fprintf(f.IO.Out, "rollout %d changed nothing on the selected hosts: nothing to roll back\n", id)
+		return nil
+	}
+	if err := plan.WriteText(f.IO.ErrOut, p, false); err != nil {
+		return err
+	}
+	cfg := fl.config(parallel, poll)
+	cfg.Confirm = confirmer(f.IO, yes)
+	if cfg.Confirm != nil {
+		a := rollout.Assign(p.Hosts, stages)
+		ok, err := cfg.Confirm(ctx, rollout.StageInfo{Index: 1, Of: len(a), Hosts: a[0], Budget: budget.Allowed(len(a[0]))})
+		if err != nil || !ok {
+			return fmt.Errorf("not confirmed: nothing changed")
+		}
+	}
+	meta := map[string]string{"inventory": fl.shared.Inventory}
+	res, err := rollout.Start(ctx, cfg, "rollback", p, rollout.Options{Stages: stages, MaxFailures: budget, Meta: meta}, id)
+	if err != nil {
+		return err
+	}
+	printResult(f.IO, res)
+	if res.Status == store.RolloutComplete {
+		fmt.Fprintf(f.IO.Out, "every value rollout %d changed on these hosts is back, read back from the hosts\n", id)
+	}
+	return resultErr(res)
+}

@@ -1,0 +1,267 @@
+// Package rolloutcmd holds `fleetport plan`, `fleetport apply` and
+// `fleetport rollout status|resume|abort|rollback|list`: staged
+// remediation from the command line.
+//
+// Output rules: the plan and the rollout's story go to stdout; live
+// progress, prompts and warnings to stderr. Exit codes: plan 0 (nothing to
+// do) or 2 (drift to fix); apply and resume 0 when the rollout completed, 2
+// when a stage spent its failure budget, 1 on errors or an abort.
+package rolloutcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/collectcmd"
+	"github.com/fleetport/fleetport/internal/cli/driftcmd"
+	"github.com/fleetport/fleetport/internal/collect"
+	"github.com/fleetport/fleetport/internal/drift"
+	"github.com/fleetport/fleetport/internal/facts"
+	"github.com/fleetport/fleetport/internal/history"
+	"github.com/fleetport/fleetport/internal/plan"
+	"github.com/fleetport/fleetport/internal/remote"
+	"github.com/fleetport/fleetport/internal/rollout"
+	"github.com/fleetport/fleetport/internal/store"
+	"github.com/fleetport/fleetport/inventory"
+	"github.com/fleetport/fleetport/policies"
+)
+
+// fleet is what plan, apply and resume share: the inventory's hosts, the
+// policies, a credential resolver and the store.
+type fleet struct {
+	io       *cmdutil.IOStreams
+	shared   cmdutil.Shared
+	hosts    map[string]*inventory.Host
+	selected []*inventory.Host
+	set      *policies.Set
+	res      inventory.Resolver
+	st       *store.Store
+	now      func() time.Time
+}
+
+func loadFleet(ctx context.Context, io *cmdutil.IOStreams, sh cmdutil.Shared, changed func(string) bool, now func() time.Time) (*fleet, error) {
+	inv, err := cmdutil.LoadInventory(io, sh.Inventory)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := inv.Select(sh.Limit, os.ReadFile)
+	if err != nil {
+		return nil, err
+	}
+	set, err := collectcmd.LoadPolicies(io, sh.Policies, changed("policies"))
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, sh.Store)
+	if err != nil {
+		return nil, err
+	}
+	f := &fleet{io: io, shared: sh, hosts: map[string]*inventory.Host{}, selected: sel, set: set,
+		res: collectcmd.NewResolver(io), st: st, now: now}
+	for _, h := range inv.Hosts() {
+		f.hosts[h.Name] = h
+	}
+	return f, nil
+}
+
+func (f *fleet) close() { f.st.Close() }
+
+// target is the collection target of a host, with the run's timeout.
+func (f *fleet) target(h *inventory.Host) collect.Target {
+	t := collectcmd.Target(h, f.res)
+	if f.shared.Timeout > 0 {
+		t.Timeout = f.shared.Timeout
+	}
+	return t
+}
+
+// open opens a WinRM session to a host of a plan, as collection does.
+func (f *fleet) open(ctx context.Context, hp plan.HostPlan) (rollout.Session, error) {
+	h, ok := f.hosts[hp.Host]
+	if !ok {
+		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
+	}
+	t := f.target(h)
+	cred, err := t.Credentials()
+	if err != nil {
+		return nil, err
+	}
+	return remote.Open(ctx, t.Endpoint, cred, t.Session)
+}
+
+// verify collects a host again and judges the policies its plan names.
+func (f *fleet) verify(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
+	h, ok := f.hosts[hp.Host]
+	if !ok {
+		return rollout.Verdict{Detail: hp.Host + " is not in the inventory"}
+	}
+	var got *facts.Host
+	err := collect.Run(ctx, []collect.Target{f.target(h)}, collect.Options{Concurrency: 1, Policies: f.set, Now: f.now},
+		func(fh *facts.Host) { got = fh })
+	if err != nil || got == nil {
+		return rollout.Verdict{Unreachable: true, Detail: "collecting again: " + fmt.Sprint(err)}
+	}
+	switch got.Status {
+	case facts.StatusOK, facts.StatusParseError, facts.StatusCommandFailed:
+	default:
+		return rollout.Verdict{Unreachable: true, Detail: "collecting again: " + got.Status.String() + ": " + got.Error}
+	}
+	rep := drift.Evaluate(drift.Input{Policies: f.set, CrossFact: true, Hosts: []drift.HostInput{{Policy: cmdutil.PolicyHost(h), Facts: got}}})
+	var still []string
+	for _, v := range rep.Hosts[0].Verdicts {
+		for _, want := range hp.Verify {
+			if v.Policy == want && v.Result != drift.Pass && v.Result != drift.NotApplicable {
+				still = append(still, v.Policy+" "+v.Result.String())
+			}
+		}
+	}
+	if len(still) > 0 {
+		return rollout.Verdict{Detail: strings.Join(still, ", ")}
+	}
+	return rollout.Verdict{Fixed: true}
+}
+
+// report collects (or takes the stored run) and judges it.
+func (f *fleet) report(ctx context.Context, run int64, changed func(string) bool) (*drift.Report, error) {
+	if run == 0 {
+		c, err := collectcmd.Collect(ctx, &collectcmd.Options{IO: f.io, Shared: f.shared, Now: f.now, Changed: changed})
+		if err != nil {
+			return nil, err
+		}
+		if c.Interrupted != nil {
+			return nil, c.Interrupted
+		}
+		run = c.RunID
+	}
+	j := &history.Judge{Store: f.st, Policies: f.set, Hosts: driftcmd.PolicyHosts(f.selected), CrossFact: true, Now: f.now}
+	rep, err := j.Report(ctx, run, false)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, cmdutil.WithHint(err, "fleetport history lists the stored runs")
+		}
+		return nil, err
+	}
+	return rep, nil
+}
+
+// buildPlan plans the selected hosts of a judged run.
+func (f *fleet) buildPlan(ctx context.Context, rep *drift.Report) (*plan.Plan, error) {
+	docs, err := history.Facts(ctx, f.st, rep.Run.ID)
+	if err != nil {
+		return nil, err
+	}
+	var in []plan.HostInput
+	for i := range rep.Hosts {
+		hr := &rep.Hosts[i]
+		h, ok := f.hosts[hr.Name]
+		if !ok || !selectedHas(f.selected, hr.Name) {
+			continue
+		}
+		ph := cmdutil.PolicyHost(h)
+		fd := docs[hr.Name]
+		if fd != nil && fd.OS != nil {
+			ph.OS, ph.OSBuild = fd.OS.Release, int(fd.OS.Build)
+		}
+		in = append(in, plan.HostInput{Policy: ph, Facts: fd, Report: hr})
+	}
+	return plan.Build(f.set, rep.Run.ID, in, plan.Options{Now: f.now()}), nil
+}
+
+func selectedHas(sel []*inventory.Host, name string) bool {
+	for _, h := range sel {
+		if h.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// alive reports whether a process runs (a rollout's owner).
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// progress prints journal entries as they are written: one line each on
+// stderr, with a running count per stage.
+type progress struct {
+	io      *cmdutil.IOStreams
+	started time.Time
+}
+
+func (p *progress) event(e store.Event) {
+	t := e.Time.Sub(p.started).Round(100 * time.Millisecond)
+	switch {
+	case e.Step == "stage":
+		fmt.Fprintf(p.io.ErrOut, "[%7s] stage %d %s %s\n", t, e.Stage, e.State, e.Detail)
+	case e.Host == "":
+		fmt.Fprintf(p.io.ErrOut, "[%7s] rollout %s %s\n", t, e.State, e.Detail)
+	case e.Step == "host" && e.State == "start":
+	default:
+		d := e.Detail
+		if len(d) > 120 {
+			d = d[:119] + "…"
+		}
+		fmt.Fprintf(p.io.ErrOut, "[%7s] stage %d %-12s %-28s %-8s %s\n", t, e.Stage, e.Host, e.Step, e.State, d)
+	}
+}
+
+// confirm asks on the terminal before a stage; without a terminal it
+// refuses (pass --yes).
+func confirmer(io *cmdutil.IOStreams, yes bool) func(context.Context, rollout.StageInfo) (bool, error) {
+	if yes {
+		return nil
+	}
+	return func(ctx context.Context, s rollout.StageInfo) (bool, error) {
+		in, ok := io.In.(*os.File)
+		if !ok || !isTerminal(in) {
+			return false, errors.New("the next stage needs a confirmation and stdin is not a terminal: pass --yes")
+		}
+		hosts := s.Hosts
+		if len(hosts) > 8 {
+			hosts = append(append([]string{}, hosts[:8]...), fmt.Sprintf("and %d more", len(s.Hosts)-8))
+		}
+		fmt.Fprintf(io.ErrOut, "stage %d of %d: %d hosts (%s), up to %d may fail. Continue? [y/N] ", s.Index, s.Of, len(s.Hosts), strings.Join(hosts, ", "), s.Budget)
+		var answer string
+		_, _ = fmt.Fscanln(in, &answer)
+		return strings.EqualFold(answer, "y") || strings.EqualFold(answer, "yes"), nil
+	}
+}
+
+func resultErr(res rollout.Result) error {
+	switch res.Status {
+	case store.RolloutComplete:
+		return nil
+	case store.RolloutStopped:
+		return &cmdutil.ExitError{Code: 2}
+	}
+	return cmdutil.WithHint(fmt.Errorf("rollout %d %s: %s", res.ID, res.Status, res.Reason),
+		fmt.Sprintf("fleetport rollout status %d shows the story; fleetport rollout resume %d continues it", res.ID, res.ID))
+}
+
+func printResult(io *cmdutil.IOStreams, res rollout.Result) {
+	fmt.Fprintf(io.Out, "rollout %d %s: %d fixed, %d failed, %d unreachable, %d not done", res.ID, res.Status, res.Fixed, res.Failed, res.Unreachable, res.Pending)
+	if res.Reason != "" {
+		fmt.Fprintf(io.Out, " (%s)", res.Reason)
+	}
+	fmt.Fprintln(io.Out)
+}
+
+func sortedKeys(m map[string][]store.Event) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,837 @@
+package rollout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fleetport/fleetport/internal/parse"
+	"github.com/fleetport/fleetport/internal/plan"
+	"github.com/fleetport/fleetport/internal/remote"
+	"github.com/fleetport/fleetport/internal/store"
+)
+
+// Session is what the runner needs of a WinRM session (remote.Session).
+type Session interface {
+	Run(ctx context.Context, cmd remote.Command) (remote.Result, error)
+	Close() error
+}
+
+// Verdict is a host judged again after its change.
+type Verdict struct {
+	Fixed       bool
+	Unreachable bool
+	// Detail says what still drifts, or why the host could not be judged.
+	Detail string
+}
+
+// Config wires a runner to the world.
+type Config struct {
+	Store *store.Store
+	// Open opens a session to a host of the plan, within ctx.
+	Open func(ctx context.Context, host plan.HostPlan) (Session, error)
+	// Verify collects the host again and judges the policies the plan
+	// names (HostPlan.Verify). Nil, or a host plan with no Verify, means
+	// the read-back of the actions' probes is the verification (rollback).
+	Verify func(ctx context.Context, host plan.HostPlan) Verdict
+	// Confirm is asked before every stage after the first; nil proceeds.
+	Confirm func(ctx context.Context, next StageInfo) (bool, error)
+	// Progress receives every journal entry as it is written.
+	Progress func(store.Event)
+	Now      func() time.Time
+	// Concurrency is the hosts changed at once within a stage (default 10).
+	Concurrency int
+	// CommandTimeout bounds one command (default 2m); EffectTimeout the
+	// wait for a host to come back after a restart or reboot (default 10m).
+	CommandTimeout time.Duration
+	EffectTimeout  time.Duration
+	// PollEvery is how often a host is tried while it restarts (default 2s).
+	PollEvery time.Duration
+	// PID owns the rollouts this runner starts or resumes.
+	PID int
+}
+
+// Options are a rollout's stored settings.
+type Options struct {
+	Stages      []StageSpec `json:"stages"`
+	MaxFailures Budget      `json:"max_failures"`
+	// Wait is the pause between stages.
+	Wait time.Duration `json:"wait"`
+	// Assigned is the hosts of each stage, fixed when the rollout starts.
+	Assigned [][]string `json:"assigned"`
+	// Meta holds what the CLI needs to resume (inventory and policy paths).
+	Meta map[string]string `json:"meta,omitempty"`
+}
+
+// StageInfo describes a stage about to start.
+type StageInfo struct {
+	Index, Of int
+	Hosts     []string
+	Budget    int
+}
+
+// Result is how a run of the runner ended.
+type Result struct {
+	ID     int64
+	Status store.RolloutStatus
+	Reason string
+	// Hosts by outcome over the whole rollout so far.
+	Fixed, Failed, Unreachable, Pending int
+}
+
+// Host outcomes (the terminal states of step "host").
+const (
+	outFixed       = "fixed"
+	outFailed      = "failed"
+	outUnreachable = "unreachable"
+)
+
+type runner struct {
+	cfg    Config
+	id     int64
+	p      *plan.Plan
+	opts   Options
+	byName map[string]plan.HostPlan
+
+	mu     sync.Mutex
+	events []store.Event
+}
+
+func (c *Config) defaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 10
+	}
+	if c.CommandTimeout <= 0 {
+		c.CommandTimeout = 2 * time.Minute
+	}
+	if c.EffectTimeout <= 0 {
+		c.EffectTimeout = 10 * time.Minute
+	}
+	if c.PollEvery <= 0 {
+		c.PollEvery = 2 * time.Second
+	}
+}
+
+// Start stores a new rollout of the plan (kind "apply" or "rollback") and
+// runs it.
+func Start(ctx context.Context, cfg Config, kind string, p *plan.Plan, opts Options, parent int64) (Result, error) {
+	cfg.defaults()
+	opts.Assigned = Assign(p.Hosts, opts.Stages)
+	var buf bytes.Buffer
+	if err := p.Write(&buf); err != nil {
+		return Result{}, err
+	}
+	o, err := json.Marshal(opts)
+	if err != nil {
+		return Result{}, err
+	}
+	id, err := cfg.Store.CreateRollout(ctx, kind, buf.Bytes(), string(o), parent, cfg.PID, cfg.Now())
+	if err != nil {
+		return Result{}, err
+	}
+	r := &runner{cfg: cfg, id: id, p: p, opts: opts}
+	return r.run(ctx)
+}
+
+// Resume continues a rollout where it stopped (a crash, an abort, a spent
+// budget after the cause was fixed). alive says whether a process id is
+// still running: a rollout owned by a live process is refused.
+func Resume(ctx context.Context, cfg Config, id int64, alive func(pid int) bool) (Result, error) {
+	cfg.defaults()
+	rec, err := cfg.Store.Rollout(ctx, id)
+	if err != nil {
+		return Result{}, err
+	}
+	switch rec.Status {
+	case store.RolloutComplete:
+		return Result{ID: id, Status: rec.Status}, fmt.Errorf("rollout %d is complete: nothing to resume", id)
+	case store.RolloutRunning, store.RolloutAborting:
+		if rec.PID != cfg.PID && rec.PID != 0 && alive != nil && alive(rec.PID) {
+			return Result{ID: id, Status: rec.Status}, fmt.Errorf("rollout %d is being run by process %d: stop it (fleetport rollout abort %d) or wait", id, rec.PID, id)
+		}
+	}
+	p, err := plan.Read(bytes.NewReader(rec.Plan))
+	if err != nil {
+		return Result{}, fmt.Errorf("rollout %d: its stored plan: %w", id, err)
+	}
+	var opts Options
+	if err := json.Unmarshal([]byte(rec.Options), &opts); err != nil {
+		return Result{}, fmt.Errorf("rollout %d: its stored options: %w", id, err)
+	}
+	if err := cfg.Store.ClaimRollout(ctx, id, rec.PID, cfg.PID, cfg.Now()); err != nil {
+		return Result{}, err
+	}
+	evs, err := cfg.Store.Events(ctx, id)
+	if err != nil {
+		return Result{}, err
+	}
+	r := &runner{cfg: cfg, id: id, p: p, opts: opts, events: evs}
+	if err := r.journal(ctx, 0, "", "rollout", "resumed", fmt.Sprintf("by process %d", cfg.PID)); err != nil {
+		return Result{}, err
+	}
+	return r.run(ctx)
+}
+
+// journal writes one entry durably; a failure to write is fatal for the
+// rollout (it would lose the record of what ran).
+func (r *runner) journal(ctx context.Context, stage int, host, step, state, detail string) error {
+	e := store.Event{Rollout: r.id, Time: r.cfg.Now(), Stage: stage, Host: host, Step: step, State: state, Detail: detail}
+	seq, err := r.cfg.Store.AppendEvent(context.WithoutCancel(ctx), e)
+	if err != nil {
+		return err
+	}
+	e.Seq = seq
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(e)
+	}
+	return nil
+}
+
+// hostState is what the journal says of a host so far.
+type hostState struct {
+	outcome       string // terminal, "" while unfinished
+	detail        string
+	changed       bool // an action ran (done) on the host
+	effectStarted bool
+	effectDone    bool
+	effectDetail  string
+}
+
+func (r *runner) hostStates() map[string]*hostState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]*hostState{}
+	for _, e := range r.events {
+		if e.Host == "" {
+			continue
+		}
+		hs := out[e.Host]
+		if hs == nil {
+			hs = &hostState{}
+			out[e.Host] = hs
+		}
+		switch {
+		case e.Step == "host" && (e.State == outFixed || e.State == outFailed || e.State == outUnreachable):
+			hs.outcome, hs.detail = e.State, e.Detail
+		case strings.HasPrefix(e.Step, "action:") && e.State == "done":
+			hs.changed = true
+		case e.Step == "effect" && e.State == "start":
+			hs.effectStarted, hs.effectDetail = true, e.Detail
+		case e.Step == "effect" && e.State == "done":
+			hs.effectDone = true
+		}
+	}
+	return out
+}
+
+func (r *runner) stageDone(i int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.events {
+		if e.Step == "stage" && e.Stage == i && e.State == "done" {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *runner) stageStarted(i int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.events {
+		if e.Step == "stage" && e.Stage == i && e.State == "start" {
+			return true
+		}
+	}
+	return false
+}
+
+// status reads the rollout's state: another process may have asked it to
+// abort.
+func (r *runner) aborting(ctx context.Context) bool {
+	rec, err := r.cfg.Store.Rollout(context.WithoutCancel(ctx), r.id)
+	return err == nil && rec.Status == store.RolloutAborting
+}
+
+func (r *runner) finish(ctx context.Context, status store.RolloutStatus, reason string) (Result, error) {
+	if err := r.cfg.Store.SetRolloutStatus(context.WithoutCancel(ctx), r.id, status, reason, r.cfg.Now()); err != nil {
+		return Result{}, err
+	}
+	_ = r.journal(ctx, 0, "", "rollout", string(status), reason)
+	res := Result{ID: r.id, Status: status, Reason: reason}
+	for _, hs := range r.hostStates() {
+		switch hs.outcome {
+		case outFixed:
+			res.Fixed++
+		case outFailed:
+			res.Failed++
+		case outUnreachable:
+			res.Unreachable++
+		}
+	}
+	res.Pending = len(r.p.Hosts) - res.Fixed - res.Failed - res.Unreachable
+	return res, nil
+}
+
+func (r *runner) run(ctx context.Context) (Result, error) {
+	r.byName = map[string]plan.HostPlan{}
+	for _, h := range r.p.Hosts {
+		r.byName[h.Host] = h
+	}
+	stages := r.opts.Assigned
+	for i, hosts := range stages {
+		idx := i + 1
+		if r.stageDone(idx) {
+			continue
+		}
+		if ctx.Err() != nil {
+			return r.finish(ctx, store.RolloutAborted, "interrupted: "+ctx.Err().Error())
+		}
+		if r.aborting(ctx) {
+			return r.finish(ctx, store.RolloutAborted, "aborted at stage "+fmt.Sprint(idx))
+		}
+		budget := r.opts.MaxFailures.Allowed(len(hosts))
+		if !r.stageStarted(idx) {
+			if idx > 1 {
+				if r.opts.Wait > 0 {
+					select {
+					case <-ctx.Done():
+						return r.finish(ctx, store.RolloutAborted, "interrupted while waiting between stages")
+					case <-time.After(r.opts.Wait):
+					}
+				}
+				if r.cfg.Confirm != nil {
+					ok, err := r.cfg.Confirm(ctx, StageInfo{Index: idx, Of: len(stages), Hosts: hosts, Budget: budget})
+					if err != nil {
+						return Result{}, err
+					}
+					if !ok {
+						return r.finish(ctx, store.RolloutAborted, fmt.Sprintf("not confirmed before stage %d", idx))
+					}
+				}
+			}
+			if err := r.journal(ctx, idx, "", "stage", "start", fmt.Sprintf("%d hosts, up to %d may fail", len(hosts), budget)); err != nil {
+				return Result{}, err
+			}
+		}
+		stopped, why, err := r.runStage(ctx, idx, hosts, budget)
+		if err != nil {
+			return Result{}, err
+		}
+		if stopped {
+			status := store.RolloutStopped
+			if r.aborting(ctx) || ctx.Err() != nil {
+				status = store.RolloutAborted
+			}
+			return r.finish(ctx, status, why)
+		}
+		if err := r.journal(ctx, idx, "", "stage", "done", ""); err != nil {
+			return Result{}, err
+		}
+	}
+	return r.finish(ctx, store.RolloutComplete, "")
+}
+
+// runStage changes a stage's hosts, Concurrency at once. It stops
+// launching hosts when the failures exceed the budget, or on abort.
+func (r *runner) runStage(ctx context.Context, stage int, hosts []string, budget int) (bool, string, error) {
+	states := r.hostStates()
+	var (
+		mu       sync.Mutex
+		failures int
+		fixed    int
+		unreach  int
+		fatal    error
+	)
+	count := func() {
+		for _, h := range hosts {
+			if hs := states[h]; hs != nil {
+				switch hs.outcome {
+				case outFailed:
+					failures++
+				case outUnreachable:
+					if hs.changed {
+						failures++
+					} else {
+						unreach++
+					}
+				case outFixed:
+					fixed++
+				}
+			}
+		}
+	}
+	count()
+	sem := make(chan struct{}, r.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for _, name := range hosts {
+		if hs := states[name]; hs != nil && hs.outcome != "" {
+			continue
+		}
+		mu.Lock()
+		over := failures > budget
+		mu.Unlock()
+		if over || ctx.Err() != nil || r.aborting(ctx) {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(name string, hs *hostState) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out, changed, err := r.runHost(ctx, stage, r.byName[name], hs)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && fatal == nil {
+				fatal = err
+			}
+			switch out {
+			case outFailed:
+				failures++
+			case outUnreachable:
+				if changed {
+					failures++
+				} else {
+					unreach++
+				}
+			case outFixed:
+				fixed++
+			}
+		}(name, states[name])
+	}
+	wg.Wait()
+	if fatal != nil {
+		return true, "", fatal
+	}
+	if ctx.Err() != nil || r.aborting(ctx) {
+		return true, fmt.Sprintf("aborted during stage %d", stage), nil
+	}
+	if failures > budget {
+		return true, fmt.Sprintf("stage %d: %d hosts failed, more than the %d allowed", stage, failures, budget), nil
+	}
+	if fixed == 0 && unreach > 0 {
+		return true, fmt.Sprintf("stage %d fixed no host: %d could not be reached", stage, unreach), nil
+	}
+	after := r.hostStates()
+	for _, h := range hosts {
+		if hs := after[h]; hs == nil || hs.outcome == "" {
+			return true, fmt.Sprintf("stage %d did not finish", stage), nil
+		}
+	}
+	return false, "", nil
+}
+
+// errAbort ends a host's work early without an outcome: the rollout was
+// asked to stop; resume continues the host.
+var errAbort = errors.New("aborted")
+
+// runHost runs one host's machine: probe and change each action, put the
+// changes into effect, verify. It returns the host's outcome ("" when it
+// was interrupted) and whether something changed on the host. A non-nil
+// error means the journal could not be written.
+func (r *runner) runHost(ctx context.Context, stage int, hp plan.HostPlan, prior *hostState) (string, bool, error) {
+	h := &hostRun{r: r, stage: stage, hp: hp}
+	if prior != nil {
+		h.changed = prior.changed
+	}
+	if err := r.journal(ctx, stage, hp.Host, "host", "start", ""); err != nil {
+		return "", false, err
+	}
+	out, detail, err := h.run(ctx, prior)
+	if h.jerr != nil {
+		return "", h.changed, h.jerr
+	}
+	if errors.Is(err, errAbort) || out == "" {
+		return "", h.changed, nil
+	}
+	if h.s != nil {
+		_ = h.s.Close()
+	}
+	return out, h.changed, r.journal(ctx, stage, hp.Host, "host", out, detail)
+}
+
+// hostRun is one host's work in progress.
+type hostRun struct {
+	r       *runner
+	stage   int
+	hp      plan.HostPlan
+	s       Session
+	changed bool
+	jerr    error // a journal write failed
+}
+
+func (h *hostRun) log(ctx context.Context, step, state, detail string) {
+	if h.jerr != nil {
+		return
+	}
+	h.jerr = h.r.journal(ctx, h.stage, h.hp.Host, step, state, detail)
+}
+
+// session opens (or returns) the session, within the command timeout.
+func (h *hostRun) session(ctx context.Context) (Session, error) {
+	if h.s != nil {
+		return h.s, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, h.r.cfg.CommandTimeout)
+	defer cancel()
+	s, err := h.r.cfg.Open(cctx, h.hp)
+	if err != nil {
+		return nil, err
+	}
+	h.s = s
+	return s, nil
+}
+
+func (h *hostRun) drop() {
+	if h.s != nil {
+		_ = h.s.Close()
+		h.s = nil
+	}
+}
+
+// exec runs one command; a session error drops the session.
+func (h *hostRun) exec(ctx context.Context, line string) (remote.Result, error) {
+	s, err := h.session(ctx)
+	if err != nil {
+		return remote.Result{}, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, h.r.cfg.CommandTimeout)
+	defer cancel()
+	res, err := s.Run(cctx, remote.Command{Line: line})
+	if err != nil {
+		h.drop()
+	}
+	return res, err
+}
+
+func (h *hostRun) unreachable(err error) (string, string, error) {
+	return outUnreachable, oneLine(err), nil
+}
+
+func (h *hostRun) run(ctx context.Context, prior *hostState) (string, string, error) {
+	for _, a := range h.hp.Actions {
+		if h.r.aborting(ctx) || ctx.Err() != nil {
+			return "", "", errAbort
+		}
+		out, detail, err := h.action(ctx, a)
+		if out != "" || err != nil || h.jerr != nil {
+			return out, detail, err
+		}
+	}
+	if h.r.aborting(ctx) || ctx.Err() != nil {
+		return "", "", errAbort
+	}
+	if out, detail := h.effect(ctx, prior); out != "" || h.jerr != nil {
+		return out, detail, nil
+	}
+	return h.verify(ctx)
+}
+
+// action probes the state and runs the change only from Before: After is
+// skipped (it already ran, perhaps before a crash), anything else means
+// the host changed since the plan.
+func (h *hostRun) action(ctx context.Context, a plan.Action) (string, string, error) {
+	step := "action:" + a.ID
+	res, err := h.exec(ctx, a.Probe)
+	if err != nil {
+		return h.unreachable(err)
+	}
+	st, desc, err := a.Classify(plan.Output{Stdout: res.Stdout, Stderr: res.Stderr, ExitCode: res.ExitCode})
+	if err != nil {
+		h.log(ctx, step, "failed", "reading the state: "+err.Error())
+		return outFailed, fmt.Sprintf("%s: reading the state: %v", a.ID, err), nil
+	}
+	switch st {
+	case plan.StateAfter:
+		h.log(ctx, step, "skip", "already done: "+desc)
+		return "", "", nil
+	case plan.StateOther:
+		h.log(ctx, step, "failed", "changed since the plan: "+desc)
+		return outFailed, fmt.Sprintf("%s: the host changed since the plan (%s); plan again", a.ID, desc), nil
+	}
+	h.log(ctx, step, "run", "before: "+desc)
+	for _, line := range a.Commands {
+		res, err := h.exec(ctx, line)
+		if err != nil {
+			h.changed = true // it may have run
+			h.log(ctx, step, "failed", oneLine(err))
+			return h.unreachable(err)
+		}
+		if res.ExitCode != 0 {
+			h.changed = true
+			msg := firstLine(res.Stderr, res.Stdout)
+			h.log(ctx, step, "failed", fmt.Sprintf("%s: exit %d: %s", line, res.ExitCode, msg))
+			return outFailed, fmt.Sprintf("%s: %s exited %d: %s", a.ID, line, res.ExitCode, msg), nil
+		}
+	}
+	h.changed = true
+	h.log(ctx, step, "done", a.Summary)
+	return "", "", nil
+}
+
+// effect puts the changes into effect once. After a crash with the effect
+// started but not recorded done, it checks whether it took effect before
+// running it again: a reboot by the boot time, a restart by verifying.
+func (h *hostRun) effect(ctx context.Context, prior *hostState) (string, string) {
+	e := h.hp.Effect
+	if e.Kind == plan.EffectNone || e.Kind == "" {
+		return "", ""
+	}
+	if prior != nil && prior.effectDone {
+		return "", ""
+	}
+	if prior != nil && prior.effectStarted {
+		if h.tookEffect(ctx, prior.effectDetail) {
+			h.log(ctx, "effect", "done", "found in effect after the controller stopped")
+			return "", ""
+		}
+	}
+	switch e.Kind {
+	case plan.EffectReboot:
+		return h.reboot(ctx)
+	default:
+		return h.restart(ctx)
+	}
+}
+
+// tookEffect says whether an effect started before a crash happened.
+func (h *hostRun) tookEffect(ctx context.Context, detail string) bool {
+	if h.hp.Effect.Kind == plan.EffectReboot {
+		before, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(detail, "booted "))
+		if err != nil {
+			return false
+		}
+		now, err := h.bootTime(ctx)
+		return err == nil && now.After(before.Add(2*time.Second))
+	}
+	if h.r.cfg.Verify == nil || len(h.hp.Verify) == 0 {
+		return false
+	}
+	if err := h.waitBack(ctx); err != nil {
+		return false
+	}
+	return h.r.cfg.Verify(ctx, h.hp).Fixed
+}
+
+func (h *hostRun) bootTime(ctx context.Context) (time.Time, error) {
+	res, err := h.exec(ctx, "wmic os get LastBootUpTime /value")
+	if err != nil {
+		return time.Time{}, err
+	}
+	return parse.ParseBootTime(bytes.NewReader(res.Stdout), parse.Options{})
+}
+
+func (h *hostRun) reboot(ctx context.Context) (string, string) {
+	before, err := h.bootTime(ctx)
+	if err != nil {
+		return outUnreachable, "reading the boot time before the reboot: " + oneLine(err)
+	}
+	cmds, _, err := plan.EffectCommands(h.hp.Effect, h.hp.Release, nil)
+	if err != nil {
+		h.log(ctx, "effect", "failed", err.Error())
+		return outFailed, err.Error()
+	}
+	h.log(ctx, "effect", "start", "booted "+before.UTC().Format(time.RFC3339Nano))
+	for _, line := range cmds {
+		if res, err := h.exec(ctx, line); err == nil && res.ExitCode != 0 {
+			msg := fmt.Sprintf("%s exited %d: %s", line, res.ExitCode, firstLine(res.Stderr, res.Stdout))
+			h.log(ctx, "effect", "failed", msg)
+			return outFailed, msg
+		}
+	}
+	h.drop()
+	deadline := time.Now().Add(h.r.cfg.EffectTimeout)
+	for {
+		if ctx.Err() != nil {
+			return "", ""
+		}
+		if now, err := h.bootTime(ctx); err == nil && now.After(before.Add(2*time.Second)) {
+			h.log(ctx, "effect", "done", "booted "+now.UTC().Format(time.RFC3339Nano))
+			return "", ""
+		}
+		h.drop()
+		if time.Now().After(deadline) {
+			h.log(ctx, "effect", "failed", "the host did not come back from its reboot in time")
+			return outUnreachable, fmt.Sprintf("not back %s after the reboot", h.r.cfg.EffectTimeout)
+		}
+		sleep(ctx, h.r.cfg.PollEvery)
+	}
+}
+
+// restart restarts the services with their dependants: the dependants
+// running now are read first (sc enumdepend) and started again after. An
+// HTTP restart cuts WinRM, so it runs in a scheduled task, detached.
+func (h *hostRun) restart(ctx context.Context) (string, string) {
+	var running []string
+	for _, svc := range h.hp.Effect.Services {
+		res, err := h.exec(ctx, "sc enumdepend "+svc)
+		if err != nil {
+			return h.unreachableAfter(ctx, err)
+		}
+		deps, err := parse.ParseSCEnumDepend(bytes.NewReader(res.Stdout), parse.Options{})
+		if err != nil {
+			msg := "reading the dependants of " + svc + ": " + err.Error()
+			h.log(ctx, "effect", "failed", msg)
+			return outFailed, msg
+		}
+		for _, d := range deps {
+			if d.State.String() == "running" {
+				running = append(running, d.Name)
+			}
+		}
+	}
+	cmds, detached, err := plan.EffectCommands(h.hp.Effect, h.hp.Release, running)
+	if err != nil {
+		h.log(ctx, "effect", "failed", err.Error())
+		return outFailed, err.Error()
+	}
+	h.log(ctx, "effect", "start", strings.Join(cmds, " && "))
+	for _, line := range cmds {
+		res, err := h.exec(ctx, line)
+		if err != nil {
+			if detached {
+				break // the restart cut the session: expected
+			}
+			return h.unreachableAfter(ctx, err)
+		}
+		if res.ExitCode != 0 {
+			msg := fmt.Sprintf("%s exited %d: %s", line, res.ExitCode, firstLine(res.Stderr, res.Stdout))
+			h.log(ctx, "effect", "failed", msg)
+			return outFailed, msg
+		}
+	}
+	if detached {
+		h.drop()
+		sleep(ctx, h.r.cfg.PollEvery)
+		if err := h.waitBack(ctx); err != nil {
+			h.log(ctx, "effect", "failed", oneLine(err))
+			return outUnreachable, "not back after the restart: " + oneLine(err)
+		}
+		// The task has run; remove it, so that the next create on this
+		// host (which on 2003 has no /f) does not ask to replace it.
+		_, _ = h.exec(ctx, "schtasks /delete /tn "+plan.RestartTaskName+" /f")
+	}
+	// Every service restarted, and every dependant that ran, runs again.
+	deadline := time.Now().Add(h.r.cfg.EffectTimeout)
+	for _, svc := range append(append([]string{}, h.hp.Effect.Services...), running...) {
+		for {
+			res, err := h.exec(ctx, "sc query "+svc)
+			if err == nil {
+				q, perr := parse.ParseSC(bytes.NewReader(res.Stdout), parse.Options{})
+				if perr == nil {
+					if sv, ok := q.Service(svc); ok && sv.State.String() == "running" {
+						break
+					}
+				}
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				msg := svc + " is not running again after the restart"
+				h.log(ctx, "effect", "failed", msg)
+				return outFailed, msg
+			}
+			sleep(ctx, h.r.cfg.PollEvery)
+		}
+	}
+	h.log(ctx, "effect", "done", "running again: "+strings.Join(append(append([]string{}, h.hp.Effect.Services...), running...), ", "))
+	return "", ""
+}
+
+func (h *hostRun) unreachableAfter(ctx context.Context, err error) (string, string) {
+	h.log(ctx, "effect", "failed", oneLine(err))
+	return outUnreachable, oneLine(err)
+}
+
+// waitBack reconnects until the host answers, within EffectTimeout.
+func (h *hostRun) waitBack(ctx context.Context) error {
+	deadline := time.Now().Add(h.r.cfg.EffectTimeout)
+	for {
+		_, err := h.exec(ctx, "ver")
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the host did not answer within %s: %w", h.r.cfg.EffectTimeout, err)
+		}
+		sleep(ctx, h.r.cfg.PollEvery)
+	}
+}
+
+// verify reads every action's state back (After, and a listen list that
+// still reaches the management address) and judges the host's policies
+// again.
+func (h *hostRun) verify(ctx context.Context) (string, string, error) {
+	h.log(ctx, "verify", "start", "")
+	for _, a := range h.hp.Actions {
+		res, err := h.exec(ctx, a.Probe)
+		if err != nil {
+			h.log(ctx, "verify", "failed", oneLine(err))
+			o, d, _ := h.unreachable(err)
+			return o, d, nil
+		}
+		st, desc, err := a.Classify(plan.Output{Stdout: res.Stdout, Stderr: res.Stderr, ExitCode: res.ExitCode})
+		if err != nil || st != plan.StateAfter {
+			msg := fmt.Sprintf("%s reads back as %s", a.ID, desc)
+			if err != nil {
+				msg = fmt.Sprintf("%s: reading it back: %v", a.ID, err)
+			}
+			h.log(ctx, "verify", "failed", msg)
+			return outFailed, msg, nil
+		}
+	}
+	if h.r.cfg.Verify != nil && len(h.hp.Verify) > 0 {
+		h.drop() // collection opens its own session
+		v := h.r.cfg.Verify(ctx, h.hp)
+		switch {
+		case v.Unreachable:
+			h.log(ctx, "verify", "failed", v.Detail)
+			return outUnreachable, v.Detail, nil
+		case !v.Fixed:
+			h.log(ctx, "verify", "failed", v.Detail)
+			return outFailed, "still drifts: " + v.Detail, nil
+		}
+	}
+	h.log(ctx, "verify", "done", "")
+	return outFixed, "", nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func firstLine(bs ...[]byte) string {
+	for _, b := range bs {
+		for _, l := range strings.Split(string(b), "\n") {
+			if t := strings.TrimSpace(l); t != "" {
+				if len(t) > 200 {
+					t = t[:200]
+				}
+				return t
+			}
+		}
+	}
+	return ""
+}
