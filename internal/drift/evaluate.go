@@ -189,6 +189,14 @@ func judgeUnreached(p *policies.Policy, h *facts.Host, res *policies.Resolved) (
 
 func judgePolicy(p *policies.Policy, ph policies.Host, h *facts.Host, res *policies.Resolved, diags hcl.Diagnostics) (Verdict, []Finding) {
 	v := Verdict{Policy: p.Name, Result: NotApplicable}
+	// Every rule resolved: the errors are the remediation's (a fix that
+	// would lock fleetport out on this host). Judge the checks; the fix is
+	// for a person.
+	remediationRefused := ""
+	if res != nil && diags.HasErrors() && res.Applies == policies.Applies && len(res.Checks) == len(p.Rules) {
+		remediationRefused = "the remediation is refused for this host: " + diags.Errs()[0].Error()
+		diags = nil
+	}
 	if res == nil || diags.HasErrors() && res.Applies != policies.NotApplicable {
 		why := "the policy could not be evaluated for this host"
 		if diags.HasErrors() {
@@ -209,6 +217,9 @@ func judgePolicy(p *policies.Policy, ph policies.Host, h *facts.Host, res *polic
 			Severity: p.Severity, Result: Unknown, Expected: "applies_to decides", Actual: why, Evidence: []Evidence{}, Fix: FixManual}}
 	}
 	fix, detail := fixOf(res)
+	if remediationRefused != "" {
+		fix, detail = FixManual, remediationRefused
+	}
 	var out []Finding
 	seen := map[string]int{}
 	var reasons []string

@@ -3,7 +3,10 @@
 // Get-NetTCPConnection, the http.sys IP listen list from netsh or
 // httpcfg, registry values from reg query, the dynamic port range from
 // netsh, the version from ver, service states from sc, the boot time from
-// wmic, the URLs registered with http.sys from netsh.
+// wmic, the URLs registered with http.sys from netsh; and for staged
+// remediation the dependants of a service from sc enumdepend, an IIS
+// metabase property from adsutil.vbs, the host's own addresses from
+// ipconfig.
 //
 // # Entry points
 //
@@ -21,10 +24,25 @@
 //	ParseSC                 sc query [NAME]                           SCQuery
 //	ParseBootTime           wmic os get LastBootUpTime [/value]       time.Time
 //	ParseServiceState       netsh http show servicestate              []facts.HTTPURL
+//	ParseSCEnumDepend       sc enumdepend NAME [BUFSIZE]              []facts.Service
+//	ParseAdsutil            cscript //nologo adsutil.vbs get PATH     AdsutilValue
+//	ParseIPConfig           ipconfig (also /all)                      []netip.Addr
 //
 // [Kinds] lists them by the names `fleetport parse KIND` uses (netstat,
 // tcpconnection-json, iplisten, httpcfg, reg, dynamicport, ver, sc,
-// boottime, servicestate) and [Parse] runs one by name.
+// boottime, servicestate, enumdepend, adsutil, ipconfig) and [Parse] runs
+// one by name.
+//
+// ParseIPConfig returns the host's addresses only: ipconfig's labels are
+// localized, so it tells an address from a subnet mask and a gateway by
+// the order of an adapter's lines (each IPv4 address is followed at once by
+// its mask; the gateway comes after the addresses), never by label words;
+// ipconfig.go states the rules. ParseAdsutil reads adsutil's value line by
+// its structure and its English "not set at this node" sentence (which
+// adsutil's exit code 0x80005006 also signals); [AdsutilValue.Bool] reads
+// a BOOLEAN. ParseSCEnumDepend reads sc query's service blocks after sc's
+// entriesread line, and reports a too-small buffer ("more data, need N
+// bytes") as an ErrFailed error naming N.
 //
 // # Evidence
 //
@@ -81,10 +99,13 @@
 // per-fact error, so that one unreadable output leaves the host's other
 // facts in place. On error the returned value is the zero value.
 //
-// Two outputs that mean "nothing there" are values, not errors: reg's
+// Outputs that mean "nothing there" are values, not errors: reg's
 // "unable to find the specified registry key or value" is
-// RegQuery.NotFound (so a requested value is Absent), and sc's FAILED 1060
-// is SCQuery.NotInstalled.
+// RegQuery.NotFound (so a requested value is Absent), sc query's FAILED
+// 1060 is SCQuery.NotInstalled, adsutil's "not set at this node" is an
+// AdsutilValue with Set false, and sc enumdepend's "entriesread = 0" an
+// empty list. sc enumdepend's FAILED 1060 is an ErrFailed error (there is
+// no list to report it in).
 //
 // ParseNetstat alone has a lenient mode (Options.Lenient): a row it
 // cannot read is skipped and recorded in Sockets.RowErrors, the other rows

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -316,6 +317,76 @@ func FuzzServiceState(f *testing.F) {
 		}
 		if _, err := json.Marshal(urls); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzIPConfig(f *testing.F) {
+	var files []string
+	for _, c := range ipconfigFiles {
+		files = append(files, c.file)
+	}
+	seed(f, nil, files)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		addrs, err := parse.ParseIPConfig(bytes.NewReader(in), fuzzOpts)
+		if err != nil {
+			checkErr(t, err, parse.KindIPConfig, in)
+			return
+		}
+		if addrs == nil {
+			t.Fatal("nil list without an error")
+		}
+		seen := map[netip.Addr]bool{}
+		for _, a := range addrs {
+			if !a.IsValid() || a.IsUnspecified() || seen[a] {
+				t.Fatalf("bad or repeated address %v in %v", a, addrs)
+			}
+			seen[a] = true
+		}
+		if _, err := json.Marshal(addrs); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzAdsutil(f *testing.F) {
+	seed(f, nil, []string{"adsutil/set-true.txt", "adsutil/get-not-set.txt", "adsutil/get-banner-false.txt",
+		"adsutil/get-path-not-found.txt", "adsutil/get-list.txt", "adsutil/get-string.txt"})
+	f.Add([]byte("ServerBindings                  : (LIST) \":80:\" \"10.0.0.5:81:\" \r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		v, err := parse.ParseAdsutil(bytes.NewReader(in), fuzzOpts)
+		if err != nil {
+			checkErr(t, err, parse.KindAdsutil, in)
+			return
+		}
+		if v.Name == "" || (!v.Set && (v.Type != "" || v.Value != "" || v.Values != nil)) || (v.Set && v.Type == "") {
+			t.Fatalf("bad value %+v", v)
+		}
+		if b, err := v.Bool(); err == nil && b && !v.Set {
+			t.Fatalf("an unset property is true: %+v", v)
+		}
+		if _, err := json.Marshal(v); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzSCEnumDepend(f *testing.F) {
+	seed(f, nil, []string{"enumdepend/http-2019.txt", "enumdepend/none.txt", "enumdepend/more-data.txt", "enumdepend/fixture-five-listed-two.txt"})
+	f.Add([]byte("[SC] OpenService FAILED 1060:\r\n\r\nThe specified service does not exist as an installed service.\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		svcs, err := parse.ParseSCEnumDepend(bytes.NewReader(in), fuzzOpts)
+		if err != nil {
+			checkErr(t, err, parse.KindSCEnumDepend, in)
+			return
+		}
+		if svcs == nil {
+			t.Fatal("nil list without an error")
+		}
+		for _, s := range svcs {
+			if s.Name == "" || s.State < facts.ServiceStopped || s.State > facts.ServicePaused {
+				t.Fatalf("bad service %+v", s)
+			}
 		}
 	})
 }

@@ -70,8 +70,18 @@ type ipcfgLine struct {
 func (l *ipcfgLine) addrOrEmpty() bool { return l.addr.IsValid() || l.value == "" || l.cont > 0 }
 
 // ParseIPConfig reads the output of `ipconfig` or `ipconfig /all` and
-// returns the host's own addresses (see the rules above): never a subnet
-// mask, a gateway, a DHCP, DNS or WINS server.
+// returns the host's own addresses, in ipconfig's order, each once, IPv6
+// link-local ones with their zone as printed (fe80::1%11): never a subnet
+// mask, a gateway, a DHCP, DNS or WINS server, nor 0.0.0.0. The labels are
+// localized, so lines are told apart by structure: an IPv4 address is
+// followed at once by its mask (an address of contiguous one bits); the
+// gateway is the first address-or-empty line after an adapter's last mask
+// whose label is not an address label, and its label identifies the
+// gateway in adapters without a mask (IPv6 only), else in plain ipconfig
+// the adapter's last line is; the host's addresses are the address lines
+// before it. An /all adapter with addresses and no way to find its gateway
+// is an ErrUnknownFormat error. The result is an empty, non-nil list when
+// no adapter has an address.
 func ParseIPConfig(r io.Reader, opts Options) ([]netip.Addr, error) {
 	in, err := readInput(KindIPConfig, r, opts)
 	if err != nil {

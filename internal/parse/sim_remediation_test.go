@@ -167,8 +167,8 @@ func TestSimulatorEnumDepend(t *testing.T) {
 				}
 			}
 		}
-		// The default buffer is too small for RpcSs's many dependants on
-		// no host of the model; a tiny one is.
+		// No service of the model has dependants that overflow sc's
+		// default 1,024 bytes; a tiny buffer does.
 		o, _, code := execHost(t, h, "sc enumdepend HTTP 10")
 		if _, err := parse.ParseSCEnumDepend(bytes.NewReader(o), parse.Options{}); code != 234 || err == nil || !strings.Contains(err.Error(), "needs") {
 			t.Errorf("%s: small buffer: exit %d, %v", os, code, err)

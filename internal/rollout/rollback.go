@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/fleetport/fleetport/internal/plan"
 	"github.com/fleetport/fleetport/internal/store"
+	"github.com/fleetport/fleetport/policies"
 )
 
 // RollbackPlan is the plan that puts back what a rollout changed: for each
@@ -46,9 +48,17 @@ func RollbackPlan(ctx context.Context, st *store.Store, id int64, keep func(host
 		}
 		var acts []plan.Action
 		for _, a := range slices.Backward(hp.Actions) {
-			if done[a.ID] {
-				acts = append(acts, a.Reverse())
+			if !done[a.ID] {
+				continue
 			}
+			if ll := a.ListenList; ll != nil && !keepsAccess(ll.Before, hp.ManagementAddress) {
+				// Putting back a list that lacked the management address
+				// would lock fleetport out at the next HTTP restart.
+				out.Refused = append(out.Refused, plan.Refusal{Host: hp.Host, Policy: a.Policy,
+					Reason: fmt.Sprintf("putting back the listen list %v would lock fleetport out: it lacks %s or 127.0.0.1", ll.Before, hp.ManagementAddress)})
+				continue
+			}
+			acts = append(acts, a.Reverse())
 		}
 		if len(acts) == 0 {
 			continue
@@ -80,4 +90,13 @@ func Abort(ctx context.Context, st *store.Store, id int64, alive func(pid int) b
 		return "", err
 	}
 	return store.RolloutAborted, st.SetRolloutStatus(ctx, id, store.RolloutAborted, "aborted while no process ran it", now)
+}
+
+// keepsAccess reports whether http.sys, with this configured list, still
+// serves WinRM on the management address and on loopback.
+func keepsAccess(list []netip.Addr, mgmt netip.Addr) bool {
+	if !mgmt.IsValid() {
+		return len(list) == 0
+	}
+	return policies.ListenListReaches(list, mgmt) && policies.ListenListReaches(list, netip.AddrFrom4([4]byte{127, 0, 0, 1}))
 }

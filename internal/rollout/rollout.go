@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -519,21 +520,41 @@ func (h *hostRun) unreachable(err error) (string, string, error) {
 	return outUnreachable, oneLine(err), nil
 }
 
+// run changes the configuration, puts it into effect, then brings
+// services to their state (a restart or reboot changes which services run,
+// so their run state is set last), and verifies.
 func (h *hostRun) run(ctx context.Context, prior *hostState) (string, string, error) {
+	var config, services []plan.Action
 	for _, a := range h.hp.Actions {
-		if h.r.aborting(ctx) || ctx.Err() != nil {
-			return "", "", errAbort
+		if a.Kind == plan.KindService {
+			services = append(services, a)
+		} else {
+			config = append(config, a)
 		}
-		out, detail, err := h.action(ctx, a)
-		if out != "" || err != nil || h.jerr != nil {
-			return out, detail, err
+	}
+	actions := func(as []plan.Action) (string, string, error) {
+		for _, a := range as {
+			if h.r.aborting(ctx) || ctx.Err() != nil {
+				return "", "", errAbort
+			}
+			out, detail, err := h.action(ctx, a)
+			if out != "" || err != nil || h.jerr != nil {
+				return out, detail, err
+			}
 		}
+		return "", "", nil
+	}
+	if out, detail, err := actions(config); out != "" || err != nil || h.jerr != nil {
+		return out, detail, err
 	}
 	if h.r.aborting(ctx) || ctx.Err() != nil {
 		return "", "", errAbort
 	}
 	if out, detail := h.effect(ctx, prior); out != "" || h.jerr != nil {
 		return out, detail, nil
+	}
+	if out, detail, err := actions(services); out != "" || err != nil || h.jerr != nil {
+		return out, detail, err
 	}
 	return h.verify(ctx)
 }
@@ -696,6 +717,14 @@ func (h *hostRun) restart(ctx context.Context) (string, string) {
 		h.log(ctx, "effect", "failed", err.Error())
 		return outFailed, err.Error()
 	}
+	if detached {
+		// Checked again on the host, right before: the list the restart
+		// puts into effect must keep the management address and loopback.
+		if msg := h.lockoutCheck(ctx); msg != "" {
+			h.log(ctx, "effect", "failed", msg)
+			return outFailed, msg
+		}
+	}
 	h.log(ctx, "effect", "start", strings.Join(cmds, " && "))
 	for _, line := range cmds {
 		res, err := h.exec(ctx, line)
@@ -832,6 +861,31 @@ func firstLine(bs ...[]byte) string {
 				return t
 			}
 		}
+	}
+	return ""
+}
+
+// lockoutCheck reads the configured listen list and says why restarting
+// HTTP would lock fleetport out ("" when it would not).
+func (h *hostRun) lockoutCheck(ctx context.Context) string {
+	line, parser := "netsh http show iplisten", parse.ParseIPListen
+	if h.hp.Release == "2003" {
+		line, parser = "httpcfg query iplisten", parse.ParseHttpcfg
+	}
+	res, err := h.exec(ctx, line)
+	if err != nil {
+		return "reading the listen list before restarting HTTP: " + oneLine(err)
+	}
+	l, err := parser(bytes.NewReader(res.Stdout), parse.Options{})
+	if err != nil {
+		return "reading the listen list before restarting HTTP: " + err.Error()
+	}
+	var list []netip.Addr
+	for _, e := range l.Entries {
+		list = append(list, e.Addr)
+	}
+	if !keepsAccess(list, h.hp.ManagementAddress) {
+		return fmt.Sprintf("refusing to restart HTTP: the configured listen list %v lacks %s or 127.0.0.1, and WinRM would stop answering", list, h.hp.ManagementAddress)
 	}
 	return ""
 }

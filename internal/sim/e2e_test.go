@@ -420,3 +420,52 @@ func TestSiteBindingUnlistedOverWinRM(t *testing.T) {
 		t.Errorf("wmic: %+v, want %q", r, want)
 	}
 }
+
+// TestSMTPSocketPoolingRemediationOverWinRM runs the smtp_socket_pooling
+// remediation on a drifted host as fleetport does: read the metabase, set
+// DisableSocketPooling at the service level, restart SMTP (reading its
+// dependants first), and check netstat, ipconfig and the counters.
+func TestSMTPSocketPoolingRemediationOverWinRM(t *testing.T) {
+	f := startFleet(t, 1, func(sc *sim.Scenario) {
+		sc.OSMix = map[string]float64{"2016": 1}
+		sc.LocaleMix = map[string]float64{"de-DE": 1}
+		sc.Roles = []sim.Role{{Name: "smtp", Share: 1, Services: []string{"SMTPSVC"}}}
+		sc.Drift = []sim.Drift{{Kind: sim.DriftSMTPWildcard, Share: 100}}
+	})
+	h := f.Hosts()[0]
+	c := client(t, f, h, ntlmEncryptedHTTP)
+	svc := h.Plan.ServiceAddr.String()
+	const ads = `cscript //nologo C:\Inetpub\AdminScripts\adsutil.vbs `
+	if r := run(t, c, "netstat -an"); !strings.Contains(r.stdout, "  TCP    0.0.0.0:25 ") || strings.Contains(r.stdout, svc+":25 ") {
+		t.Fatalf("drifted SMTP:\n%s", r.stdout)
+	}
+	// WinRM reports the exit code as an unsigned 32-bit number: adsutil's
+	// WScript.Quit(&H80005006) arrives as 2147504134.
+	if r := run(t, c, ads+"get smtpsvc/disablesocketpooling"); r.code != 0x80005006 || r.stdout != "The parameter \"disablesocketpooling\" is not set at this node.\r\n" {
+		t.Errorf("probe: %+v", r)
+	}
+	if r := run(t, c, ads+"set smtpsvc/disablesocketpooling true"); r.code != 0 || r.stdout != "disablesocketpooling            : (BOOLEAN) True\r\n" {
+		t.Errorf("set: %+v", r)
+	}
+	if r := run(t, c, "sc enumdepend SMTPSVC"); r.code != 0 || r.stdout != "[SC] EnumDependentServices: entriesread = 0\r\n" {
+		t.Errorf("enumdepend: %+v", r)
+	}
+	for _, line := range []string{"net stop smtpsvc", "net start smtpsvc"} {
+		if r := run(t, c, line); r.code != 0 {
+			t.Fatalf("%s: %+v", line, r)
+		}
+	}
+	if r := run(t, c, "netstat -an"); strings.Contains(r.stdout, "0.0.0.0:25 ") || !strings.Contains(r.stdout, "  TCP    "+svc+":25 ") {
+		t.Errorf("after the restart:\n%s", r.stdout)
+	}
+	if n, b := h.Model.Restarts("SMTPSVC"), h.Model.Reboots(); n != 1 || b != 0 {
+		t.Errorf("restarts %d, reboots %d", n, b)
+	}
+	r := run(t, c, "ipconfig")
+	for _, want := range []string{"Windows-IP-Konfiguration\r\n", "   IPv4-Adresse  . . . . . . . . . . : " + h.Plan.Addr.String() + "\r\n",
+		"   IPv4-Adresse  . . . . . . . . . . : " + svc + "\r\n", "   Subnetzmaske  . . . . . . . . . . : 255.255.255.0\r\n"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("ipconfig lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}

@@ -268,3 +268,40 @@ func TestSiteAddrsFillTheNetworkThenGoBeyond(t *testing.T) {
 		t.Errorf("the last in the network %s, the first beyond %s", a, b)
 	}
 }
+
+func TestHostSpecSMTPSocketPooling(t *testing.T) {
+	sc := DefaultScenario()
+	sc.Hosts = 100
+	sc.Roles = []Role{{Name: "smtp", Share: 1, Services: []string{"SMTPSVC"}}}
+	sc.Drift = []Drift{{Kind: DriftSMTPWildcard, Share: 50}}
+	plans, err := sc.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[bool]bool{}
+	for _, p := range plans {
+		spec, err := hostSpec(p, sc, sqlEndpoint(plans), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// SMTP is always bound to the service address; socket pooling
+		// (no DisableSocketPooling) turns that into 0.0.0.0:25.
+		var bind netip.AddrPort
+		for _, s := range spec.Services {
+			if s.Name == "SMTPSVC" {
+				bind = s.Listeners[0].Addr
+			}
+		}
+		drift := p.Has(DriftSMTPWildcard)
+		seen[drift] = true
+		if bind != netip.AddrPortFrom(p.ServiceAddr, 25) || (spec.Metabase["smtpsvc/disablesocketpooling"] == "true") == drift {
+			t.Errorf("%s (drift %v): SMTP bound to %v, metabase %v", p.Name, drift, bind, spec.Metabase)
+		}
+		if want := []int{16, 16}; !slices.Equal(spec.Interfaces[0].Bits, want) {
+			t.Errorf("%s: prefix lengths %v", p.Name, spec.Interfaces[0].Bits)
+		}
+	}
+	if !seen[true] || !seen[false] {
+		t.Errorf("drift on all or none of the hosts: %v", seen)
+	}
+}

@@ -178,13 +178,21 @@ Exit codes: 0 complete, 2 stopped by the failure budget, 1 errors or abort.`,
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before the first and each later stage")
 	fl.IntVar(&opts.Parallel, "parallel", 10, "hosts changed at once within a stage")
 	fl.DurationVar(&opts.Poll, "poll", 2*time.Second, "how often a restarting or rebooting host is tried")
+	bindEffectTimeout(cmd)
 	return cmd
 }
 
 func (fl *fleet) config(parallel int, poll time.Duration) rollout.Config {
 	pr := &progress{io: fl.io, started: fl.now()}
 	return rollout.Config{Store: fl.st, Open: fl.open, Verify: fl.verify, Progress: pr.event, Now: fl.now,
-		Concurrency: parallel, PollEvery: poll, PID: os.Getpid()}
+		Concurrency: parallel, PollEvery: poll, EffectTimeout: effectTimeout, PID: os.Getpid()}
+}
+
+// effectTimeout is --effect-timeout of apply, resume and rollback.
+var effectTimeout = 10 * time.Minute
+
+func bindEffectTimeout(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&effectTimeout, "effect-timeout", 10*time.Minute, "how long a host may take to come back from a restart or reboot")
 }
 
 func applyRun(ctx context.Context, opts *ApplyOptions) error {
@@ -385,6 +393,8 @@ resume and abort work on it.`,
 	rollback.Flags().IntVar(&parallel, "parallel", 10, "hosts changed at once within a stage")
 	rollback.Flags().DurationVar(&poll, "poll", 2*time.Second, "how often a restarting or rebooting host is tried")
 
+	bindEffectTimeout(resume)
+	bindEffectTimeout(rollback)
 	cmd.AddCommand(list, status, resume, abort, rollback)
 	return cmd
 }

@@ -20,7 +20,11 @@
 // [Host.ListenListInEffect], [Host.DynamicPortRange],
 // [Host.DynamicPortRangeInEffect], [Host.MaxUserPortInEffect],
 // [Host.TcpTimedWaitDelayInEffect], [Host.ServiceState], [Host.Piles],
-// [Host.BootTime].
+// [Host.BootTime], [Host.Addresses] (what ipconfig lists),
+// [Host.MetabaseValue], [Host.SocketPoolingInEffect]. Counters for the
+// tests of rollouts: [Host.Restarts] (starts of a service by a command
+// since New; a start at boot does not count) and [Host.Reboots] (machine
+// restarts since New), beside [Host.Audit]'s list of commands.
 // [Host.Close] stops the host's timers and waits for its background work.
 //
 // # What the model covers
@@ -28,7 +32,10 @@
 //   - cmd.exe /c: quoting, ^, &, &&, ||, |, redirections (>nul, 2>&1, ...),
 //     %VAR% expansion, cmd /c "..." nesting, the 8191-character limit, and
 //     the "not recognized" message with exit code 9009; echo, ver, exit,
-//     hostname, whoami, findstr and find for pipelines.
+//     hostname, whoami, findstr and find for pipelines; cd (chdir, cd..,
+//     cd /d) and %CD% over the few directories the model knows (the
+//     system's, the user's profile, where each WinRM command starts, and
+//     C:\Inetpub, C:\Inetpub\AdminScripts with the metabase).
 //   - netstat -a -n -o -b -p -q and an interval; German, French and
 //     Chinese layouts; the socket table made of the release's default
 //     sockets, the services' listeners (only while they run), http.sys,
@@ -46,7 +53,24 @@
 //     CSName), as a table or with /value, CR CR LF line endings, the CIM
 //     datetime with the host's UTC offset in minutes (Spec.TimeZone).
 //   - net start/stop (with dependants, /y, the prompt), sc query/start/stop,
-//     schtasks /create /run /query /delete, shutdown /r /s /a /t.
+//     sc enumdepend NAME [BUFSIZE] (every dependant, direct or not, in any
+//     state, dependants first; "more data, need N bytes" and exit code 234
+//     when the buffer, 1,024 bytes by default, is too small), schtasks
+//     /create /run /query /delete, shutdown /r /s /a /t.
+//   - ipconfig: per interface the DNS suffix line, the IPv6 and link-local
+//     addresses (2008 R2 on; the link-local one derived from the host and
+//     interface names, with the interface index as zone), each IPv4
+//     address with its subnet mask (Interface.Bits), the default gateway
+//     (Interface.Gateway), and a disconnected ISATAP adapter on 2008 R2 to
+//     2016; 2003's layout with 8 blanks and "IP Address"; English, German,
+//     French and Chinese.
+//   - cscript (//nologo, //B and the other // host options, the banner of
+//     the release's Windows Script Host, "Input Error" for a missing
+//     script) and IIS's adsutil.vbs get and set of DisableSocketPooling at
+//     the service and instance levels (smtpsvc, smtpsvc/1), by full path
+//     (C:\Inetpub\AdminScripts\adsutil.vbs, or %SystemDrive%\...) or
+//     relative to the directory cd chose; it exists where the IIS Admin
+//     Service is installed (Spec.Metabase holds the values at boot).
 //   - powershell.exe through package pwsh (2008 R2 and later).
 //   - IIS sites (Spec.Sites; IIS's Default Web Site on *:80 when nil):
 //     registered with http.sys while W3SVC runs, which then listens on
@@ -61,7 +85,8 @@
 //
 // # What it deliberately does not
 //
-// No file system (redirection to a file swallows the output), no batch
+// No file system (redirection to a file swallows the output; the only
+// file is adsutil.vbs, the only directories the few cd knows), no batch
 // language (if, for, set, call, parentheses), no name resolution (netstat
 // without -n prints the host's own name for its own and unspecified
 // addresses and numbers for the rest), no time passing for sockets (a pile
@@ -69,19 +94,23 @@
 // is an administrator), and only the registry keys the model knows (TCP/IP,
 // AFD, http.sys, the services, ComputerName, CurrentVersion, Internet
 // Settings, Command Processor). No IIS application pools (every site is
-// in DefaultAppPool) and no worker processes. Only netstat, the dynamic
-// port labels, cmd's own messages and ver are localized; reg, net, sc,
-// schtasks, netsh http, httpcfg, wmic and shutdown answer in English on
-// every host, so fleetport must (and does) rely on exit codes and
-// structure. Service starts and stops complete even when the command's
+// in DefaultAppPool) and no worker processes. Only netstat, ipconfig, the
+// dynamic port labels, cmd's own messages and ver are localized; reg, net,
+// sc, schtasks, netsh http, httpcfg, wmic, cscript, adsutil and shutdown
+// answer in English on every host, so fleetport must (and does) rely on
+// exit codes and structure. ipconfig /all and ipconfig's other switches
+// are not modelled (ipconfig answers as to a command line it does not
+// understand); of adsutil only get and set of DisableSocketPooling are,
+// and of the metabase only that property. Service starts and stops complete even when the command's
 // ctx ends: on a real host net.exe may be killed with the WinRM shell when
 // WinRM stops; the model lets it finish, which is what fleetport's
 // remediation assumes.
 //
 // # Output encoding
 //
-// Legacy console tools (cmd's messages, netstat, reg, net, netsh, sc,
-// schtasks, httpcfg, wmic, shutdown, ver, hostname) write in the host's
+// Legacy console tools (cmd's messages, netstat, ipconfig, reg, net,
+// netsh, sc, schtasks, httpcfg, wmic, cscript, shutdown, ver, hostname)
+// write in the host's
 // OEM code page (437 for en-US, 850 for de-DE/fr-FR, 852, 866, 936 for
 // zh-CN), whatever code page the WinRM shell asked for (wmic writes UTF-16
 // only to a file, which the model does not have); PowerShell's output
@@ -116,6 +145,15 @@
 //     Until the first reboot it is Spec.BootTime.
 //   - Registered URLs follow the services: stopping W3SVC (or WinRM)
 //     removes its URLs from netsh http show servicestate at once.
+//   - adsutil set changes the metabase at once (adsutil get shows it); IIS
+//     SMTP (and NNTP, FTP) reads DisableSocketPooling when it starts, set
+//     at its instance 1 or inherited from the service node: without it a
+//     listener on one address binds 0.0.0.0 instead (SMTP on 0.0.0.0:25),
+//     with it the configured address. net stop smtpsvc / net start
+//     smtpsvc (or a reboot) puts a change into effect. adsutil get shows
+//     only a value set at exactly that node; a value inherited from above
+//     is "not set at this node" (exit code 0x80005006, which WinRM
+//     reports as 2147504134).
 //
 // # Concurrency
 //

@@ -3,8 +3,8 @@ package winhost
 // Output encoding.
 //
 // The rule the model follows: the legacy console tools (cmd's own
-// messages, netstat, reg, net, netsh, sc, schtasks, httpcfg, shutdown,
-// ver, hostname) write in the host's OEM code page, whatever code page the
+// messages, netstat, ipconfig, reg, net, netsh, sc, schtasks, httpcfg,
+// cscript, shutdown, ver, hostname) write in the host's OEM code page, whatever code page the
 // WinRM shell asked for (WINRS_CODEPAGE): they format through the C
 // runtime or FormatMessage and WriteFile to a pipe, which converts with
 // CP_OEMCP. PowerShell's output follows the shell's code page (65001 is

@@ -13,7 +13,10 @@ import (
 // testdata/fuzz and run with go test.
 
 func fuzzHost(f *testing.F) *Host {
-	h, err := New(baseSpec(Server2019), Options{})
+	spec := baseSpec(Server2019)
+	// The IIS metabase (and adsutil.vbs) through SMTP.
+	spec.Services = smtpSpec(Server2019).Services
+	h, err := New(spec, Options{})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -39,6 +42,9 @@ func FuzzCmdLine(f *testing.F) {
 		"netstat -ano | findstr :80", "& x", "a |", "exit /b 3", `echo "unterminated`, "echo %COMPUTERNAME%%",
 		"2>&", "> ", `cmd /c cmd /c cmd /c "hostname"`, "echo.x", "@hostname",
 		"wmic os get LastBootUpTime /value", "wmic os get LocalDateTime,, csname /format:list", "wmic os get",
+		`cd /d %SystemDrive%\Inetpub\AdminScripts && cscript //nologo adsutil.vbs get smtpsvc/disablesocketpooling`,
+		`cscript //B C:\Inetpub\AdminScripts\adsutil.vbs set w3svc/1/disablesocketpooling true`, "cd.. & cd\\ & cd",
+		"ipconfig", "ipconfig /all", "sc enumdepend http 10", "sc enumdepend",
 	} {
 		f.Add(s)
 	}

@@ -3,9 +3,10 @@ package winhost
 import "strings"
 
 // texts is one UI language's strings for the console tools that are
-// localized in the model: netstat, `netsh int ipv4 show dynamicport`, cmd's
-// "not recognized" message and `ver`. Every other tool (reg, net, sc,
-// schtasks, netsh http, httpcfg, shutdown) speaks English on every host:
+// localized in the model: netstat, ipconfig, `netsh int ipv4 show
+// dynamicport`, cmd's "not recognized" message and `ver`. Every other tool
+// (reg, net, sc, schtasks, netsh http, httpcfg, cscript, shutdown) speaks
+// English on every host:
 // a deliberate limit of the model, which fleetport copes with by matching
 // exit codes and structure rather than words.
 //

@@ -1,0 +1,394 @@
+package rolloutcmd_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/root"
+	"github.com/fleetport/fleetport/internal/drift"
+	"github.com/fleetport/fleetport/internal/plan"
+	"github.com/fleetport/fleetport/internal/remote"
+	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/sim/simtest"
+	"github.com/fleetport/fleetport/internal/store"
+)
+
+// run runs the fleetport command line in-process.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	ios, _, out, errOut := cmdutil.Test()
+	code := root.Run(context.Background(), &cmdutil.Factory{IO: ios, Now: time.Now}, args)
+	return code, out.String(), errOut.String()
+}
+
+// driftFleet serves a fleet where every remediable kind of drift lands on
+// some host, with the simulator's credentials in the environment.
+func driftFleet(t *testing.T, n int) (*sim.Fleet, string) {
+	t.Helper()
+	t.Setenv(sim.EnvUser, sim.DemoUser)
+	t.Setenv(sim.EnvPassword, sim.DemoPassword)
+	sc := simtest.Scenario(n)
+	sc.HTTPSPort = 0
+	sc.Drift = slices.Clone(sim.DefaultScenario().Drift)
+	for i := range sc.Drift {
+		sc.Drift[i].Share = max(sc.Drift[i].Share, 25)
+	}
+	f := simtest.Serve(t, sc)
+	return f, simtest.Inventory(t, f, sim.InventoryOptions{})
+}
+
+type snapshot map[string][]string // host -> audit lines so far
+
+func audit(f *sim.Fleet) snapshot {
+	s := snapshot{}
+	for _, h := range f.Hosts() {
+		for _, e := range h.Model.Audit() {
+			line := e.Line
+			if e.Task {
+				line = "task: " + line
+			}
+			s[h.Plan.Name] = append(s[h.Plan.Name], line)
+		}
+	}
+	return s
+}
+
+// since is what a host ran after the snapshot.
+func (s snapshot) since(f *sim.Fleet, host string) []string {
+	now := audit(f)[host]
+	return now[min(len(s[host]), len(now)):]
+}
+
+func readPlan(t *testing.T, path string) *plan.Plan {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Read(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// probe runs an action's probe over WinRM and classifies the answer.
+func probe(t *testing.T, f *sim.Fleet, host string, a plan.Action) plan.State {
+	t.Helper()
+	h := f.Host(host)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := remote.Open(ctx, remote.Endpoint{Host: h.Plan.Addr.String(), Port: f.Scenario().HTTPPort, Auth: remote.AuthNTLM},
+		remote.Credentials{User: sim.DemoUser, Password: sim.DemoPassword}, remote.Options{})
+	if err != nil {
+		t.Fatalf("%s: %v", host, err)
+	}
+	defer s.Close()
+	res, err := s.Run(ctx, remote.Command{Line: a.Probe})
+	if err != nil {
+		t.Fatalf("%s: %s: %v", host, a.Probe, err)
+	}
+	st, desc, err := a.Classify(plan.Output{Stdout: res.Stdout, Stderr: res.Stderr, ExitCode: res.ExitCode})
+	if err != nil {
+		t.Fatalf("%s: classify %s: %v", host, a.ID, err)
+	}
+	t.Logf("%s %s: %s (%s)", host, a.ID, st, desc)
+	return st
+}
+
+// checkApplied asserts what a rollout did on the hosts: no change command
+// ran twice, one restart or reboot at most per host, and HTTP was never
+// stopped from a WinRM session.
+func checkApplied(t *testing.T, f *sim.Fleet, before snapshot, p *plan.Plan) {
+	t.Helper()
+	for _, hp := range p.Hosts {
+		ran := before.since(f, hp.Host)
+		for _, a := range hp.Actions {
+			for _, c := range a.Commands {
+				if n := count(ran, c); n > 1 {
+					t.Errorf("%s: %q ran %d times", hp.Host, c, n)
+				}
+			}
+		}
+		for _, l := range ran {
+			if strings.HasPrefix(strings.ToLower(l), "net stop http") {
+				t.Errorf("%s: HTTP was stopped inside a WinRM session: %q", hp.Host, l)
+			}
+		}
+		m := f.Host(hp.Host).Model
+		effects := m.Reboots() + m.Restarts("HTTP") + m.Restarts("SMTPSVC")
+		if effects > 1 {
+			t.Errorf("%s: %d reboots, %d HTTP and %d SMTP restarts: more than one effect step", hp.Host, m.Reboots(), m.Restarts("HTTP"), m.Restarts("SMTPSVC"))
+		}
+	}
+}
+
+func count(lines []string, s string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.TrimPrefix(l, "task: ") == s {
+			n++
+		}
+	}
+	return n
+}
+
+// TestApplyConvergesAndRollsBack plans a fleet with drift in every
+// built-in policy the simulator can drift, applies it in three stages,
+// checks that a fresh drift finds nothing remediable, and rolls it back.
+func TestApplyConvergesAndRollsBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end over WinRM")
+	}
+	f, inv := driftFleet(t, 24)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleetport.db")
+	common := []string{"-i", inv, "--store", db, "--timeout", "30s"}
+	planFile := filepath.Join(dir, "plan.json")
+
+	code, out, errOut := run(t, append([]string{"plan", "--out", planFile}, common...)...)
+	if code != 2 {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
+	}
+	p := readPlan(t, planFile)
+	kinds := map[plan.ActionKind]bool{}
+	effects := map[plan.EffectKind]bool{}
+	for _, hp := range p.Hosts {
+		for _, a := range hp.Actions {
+			kinds[a.Kind] = true
+		}
+		effects[hp.Effect.Kind] = true
+	}
+	for _, k := range []plan.ActionKind{plan.KindRegistry, plan.KindListenList, plan.KindPortRange, plan.KindService, plan.KindSocketPooling} {
+		if !kinds[k] {
+			t.Errorf("the plan has no %s action:\n%s", k, out)
+		}
+	}
+	if !effects[plan.EffectReboot] || !effects[plan.EffectServiceRestart] {
+		t.Errorf("the plan lacks a reboot or a service restart: %v", effects)
+	}
+	if len(p.Refused) != 0 {
+		t.Errorf("refused: %+v", p.Refused)
+	}
+
+	before := audit(f)
+	code, out, errOut = run(t, append([]string{"apply", "--plan", planFile, "--stages", "1,25%,100%", "--yes", "--poll", "200ms", "--effect-timeout", "30s"}, common...)...)
+	if code != 0 || !strings.Contains(out, "complete") {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	checkApplied(t, f, before, p)
+	if !strings.Contains(errOut, "stage 1 start 1 hosts") || !strings.Contains(errOut, "stage 3 done") {
+		t.Errorf("apply's progress lacks the stages:\n%s", errOut)
+	}
+
+	// A fresh drift finds nothing remediable: a new plan is empty.
+	code, out, errOut = run(t, append([]string{"plan", "--json"}, common...)...)
+	var again plan.Plan
+	if err := json.Unmarshal([]byte(out), &again); err != nil {
+		t.Fatalf("plan --json after apply: exit %d %v\n%s", code, err, errOut)
+	}
+	if len(again.Hosts) != 0 {
+		t.Errorf("after apply the plan still changes %d hosts: %+v", len(again.Hosts), again.Hosts)
+	}
+	code, out, _ = run(t, append([]string{"drift", "--json", "--run", "0"}, common...)...)
+	var rep drift.Report
+	if err := json.Unmarshal([]byte(out), &rep); err == nil {
+		for _, h := range rep.Hosts {
+			for _, fd := range h.Findings {
+				if fd.Result.IsDrift() && fd.Fix != drift.FixManual {
+					t.Errorf("after apply %s still drifts on %s %s (fix %s): %s", h.Name, fd.Policy, fd.Rule, fd.Fix, fd.Actual)
+				}
+			}
+		}
+	}
+
+	// status tells the story.
+	code, out, _ = run(t, "rollout", "status", "1", "--store", db)
+	if code != 0 || !strings.Contains(out, "rollout 1 (apply) complete") || !strings.Contains(out, "verify") {
+		t.Errorf("status: %d\n%s", code, out)
+	}
+
+	// Roll back: every value the apply changed is back, as reg query and
+	// the other probes read it through WinRM.
+	code, out, errOut = run(t, "rollout", "rollback", "1", "--store", db, "--yes", "--poll", "200ms", "--effect-timeout", "30s")
+	if code != 0 || !strings.Contains(out, "is back") {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// The actions the apply ran (an action found already done, such as a
+	// service a reboot started, was not the apply's change to undo).
+	_, js, _ := run(t, "rollout", "status", "1", "--store", db, "--json")
+	var story struct{ Events []store.Event }
+	if err := json.Unmarshal([]byte(js), &story); err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]bool{}
+	for _, e := range story.Events {
+		if id, ok := strings.CutPrefix(e.Step, "action:"); ok && e.State == "done" {
+			ran[id] = true
+		}
+	}
+	if len(ran) == 0 {
+		t.Fatal("the journal of rollout 1 has no action done")
+	}
+	for _, hp := range p.Hosts {
+		for _, a := range hp.Actions {
+			if !ran[a.ID] {
+				continue
+			}
+			if a.ListenList != nil && !slices.Contains(a.ListenList.Before, hp.ManagementAddress) && len(a.ListenList.Before) > 0 {
+				// The list before lacked the management address: putting it
+				// back is refused, it would lock fleetport out.
+				if !strings.Contains(errOut, hp.Host) || !strings.Contains(errOut, "would lock fleetport out") {
+					t.Errorf("%s: the rollback does not say it keeps the fixed listen list", hp.Host)
+				}
+				if st := probe(t, f, hp.Host, a); st != plan.StateAfter {
+					t.Errorf("%s %s after the rollback: %s, want the fixed list kept", hp.Host, a.ID, st)
+				}
+				continue
+			}
+			if st := probe(t, f, hp.Host, a); st != plan.StateBefore {
+				t.Errorf("%s %s after the rollback: %s, want the value before the apply", hp.Host, a.ID, st)
+				_, story, _ := run(t, "rollout", "status", "2", "--store", db)
+				t.Log(story)
+			}
+		}
+	}
+}
+
+// TestCanaryFailureStopsTheRollout gives every host a fix that does not
+// satisfy its own policy: the canary fails verification, the rollout stops
+// at stage one with exit 2, and no other host is touched.
+func TestCanaryFailureStopsTheRollout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end over WinRM")
+	}
+	t.Setenv(sim.EnvUser, sim.DemoUser)
+	t.Setenv(sim.EnvPassword, sim.DemoPassword)
+	sc := simtest.Scenario(6)
+	sc.HTTPSPort = 0
+	sc.OSMix = map[string]float64{"2019": 100}
+	f := simtest.Serve(t, sc)
+	inv := simtest.Inventory(t, f, sim.InventoryOptions{})
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "bad.hcl")
+	if err := os.WriteFile(pol, []byte(`policy "short_time_wait" {
+  description = "TcpTimedWaitDelay at least 120"
+  registry "TcpTimedWaitDelay" {
+    at_least = 120
+  }
+  remediation {
+    registry "TcpTimedWaitDelay" { value = 60 }
+  }
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "fleetport.db")
+	before := audit(f)
+	code, out, errOut := run(t, "apply", "-i", inv, "-p", pol, "--store", db, "--timeout", "30s", "--stages", "1,50%,100%", "--yes", "--poll", "200ms")
+	if code != 2 {
+		t.Fatalf("apply: exit %d, want 2\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "stage 1: 1 hosts failed") {
+		t.Errorf("apply's result: %s", out)
+	}
+	touched := 0
+	for _, h := range f.Hosts() {
+		for _, l := range before.since(f, h.Plan.Name) {
+			if strings.HasPrefix(l, "reg add") || strings.HasPrefix(l, "shutdown") {
+				touched++
+				break
+			}
+		}
+	}
+	if touched != 1 {
+		t.Errorf("%d hosts changed, want the canary only", touched)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, err := st.Rollout(context.Background(), 1)
+	if err != nil || r.Status != store.RolloutStopped {
+		t.Errorf("rollout 1: %+v %v", r, err)
+	}
+}
+
+// TestPlanRefusesALockout: a policy whose per-host remediation would take
+// the management address out of the listen list is refused at plan time,
+// naming the address, and apply changes nothing.
+func TestPlanRefusesALockout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end over WinRM")
+	}
+	t.Setenv(sim.EnvUser, sim.DemoUser)
+	t.Setenv(sim.EnvPassword, sim.DemoPassword)
+	sc := simtest.Scenario(2)
+	sc.HTTPSPort = 0
+	sc.OSMix = map[string]float64{"2022": 100}
+	sc.Roles = []sim.Role{{Name: "web", Share: 100, Services: []string{"W3SVC"}}}
+	f := simtest.Serve(t, sc)
+	inv := simtest.Inventory(t, f, sim.InventoryOptions{})
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "lockout.hcl")
+	if err := os.WriteFile(pol, []byte(`policy "no_address_binding" {
+  description = "http.sys must not listen on the inventory address"
+  listen_list {
+    excludes = [host.address]
+  }
+  remediation {
+    listen_list { remove = [host.address] }
+  }
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "fleetport.db")
+	code, out, errOut := run(t, "plan", "-i", inv, "-p", pol, "--store", db, "--timeout", "30s", "--json")
+	if code != 2 {
+		t.Fatalf("plan: exit %d\n%s", code, errOut)
+	}
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range f.Hosts() {
+		found := false
+		for _, r := range p.Refused {
+			if r.Host == h.Plan.Name && r.Policy == "no_address_binding" && strings.Contains(r.Reason, h.Plan.Addr.String()) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no refusal naming %s in %+v", h.Plan.Name, h.Plan.Addr, p.Refused)
+		}
+		for _, hp := range p.Hosts {
+			for _, a := range hp.Actions {
+				if a.Kind == plan.KindListenList {
+					t.Errorf("%s: a listen-list action was planned: %s", hp.Host, a.Summary)
+				}
+			}
+		}
+	}
+	before := audit(f)
+	code, _, errOut = run(t, "apply", "-i", inv, "-p", pol, "--store", db, "--timeout", "30s", "--yes")
+	if code != 0 && code != 2 {
+		t.Errorf("apply: exit %d\n%s", code, errOut)
+	}
+	for _, h := range f.Hosts() {
+		for _, l := range before.since(f, h.Plan.Name) {
+			if strings.Contains(l, "iplisten") && !strings.Contains(l, "show") {
+				t.Errorf("%s: the listen list was changed: %q", h.Plan.Name, l)
+			}
+		}
+	}
+}
