@@ -207,6 +207,9 @@ type hostState struct {
 	effectStarted bool
 	effectDone    bool
 	effectDetail  string
+	// running are the actions whose commands started ("run") and did
+	// not finish: a crash may have left them half done.
+	running map[string]bool
 }
 
 func (r *runner) hostStates() map[string]*hostState {
@@ -225,8 +228,14 @@ func (r *runner) hostStates() map[string]*hostState {
 		switch {
 		case e.Step == "host" && (e.State == outFixed || e.State == outFailed || e.State == outUnreachable):
 			hs.outcome, hs.detail = e.State, e.Detail
+		case strings.HasPrefix(e.Step, "action:") && e.State == "run":
+			if hs.running == nil {
+				hs.running = map[string]bool{}
+			}
+			hs.running[strings.TrimPrefix(e.Step, "action:")] = true
 		case strings.HasPrefix(e.Step, "action:") && e.State == "done":
 			hs.changed = true
+			delete(hs.running, strings.TrimPrefix(e.Step, "action:"))
 		case e.Step == "effect" && e.State == "start":
 			hs.effectStarted, hs.effectDetail = true, e.Detail
 		case e.Step == "effect" && e.State == "done":
@@ -445,6 +454,7 @@ func (r *runner) runHost(ctx context.Context, stage int, hp plan.HostPlan, prior
 	h := &hostRun{r: r, stage: stage, hp: hp}
 	if prior != nil {
 		h.changed = prior.changed
+		h.halfDone = prior.running
 	}
 	if err := r.journal(ctx, stage, hp.Host, "host", "start", ""); err != nil {
 		return "", false, err
@@ -467,9 +477,10 @@ type hostRun struct {
 	r       *runner
 	stage   int
 	hp      plan.HostPlan
-	s       Session
-	changed bool
-	jerr    error // a journal write failed
+	s        Session
+	changed  bool
+	halfDone map[string]bool // actions a crash may have left half done
+	jerr     error           // a journal write failed
 }
 
 func (h *hostRun) log(ctx context.Context, step, state, detail string) {
@@ -578,8 +589,13 @@ func (h *hostRun) action(ctx context.Context, a plan.Action) (string, string, er
 		h.log(ctx, step, "skip", "already done: "+desc)
 		return "", "", nil
 	case plan.StateOther:
-		h.log(ctx, step, "failed", "changed since the plan: "+desc)
-		return outFailed, fmt.Sprintf("%s: the host changed since the plan (%s); plan again", a.ID, desc), nil
+		rest, ok := h.remaining(a, res)
+		if !ok {
+			h.log(ctx, step, "failed", "changed since the plan: "+desc)
+			return outFailed, fmt.Sprintf("%s: the host changed since the plan (%s); plan again", a.ID, desc), nil
+		}
+		// A crash left the action half done: run what is left of it.
+		a.Commands = rest
 	}
 	h.log(ctx, step, "run", "before: "+desc)
 	for _, line := range a.Commands {
@@ -888,4 +904,73 @@ func (h *hostRun) lockoutCheck(ctx context.Context) string {
 		return fmt.Sprintf("refusing to restart HTTP: the configured listen list %v lacks %s or 127.0.0.1, and WinRM would stop answering", list, h.hp.ManagementAddress)
 	}
 	return ""
+}
+
+// remaining is what is left to run of a listen-list action that a crash
+// interrupted between its commands: each address still to add or still to
+// remove. ok is false when the action did not start (the state really
+// changed since the plan) or the list is not between Before and After.
+func (h *hostRun) remaining(a plan.Action, res remote.Result) ([]string, bool) {
+	ll := a.ListenList
+	if ll == nil || !h.halfDone[a.ID] {
+		return nil, false
+	}
+	parser := parse.ParseIPListen
+	if ll.Tool == "httpcfg" {
+		parser = parse.ParseHttpcfg
+	}
+	l, err := parser(bytes.NewReader(res.Stdout), parse.Options{})
+	if err != nil {
+		return nil, false
+	}
+	now := map[netip.Addr]bool{}
+	for _, e := range l.Entries {
+		now[e.Addr.Unmap()] = true
+	}
+	allowed := map[netip.Addr]bool{}
+	for _, x := range append(append([]netip.Addr{}, ll.Before...), ll.Add...) {
+		allowed[x.Unmap()] = true
+	}
+	for x := range now {
+		if !allowed[x] {
+			return nil, false
+		}
+	}
+	removed := map[netip.Addr]bool{}
+	for _, x := range ll.Remove {
+		removed[x.Unmap()] = true
+	}
+	for _, x := range ll.Before {
+		if !removed[x.Unmap()] && !now[x.Unmap()] {
+			return nil, false
+		}
+	}
+	var rest []string
+	for _, line := range a.Commands {
+		addr, add, ok := listenCommand(line)
+		if !ok {
+			return nil, false
+		}
+		if add != now[addr] {
+			rest = append(rest, line)
+		}
+	}
+	return rest, true
+}
+
+// listenCommand reads the address of a listen-list command and whether it
+// adds it (netsh http add|delete iplisten ipaddress=A, httpcfg set|delete
+// iplisten -i A).
+func listenCommand(line string) (netip.Addr, bool, bool) {
+	f := strings.Fields(line)
+	if len(f) < 2 {
+		return netip.Addr{}, false, false
+	}
+	last := strings.TrimPrefix(f[len(f)-1], "ipaddress=")
+	a, err := netip.ParseAddr(last)
+	if err != nil {
+		return netip.Addr{}, false, false
+	}
+	add := strings.Contains(line, " add iplisten") || strings.HasPrefix(line, "httpcfg set iplisten")
+	return a.Unmap(), add, true
 }

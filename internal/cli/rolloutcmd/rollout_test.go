@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -390,5 +392,107 @@ func TestPlanRefusesALockout(t *testing.T) {
 				t.Errorf("%s: the listen list was changed: %q", h.Plan.Name, l)
 			}
 		}
+	}
+}
+
+// TestCrashSafety kills the apply process (SIGKILL) at many points of its
+// journal, resumes it each time (killing the resumes too), and checks that
+// the last resume converges and that no change command ran twice on any
+// host.
+func TestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end over WinRM, with a built binary")
+	}
+	f, inv := driftFleet(t, 12)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fleetport")
+	build := exec.Command("go", "build", "-o", bin, "github.com/fleetport/fleetport/cmd/fleetport")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	db := filepath.Join(dir, "fleetport.db")
+	planFile := filepath.Join(dir, "plan.json")
+	if code, _, errOut := run(t, "plan", "-i", inv, "--store", db, "--timeout", "30s", "--out", planFile); code != 2 {
+		t.Fatalf("plan: exit %d\n%s", code, errOut)
+	}
+	p := readPlan(t, planFile)
+	before := audit(f)
+
+	events := func() int {
+		st, err := store.Open(context.Background(), db)
+		if err != nil {
+			return 0
+		}
+		defer st.Close()
+		evs, _ := st.Events(context.Background(), 1)
+		return len(evs)
+	}
+	// start runs fleetport and kills it once the journal holds at least
+	// killAt entries; it reports whether the process ended by itself.
+	start := func(killAt int, args ...string) (finished bool, code int, output string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), sim.EnvUser+"="+sim.DemoUser, sim.EnvPassword+"="+sim.DemoPassword)
+		var buf bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &buf, &buf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		deadline := time.After(2 * time.Minute)
+		for {
+			select {
+			case err := <-done:
+				code := 0
+				if ee, ok := err.(*exec.ExitError); ok {
+					code = ee.ExitCode()
+				}
+				return true, code, buf.String()
+			case <-deadline:
+				_ = cmd.Process.Kill()
+				<-done
+				t.Fatalf("fleetport %v did not finish:\n%s", args, buf.String())
+			case <-time.After(20 * time.Millisecond):
+				if killAt > 0 && events() >= killAt {
+					_ = cmd.Process.Signal(syscall.SIGKILL)
+					<-done
+					return false, -1, buf.String()
+				}
+			}
+		}
+	}
+
+	common := []string{"--store", db, "--yes", "--poll", "200ms", "--effect-timeout", "30s"}
+	finished, code, out := start(4, append([]string{"apply", "-i", inv, "--plan", planFile, "--stages", "1,25%,100%", "--timeout", "30s"}, common...)...)
+	if finished {
+		t.Fatalf("apply finished before the first kill (exit %d):\n%s", code, out)
+	}
+	kills := 1
+	for step := 3; ; step += 2 {
+		at := events() + step
+		finished, code, out = start(at, append([]string{"rollout", "resume", "1"}, common...)...)
+		if finished {
+			break
+		}
+		kills++
+		if kills > 40 {
+			t.Fatal("the rollout never finished")
+		}
+	}
+	if code != 0 || !strings.Contains(out, "complete") {
+		_, story, _ := run(t, "rollout", "status", "1", "--store", db)
+		t.Fatalf("the last resume: exit %d\n%s\n%s", code, out, story)
+	}
+	t.Logf("killed %d times before the rollout completed", kills)
+	if kills < 4 {
+		t.Errorf("only %d kills: the test did not exercise many points", kills)
+	}
+	checkApplied(t, f, before, p)
+
+	// Converged: nothing remediable is left.
+	code, out, errOut := run(t, "plan", "-i", inv, "--store", db, "--timeout", "30s", "--json")
+	var again plan.Plan
+	if err := json.Unmarshal([]byte(out), &again); err != nil || len(again.Hosts) != 0 {
+		t.Errorf("plan after the resumed apply: exit %d, %v, %d hosts\n%s", code, err, len(again.Hosts), errOut)
 	}
 }
