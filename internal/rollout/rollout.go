@@ -474,9 +474,9 @@ func (r *runner) runHost(ctx context.Context, stage int, hp plan.HostPlan, prior
 
 // hostRun is one host's work in progress.
 type hostRun struct {
-	r       *runner
-	stage   int
-	hp      plan.HostPlan
+	r        *runner
+	stage    int
+	hp       plan.HostPlan
 	s        Session
 	changed  bool
 	halfDone map[string]bool // actions a crash may have left half done
