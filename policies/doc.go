@@ -48,6 +48,15 @@
 //	  }
 //	}
 //
+// A policy file may also hold one rollout block (one per set), the defaults
+// of apply's --stages, --max-failures and --wait:
+//
+//	rollout {
+//	  stages       = ["group:canary", "10%", "50%", "100%"]
+//	  max_failures = "5%"
+//	  wait         = "10m"
+//	}
+//
 // A policy needs at least one rule; all its rules must pass. Names are
 // letters, digits, _ and -, start with a letter, and are unique across all
 // files (case-insensitively). description, severity and references are

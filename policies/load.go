@@ -17,7 +17,9 @@ type Set struct {
 	// Policies are every file's policies, in load order (files in lexical
 	// path order, then source order).
 	Policies []*Policy
-	byName   map[string]*Policy
+	// Rollout is the set's rollout block, nil when no file declares one.
+	Rollout *RolloutSettings
+	byName  map[string]*Policy
 }
 
 // NewSet merges files into a set. A policy name declared twice (names
@@ -32,6 +34,17 @@ func NewSet(files ...*File) (*Set, hcl.Diagnostics) {
 			continue
 		}
 		s.Files = append(s.Files, f)
+		if f.Rollout != nil {
+			if s.Rollout != nil {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError, Summary: "Duplicate rollout block",
+					Detail:  fmt.Sprintf("A rollout block is already declared at %s; a policy set has one.", s.Rollout.DeclRange),
+					Subject: f.Rollout.DeclRange.Ptr(),
+				})
+			} else {
+				s.Rollout = f.Rollout
+			}
+		}
 		for _, p := range f.Policies {
 			key := strings.ToLower(p.Name)
 			if prev, ok := s.byName[key]; ok {

@@ -13,6 +13,8 @@ import (
 type File struct {
 	Filename string
 	Policies []*Policy
+	// Rollout is the file's rollout block, nil when it has none.
+	Rollout *RolloutSettings
 	// HCL is the parsed file, for rendering diagnostics with source
 	// snippets; nil when the file could not be parsed at all.
 	HCL *hcl.File
@@ -24,6 +26,7 @@ type File struct {
 var configFileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "policy", LabelNames: []string{"name"}},
+		{Type: "rollout"},
 
 		// Rule and remediation blocks belong inside a policy.
 		{Type: "registry", LabelNames: []string{"name"}},
@@ -70,6 +73,18 @@ func Parse(src []byte, filename string) (*File, hcl.Diagnostics) {
 			p, d := decodePolicyBlock(b)
 			diags = append(diags, d...)
 			f.Policies = append(f.Policies, p)
+		case "rollout":
+			if f.Rollout != nil {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError, Summary: "Duplicate rollout block",
+					Detail:  fmt.Sprintf("A rollout block is already declared at %s; a policy set has one.", f.Rollout.DeclRange),
+					Subject: b.DefRange.Ptr(),
+				})
+				continue
+			}
+			r, d := decodeRolloutBlock(b)
+			diags = append(diags, d...)
+			f.Rollout = r
 		case "host", "group", "defaults":
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError, Summary: "Inventory block in a policy file",

@@ -129,3 +129,33 @@ func TestLoadDirs(t *testing.T) {
 		})
 	}
 }
+
+func TestRolloutBlock(t *testing.T) {
+	f, diags := Parse([]byte(`rollout {
+  stages       = ["group:canary", "10%", "50%", "100%"]
+  max_failures = "5%"
+  wait         = "10m"
+}
+`), "r.hcl")
+	if diags.HasErrors() || f.Rollout == nil {
+		t.Fatalf("%v %+v", diags, f.Rollout)
+	}
+	if len(f.Rollout.Stages) != 4 || f.Rollout.MaxFailures != "5%" || f.Rollout.WaitDuration.Minutes() != 10 {
+		t.Errorf("%+v", f.Rollout)
+	}
+	set, diags := NewSet(f)
+	if diags.HasErrors() || set.Rollout != f.Rollout {
+		t.Errorf("set: %v", diags)
+	}
+	if _, diags := NewSet(f, f); !diags.HasErrors() {
+		t.Error("two rollout blocks in a set: no error")
+	}
+	for _, bad := range []string{
+		`rollout { stages = ["0"] }`, `rollout { stages = ["half"] }`, `rollout { max_failures = "many" }`,
+		`rollout { wait = "soon" }`, `rollout { stages = ["1"] }` + "\n" + `rollout { stages = ["2"] }`, `rollout { colour = "red" }`,
+	} {
+		if _, diags := Parse([]byte(bad), "bad.hcl"); !diags.HasErrors() {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}

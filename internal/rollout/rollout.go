@@ -315,10 +315,17 @@ func (r *runner) run(ctx context.Context) (Result, error) {
 		if !r.stageStarted(idx) {
 			if idx > 1 {
 				if r.opts.Wait > 0 {
-					select {
-					case <-ctx.Done():
-						return r.finish(ctx, store.RolloutAborted, "interrupted while waiting between stages")
-					case <-time.After(r.opts.Wait):
+					if err := r.journal(ctx, idx, "", "stage", "wait", r.opts.Wait.String()); err != nil {
+						return Result{}, err
+					}
+					for end := time.Now().Add(r.opts.Wait); time.Now().Before(end); {
+						sleep(ctx, min(r.cfg.PollEvery, time.Until(end)))
+						if ctx.Err() != nil {
+							return r.finish(ctx, store.RolloutAborted, "interrupted while waiting between stages")
+						}
+						if r.aborting(ctx) {
+							return r.finish(ctx, store.RolloutAborted, fmt.Sprintf("aborted before stage %d", idx))
+						}
 					}
 				}
 				if r.cfg.Confirm != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -136,6 +137,8 @@ func NewCmdApply(f *cmdutil.Factory) *cobra.Command {
 		Long: `Carry out a plan (--plan FILE, or one made now as fleetport plan does) in
 stages: a canary first, then waves (--stages 1,10%,50%,100%: counts and
 shares are cumulative; group:NAME and tag:KEY=VALUE take those hosts first).
+A rollout block in the policies sets the defaults of --stages,
+--max-failures and --wait.
 
 Per host: read each value first (an action already done is skipped, one
 whose host changed since the plan is refused), change it, put the changes
@@ -201,6 +204,21 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		return err
 	}
 	defer fl.close()
+	// The policies' rollout block gives the defaults; flags win.
+	if r := fl.set.Rollout; r != nil {
+		if len(r.Stages) > 0 && !opts.changed("stages") {
+			opts.Stages = strings.Join(r.Stages, ",")
+		}
+		if r.MaxFailures != "" && !opts.changed("max-failures") {
+			opts.MaxFailures = r.MaxFailures
+		}
+		if r.Wait != "" && !opts.changed("wait") {
+			opts.Wait = r.WaitDuration
+		}
+	}
+	if _, err := rollout.ParseStages(opts.Stages); err != nil {
+		return err
+	}
 	var p *plan.Plan
 	if opts.PlanFile != "" {
 		b, err := os.ReadFile(opts.PlanFile)

@@ -496,3 +496,82 @@ func TestCrashSafety(t *testing.T) {
 		t.Errorf("plan after the resumed apply: exit %d, %v, %d hosts\n%s", code, err, len(again.Hosts), errOut)
 	}
 }
+
+// TestAbortAndResume takes its stages and wait from the policies' rollout
+// block, aborts the apply (from another command) while it waits after the
+// canary, and resumes it to completion.
+func TestAbortAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end over WinRM")
+	}
+	f, inv := driftFleet(t, 8)
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "policies")
+	if err := os.Mkdir(pol, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pol, "rollout.hcl"), []byte(`rollout {
+  stages = ["1", "100%"]
+  wait   = "5s"
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "fleetport.db")
+	type result struct {
+		code     int
+		out, err string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errOut := run(t, "apply", "-i", inv, "-p", pol, "--store", db, "--timeout", "30s", "--yes", "--poll", "100ms", "--effect-timeout", "30s")
+		done <- result{code, out, errOut}
+	}()
+	// Abort once the canary stage is done and the wait begins.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatal("the apply never reached its wait between stages")
+		}
+		st, err := store.Open(context.Background(), db)
+		if err == nil {
+			evs, _ := st.Events(context.Background(), 1)
+			st.Close()
+			if len(evs) > 0 && evs[len(evs)-1].Step == "stage" && evs[len(evs)-1].State == "wait" {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, out, errOut := run(t, "rollout", "abort", "1", "--store", db); code != 0 || !strings.Contains(out, "asked to stop") {
+		t.Fatalf("abort: %d %s %s", code, out, errOut)
+	}
+	r := <-done
+	if r.code != 1 || !strings.Contains(r.out, "aborted") {
+		t.Fatalf("the aborted apply: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	before := audit(f)
+	code, out, errOut := run(t, "rollout", "resume", "1", "--store", db, "--yes", "--poll", "100ms", "--effect-timeout", "30s")
+	if code != 0 || !strings.Contains(out, "complete") {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// The canary was not changed again.
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	evs, _ := st.Events(context.Background(), 1)
+	canary := ""
+	for _, e := range evs {
+		if e.Stage == 1 && e.Host != "" {
+			canary = e.Host
+			break
+		}
+	}
+	for _, l := range before.since(f, canary) {
+		if !strings.HasPrefix(l, "ver") && !strings.Contains(l, "query") && !strings.Contains(l, "show") {
+			t.Errorf("the resume ran %q on the canary %s, which stage 1 had finished", l, canary)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -192,17 +193,33 @@ func alive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// progress prints journal entries as they are written: one line each on
-// stderr, with a running count per stage.
+// progress prints journal entries as they are written, one line each on
+// stderr, and after every host that ends, the stage's counts: done,
+// failed, unreachable, waiting.
 type progress struct {
 	io      *cmdutil.IOStreams
 	started time.Time
+
+	mu      sync.Mutex
+	size    map[int]int
+	outcome map[int]map[string]int
 }
 
 func (p *progress) event(e store.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.size == nil {
+		p.size, p.outcome = map[int]int{}, map[int]map[string]int{}
+	}
 	t := e.Time.Sub(p.started).Round(100 * time.Millisecond)
 	switch {
 	case e.Step == "stage":
+		if e.State == "start" {
+			var n int
+			if _, err := fmt.Sscanf(e.Detail, "%d hosts", &n); err == nil {
+				p.size[e.Stage] = n
+			}
+		}
 		fmt.Fprintf(p.io.ErrOut, "[%7s] stage %d %s %s\n", t, e.Stage, e.State, e.Detail)
 	case e.Host == "":
 		fmt.Fprintf(p.io.ErrOut, "[%7s] rollout %s %s\n", t, e.State, e.Detail)
@@ -213,6 +230,15 @@ func (p *progress) event(e store.Event) {
 			d = d[:119] + "…"
 		}
 		fmt.Fprintf(p.io.ErrOut, "[%7s] stage %d %-12s %-28s %-8s %s\n", t, e.Stage, e.Host, e.Step, e.State, d)
+		if e.Step == "host" {
+			if p.outcome[e.Stage] == nil {
+				p.outcome[e.Stage] = map[string]int{}
+			}
+			o := p.outcome[e.Stage]
+			o[e.State]++
+			waiting := p.size[e.Stage] - o["fixed"] - o["failed"] - o["unreachable"]
+			fmt.Fprintf(p.io.ErrOut, "[%7s] stage %d: %d fixed, %d failed, %d unreachable, %d waiting\n", t, e.Stage, o["fixed"], o["failed"], o["unreachable"], max(waiting, 0))
+		}
 	}
 }
 
