@@ -205,6 +205,7 @@ type hostState struct {
 	detail        string
 	changed       bool // an action ran (done) on the host
 	effectStarted bool
+	effectRan     bool // the command that triggers it returned
 	effectDone    bool
 	effectDetail  string
 	// running are the actions whose commands started ("run") and did
@@ -238,6 +239,8 @@ func (r *runner) hostStates() map[string]*hostState {
 			delete(hs.running, strings.TrimPrefix(e.Step, "action:"))
 		case e.Step == "effect" && e.State == "start":
 			hs.effectStarted, hs.effectDetail = true, e.Detail
+		case e.Step == "effect" && e.State == "ran":
+			hs.effectRan = true
 		case e.Step == "effect" && e.State == "done":
 			hs.effectDone = true
 		}
@@ -542,6 +545,11 @@ func (h *hostRun) unreachable(err error) (string, string, error) {
 // services to their state (a restart or reboot changes which services run,
 // so their run state is set last), and verifies.
 func (h *hostRun) run(ctx context.Context, prior *hostState) (string, string, error) {
+	if prior != nil && prior.effectStarted && !prior.effectDone {
+		// A restart or reboot the stopped controller started may still be
+		// under way: wait for the host before reading its state.
+		_ = h.waitBack(ctx)
+	}
 	var config, services []plan.Action
 	for _, a := range h.hp.Actions {
 		if a.Kind == plan.KindService {
@@ -636,9 +644,26 @@ func (h *hostRun) effect(ctx context.Context, prior *hostState) (string, string)
 		return "", ""
 	}
 	if prior != nil && prior.effectStarted {
-		if h.tookEffect(ctx, prior.effectDetail) {
-			h.log(ctx, "effect", "done", "found in effect after the controller stopped")
-			return "", ""
+		// The controller stopped after starting the effect: it may have
+		// run (a restart or reboot in progress). Give it time before
+		// running it again; the whole effect timeout when it surely ran.
+		grace := min(h.r.cfg.EffectTimeout, max(20*h.r.cfg.PollEvery, 15*time.Second))
+		if prior.effectRan {
+			grace = h.r.cfg.EffectTimeout
+		}
+		for end := time.Now().Add(grace); ; {
+			if h.tookEffect(ctx, prior.effectDetail) {
+				h.log(ctx, "effect", "done", "found in effect after the controller stopped")
+				return "", ""
+			}
+			if time.Now().After(end) || ctx.Err() != nil {
+				break
+			}
+			sleep(ctx, h.r.cfg.PollEvery)
+		}
+		if prior.effectRan {
+			h.log(ctx, "effect", "failed", "the effect ran before the controller stopped and is not in effect")
+			return outFailed, "the restart or reboot ran but its changes are not in effect"
 		}
 	}
 	switch e.Kind {
@@ -665,7 +690,25 @@ func (h *hostRun) tookEffect(ctx context.Context, detail string) bool {
 	if err := h.waitBack(ctx); err != nil {
 		return false
 	}
-	return h.r.cfg.Verify(ctx, h.hp).Fixed
+	// The services' run state is set after the effect: leave their
+	// policies out of this check.
+	hp := h.hp
+	svc := map[string]bool{}
+	for _, a := range hp.Actions {
+		if a.Kind == plan.KindService {
+			svc[a.Policy] = true
+		}
+	}
+	hp.Verify = nil
+	for _, v := range h.hp.Verify {
+		if !svc[v] {
+			hp.Verify = append(hp.Verify, v)
+		}
+	}
+	if len(hp.Verify) == 0 {
+		return false
+	}
+	return h.r.cfg.Verify(ctx, hp).Fixed
 }
 
 func (h *hostRun) bootTime(ctx context.Context) (time.Time, error) {
@@ -694,6 +737,7 @@ func (h *hostRun) reboot(ctx context.Context) (string, string) {
 			return outFailed, msg
 		}
 	}
+	h.log(ctx, "effect", "ran", "")
 	h.drop()
 	deadline := time.Now().Add(h.r.cfg.EffectTimeout)
 	for {
@@ -763,6 +807,7 @@ func (h *hostRun) restart(ctx context.Context) (string, string) {
 			return outFailed, msg
 		}
 	}
+	h.log(ctx, "effect", "ran", "")
 	if detached {
 		h.drop()
 		sleep(ctx, h.r.cfg.PollEvery)

@@ -481,6 +481,9 @@ func TestCrashSafety(t *testing.T) {
 	}
 	if code != 0 || !strings.Contains(out, "complete") {
 		_, story, _ := run(t, "rollout", "status", "1", "--store", db)
+		for _, h := range f.Hosts() {
+			t.Logf("%s: %+v", h.Plan.Name, h.Service.Stats())
+		}
 		t.Fatalf("the last resume: exit %d\n%s\n%s", code, out, story)
 	}
 	t.Logf("killed %d times before the rollout completed", kills)
