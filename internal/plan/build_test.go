@@ -270,10 +270,32 @@ func TestManual(t *testing.T) {
 	ph, f := webHost()
 	n := uint64(1)
 	f.Registry[1] = facts.RegistryValue{Path: `HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings`, Name: "MaxConnectionsPerServer", Type: facts.RegDWORD, Raw: "0x1", Number: &n}
-	p := build(t, plan.HostInput{Policy: ph, Facts: f})
-	if len(p.Hosts) != 0 || len(p.Refused) != 0 || len(p.Manual) != 1 || p.Manual[0].Policy != "wininet_connections_per_server" ||
+	own, diags := policies.Parse([]byte(`policy "wininet_two_per_server" {
+  description = "checked only: no remediation"
+  registry "MaxConnectionsPerServer" {
+    at_least = 2
+  }
+}
+`), "own.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	set, diags := policies.NewSet(append(builtin(t).Files, own)...)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	in := plan.HostInput{Policy: ph, Facts: f}
+	rep := drift.Evaluate(drift.Input{Policies: set, CrossFact: true, Now: testNow, Hosts: []drift.HostInput{{Policy: ph, Facts: f}}})
+	in.Report = &rep.Hosts[0]
+	p := plan.Build(set, 1, []plan.HostInput{in}, plan.Options{Now: testNow})
+	if len(p.Refused) != 0 || len(p.Manual) != 1 || p.Manual[0].Policy != "wininet_two_per_server" ||
 		p.Manual[0].Detail != "the policy declares no remediation for this host" {
 		t.Errorf("%+v", p)
+	}
+	for _, hp := range p.Hosts {
+		if slices.Contains(hp.Verify, "wininet_two_per_server") {
+			t.Errorf("a manual policy is verified: %+v", hp)
+		}
 	}
 }
 

@@ -15,6 +15,11 @@ policy "tcp_connection_limits" {
   registry "TcpNumConnections" { # absent: 16777214
     at_least = 16777214
   }
+  remediation { # the defaults come back (after a reboot) when the overrides go
+    registry "MaxFreeTcbs" { delete = true }
+    registry "MaxHashTableSize" { delete = true }
+    registry "TcpNumConnections" { delete = true }
+  }
 }
 
 policy "wininet_connections_per_server" {
@@ -24,5 +29,8 @@ policy "wininet_connections_per_server" {
 
   registry "MaxConnectionsPerServer" { # absent: 2
     at_least = 2
+  }
+  remediation { # new processes get the default of 2
+    registry "MaxConnectionsPerServer" { delete = true }
   }
 }

@@ -82,6 +82,26 @@ func readPlan(t *testing.T, path string) *plan.Plan {
 	return p
 }
 
+// winrmRun runs commands on a host through WinRM, as an administrator would.
+func winrmRun(t *testing.T, f *sim.Fleet, host string, lines ...string) {
+	t.Helper()
+	h := f.Host(host)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := remote.Open(ctx, remote.Endpoint{Host: h.Plan.Addr.String(), Port: f.Scenario().HTTPPort, Auth: remote.AuthNTLM},
+		remote.Credentials{User: sim.DemoUser, Password: sim.DemoPassword}, remote.Options{})
+	if err != nil {
+		t.Fatalf("%s: %v", host, err)
+	}
+	defer s.Close()
+	for _, l := range lines {
+		res, err := s.Run(ctx, remote.Command{Line: l})
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("%s: %s: %v %d %s%s", host, l, err, res.ExitCode, res.Stdout, res.Stderr)
+		}
+	}
+}
+
 // probe runs an action's probe over WinRM and classifies the answer.
 func probe(t *testing.T, f *sim.Fleet, host string, a plan.Action) plan.State {
 	t.Helper()
@@ -151,6 +171,24 @@ func TestApplyConvergesAndRollsBack(t *testing.T) {
 		t.Skip("end-to-end over WinRM")
 	}
 	f, inv := driftFleet(t, 24)
+	// The built-in policies the simulator's drift kinds do not cover,
+	// drifted by hand through WinRM: AFD's backlog and the TCP limits on a
+	// 2003 host, WinInet's connections per server on a later one.
+	var old2003, later string
+	for _, h := range f.Hosts() {
+		if h.Plan.OS == "2003" && old2003 == "" {
+			old2003 = h.Plan.Name
+		} else if h.Plan.OS != "2003" && later == "" {
+			later = h.Plan.Name
+		}
+	}
+	if old2003 == "" || later == "" {
+		t.Fatalf("the fleet lacks a 2003 host (%q) or a later one (%q)", old2003, later)
+	}
+	winrmRun(t, f, old2003,
+		`reg add "HKLM\SYSTEM\CurrentControlSet\Services\AFD\Parameters" /v DynamicBacklogGrowthDelta /t REG_DWORD /d 100 /f`,
+		`reg add "HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters" /v MaxFreeTcbs /t REG_DWORD /d 100 /f`)
+	winrmRun(t, f, later, `reg add "HKLM\Software\Microsoft\Windows\CurrentVersion\Internet Settings" /v MaxConnectionsPerServer /t REG_DWORD /d 1 /f`)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "fleetport.db")
 	common := []string{"-i", inv, "--store", db, "--timeout", "30s"}
@@ -180,6 +218,21 @@ func TestApplyConvergesAndRollsBack(t *testing.T) {
 	if len(p.Refused) != 0 {
 		t.Errorf("refused: %+v", p.Refused)
 	}
+	// Every built-in policy with a remediation is fixed by the plan (an
+	// action of its own, or one it shares: the lockout's fix is the listen
+	// list's).
+	planned := map[string]bool{}
+	for _, hp := range p.Hosts {
+		for _, v := range hp.Verify {
+			planned[v] = true
+		}
+	}
+	for _, pol := range []string{"http_listen_list", "http_listen_list_stale", "winrm_listen_list_access", "smtp_socket_pooling", "max_user_port",
+		"tcp_timed_wait_delay", "dynamic_port_range", "afd_dynamic_backlog", "tcp_connection_limits", "wininet_connections_per_server", "w3svc_running"} {
+		if !planned[pol] {
+			t.Errorf("no action of policy %s in the plan", pol)
+		}
+	}
 
 	before := audit(f)
 	code, out, errOut = run(t, append([]string{"apply", "--plan", planFile, "--stages", "1,25%,100%", "--yes", "--poll", "200ms", "--effect-timeout", "30s"}, common...)...)
@@ -200,9 +253,11 @@ func TestApplyConvergesAndRollsBack(t *testing.T) {
 	if len(again.Hosts) != 0 {
 		t.Errorf("after apply the plan still changes %d hosts: %+v", len(again.Hosts), again.Hosts)
 	}
-	code, out, _ = run(t, append([]string{"drift", "--json", "--run", "0"}, common...)...)
+	code, out, errOut = run(t, append([]string{"drift", "--json"}, common...)...)
 	var rep drift.Report
-	if err := json.Unmarshal([]byte(out), &rep); err == nil {
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code == 1 {
+		t.Errorf("drift after apply: exit %d %v\n%s", code, err, errOut)
+	} else {
 		for _, h := range rep.Hosts {
 			for _, fd := range h.Findings {
 				if fd.Result.IsDrift() && fd.Fix != drift.FixManual {
@@ -576,5 +631,45 @@ func TestAbortAndResume(t *testing.T) {
 		if !strings.HasPrefix(l, "ver") && !strings.Contains(l, "query") && !strings.Contains(l, "show") {
 			t.Errorf("the resume ran %q on the canary %s, which stage 1 had finished", l, canary)
 		}
+	}
+}
+
+// TestApplyPlanRefusesAChangedHost: a host whose value changed after the
+// plan was saved is refused by apply --plan (nothing is written over the
+// newer value); the other hosts are fixed.
+func TestApplyPlanRefusesAChangedHost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end over WinRM")
+	}
+	t.Setenv(sim.EnvUser, sim.DemoUser)
+	t.Setenv(sim.EnvPassword, sim.DemoPassword)
+	sc := simtest.Scenario(3)
+	sc.HTTPSPort = 0
+	sc.OSMix = map[string]float64{"2019": 100}
+	sc.Roles = []sim.Role{{Name: "app", Share: 100}}
+	sc.Drift = []sim.Drift{{Kind: sim.DriftDynamicRangeDefault, Share: 100}}
+	f := simtest.Serve(t, sc)
+	inv := simtest.Inventory(t, f, sim.InventoryOptions{})
+	dir := t.TempDir()
+	db, planFile := filepath.Join(dir, "fleetport.db"), filepath.Join(dir, "plan.json")
+	if code, _, errOut := run(t, "plan", "-i", inv, "--store", db, "--timeout", "30s", "--out", planFile); code != 2 {
+		t.Fatalf("plan: exit %d\n%s", code, errOut)
+	}
+	p := readPlan(t, planFile)
+	if len(p.Hosts) != 3 {
+		t.Fatalf("plan: %d hosts", len(p.Hosts))
+	}
+	changed := p.Hosts[1].Host
+	winrmRun(t, f, changed, "netsh int ipv4 set dynamicport tcp start=20000 num=30000")
+	code, out, errOut := run(t, "apply", "-i", inv, "--store", db, "--timeout", "30s", "--plan", planFile,
+		"--stages", "100%", "--max-failures", "1", "--yes", "--poll", "200ms")
+	if code != 0 || !strings.Contains(out, "2 fixed, 1 failed") {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, changed) || !strings.Contains(errOut, "changed since the plan") {
+		t.Errorf("apply does not say %s changed since the plan:\n%s", changed, errOut)
+	}
+	if start, num := f.Host(changed).Model.DynamicPortRange(); start != 20000 || num != 30000 {
+		t.Errorf("%s: the range is %d+%d, want the newer 20000+30000 kept", changed, start, num)
 	}
 }
