@@ -224,8 +224,8 @@
 //	time_wait_pressure             high     <= 5000 TIME_WAIT per remote endpoint and <= half the client range
 //	afd_dynamic_backlog            medium   2003: DynamicBacklogGrowthDelta <= 10, MaximumDynamicBacklog <= 20000
 //	sql2000_listen_backlog         medium   sql2000: WinsockListenBacklog above the built-in 5
-//	tcp_connection_limits          low      2003: MaxFreeTcbs, MaxHashTableSize, TcpNumConnections not lowered
-//	wininet_connections_per_server info     MaxConnectionsPerServer >= 2 (HKLM)
+//	tcp_connection_limits          low      2003: MaxFreeTcbs, MaxHashTableSize, TcpNumConnections not lowered; fix: delete the overrides (reboot)
+//	wininet_connections_per_server info     MaxConnectionsPerServer >= 2 (HKLM); fix: delete the override (new processes)
 //	w3svc_running                  high     web: W3SVC runs
 //
 // Verdicts on the simulated fleet (docs/SIMULATOR.md): on the baseline

@@ -80,7 +80,12 @@ func (h *Host) AddFactError(e FactError) { h.FactErrors = append(h.FactErrors, e
 func (h *Host) RegistryValue(path, name string) (RegistryValue, bool) {
 	p := CanonicalRegPath(path)
 	for _, v := range h.Registry {
-		if strings.EqualFold(CanonicalRegPath(v.Path), p) && strings.EqualFold(v.Name, name) {
+		if !strings.EqualFold(v.Name, name) {
+			continue
+		}
+		// Collected paths are canonical already; canonicalise only the
+		// odd one.
+		if strings.EqualFold(v.Path, p) || strings.EqualFold(CanonicalRegPath(v.Path), p) {
 			return v, true
 		}
 	}
