@@ -166,7 +166,8 @@ type Collection struct {
 	Inventory *inventory.Inventory
 	Selected  []*inventory.Host
 	Policies  *policies.Set
-	// Hosts are the facts documents, sorted by name.
+	// Hosts are the hosts' results, sorted by name: identity, status,
+	// error and timing only (the facts documents are in the store).
 	Hosts []*facts.Host
 	// Interrupted is set when the run stopped early (Ctrl-C).
 	Interrupted error
@@ -268,7 +269,10 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 	prog := newProgress(opts.IO, len(hosts))
 	runErr := collect.Run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: pset, Progress: prog.event, Now: opts.Now},
 		func(h *facts.Host) {
-			results = append(results, h)
+			// Keep only what the summary needs: the document goes to the
+			// store, so memory does not grow with the fleet's facts.
+			results = append(results, &facts.Host{Version: h.Version, Name: h.Name, Address: h.Address, Status: h.Status, Error: h.Error,
+				Started: h.Started, Finished: h.Finished})
 			raw, err := json.Marshal(h)
 			if err != nil {
 				writeErr = err
