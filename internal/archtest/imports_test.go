@@ -89,7 +89,7 @@ var rules = []rule{
 		from: under("internal/drift", "internal/report"),
 		to:   []string{module + "/internal/remote", module + "/internal/collect", module + "/internal/store", module + "/internal/sim", "github.com/masterzen/winrm", "modernc.org"}},
 	{why: "only the tui command imports internal/tui",
-		from: func(p string) bool { return !under("internal/tui", "internal/cli/tui")(p) }, to: []string{module + "/internal/tui"}, direct: true},
+		from: func(p string) bool { return !under("internal/tui", "internal/cli/tuicmd")(p) }, to: []string{module + "/internal/tui"}, direct: true},
 	{why: "cmd/fleetport is wiring only",
 		from: under("cmd/fleetport"), to: []string{module + "/internal/sim", module + "/internal/remote", "github.com/spf13/cobra"}, direct: true},
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/fleetport/fleetport/internal/cli/parsecmd"
 	"github.com/fleetport/fleetport/internal/cli/rolloutcmd"
 	"github.com/fleetport/fleetport/internal/cli/simcmd"
+	"github.com/fleetport/fleetport/internal/cli/tuicmd"
 	"github.com/fleetport/fleetport/internal/cli/validatecmd"
 	"github.com/fleetport/fleetport/internal/cli/version"
 )
@@ -82,6 +83,7 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 		rolloutcmd.NewCmdPlan(f),
 		rolloutcmd.NewCmdApply(f),
 		rolloutcmd.NewCmdRollout(f),
+		tuicmd.NewCmdTUI(f, nil),
 	)
 	return cmd
 }

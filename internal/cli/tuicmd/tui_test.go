@@ -1,0 +1,84 @@
+package tuicmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/store"
+)
+
+func TestFlags(t *testing.T) {
+	cases := []struct {
+		args    []string
+		want    Options
+		wantErr string
+	}{
+		{args: nil, want: Options{Shared: cmdutil.Shared{Inventory: "inventory", Policies: "policies", Store: cmdutil.DefaultStore()}}},
+		{args: []string{"--run", "42", "-i", "inv.hcl", "-p", "pol", "--store", "x.db", "--read-only", "--limit", "group:web"},
+			want: Options{Run: 42, ReadOnly: true, Shared: cmdutil.Shared{Inventory: "inv.hcl", Policies: "pol", Store: "x.db", Limit: "group:web"}}},
+		{args: []string{"--run", "-1"}, wantErr: "--run must be a run id"},
+		{args: []string{"extra"}, wantErr: "unknown command"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			ios, _, _, _ := cmdutil.Test()
+			var got *Options
+			cmd := NewCmdTUI(&cmdutil.Factory{IO: ios}, func(_ context.Context, o *Options) error { got = o; return nil })
+			cmd.SetArgs(c.args)
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("error %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Run != c.want.Run || got.ReadOnly != c.want.ReadOnly || got.Shared != c.want.Shared {
+				t.Errorf("got %+v %+v, want %+v %+v", got, got.Shared, c.want, c.want.Shared)
+			}
+		})
+	}
+}
+
+func hints(err error) string {
+	var h *cmdutil.HintError
+	if errors.As(err, &h) {
+		return strings.Join(h.Hints, "\n")
+	}
+	return ""
+}
+
+func TestNoRun(t *testing.T) {
+	dir := t.TempDir()
+	ios, _, _, _ := cmdutil.Test()
+	opts := &Options{IO: ios, Shared: cmdutil.Shared{Store: filepath.Join(dir, "none.db"), Inventory: filepath.Join(dir, "inv"), Policies: filepath.Join(dir, "pol")},
+		changed: func(string) bool { return false }}
+	_, _, err := NewSource(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "no run store") || !strings.Contains(hints(err), noRunHint) {
+		t.Fatalf("missing store: %v (%s)", err, hints(err))
+	}
+	st, err := store.Open(context.Background(), filepath.Join(dir, "empty.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	opts.Shared.Store = filepath.Join(dir, "empty.db")
+	_, _, err = NewSource(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "holds no collect run") || hints(err) != noRunHint {
+		t.Fatalf("empty store: %v (%s)", err, hints(err))
+	}
+	opts.Run = 9
+	_, _, err = NewSource(context.Background(), opts)
+	if !errors.Is(err, store.ErrNotFound) || !strings.Contains(hints(err), "fleetport history") {
+		t.Fatalf("unknown run: %v", err)
+	}
+}

@@ -1,0 +1,88 @@
+package tui
+
+import (
+	"charm.land/lipgloss/v2"
+
+	"github.com/fleetport/fleetport/internal/drift"
+)
+
+// Styles are every style and glyph the views use, built once per colour
+// profile. Without colour (the ASCII and NoTTY profiles: NO_COLOR,
+// --no-color, a dumb terminal) every style renders its text unchanged and
+// the glyphs are plain ASCII, so that the screen reads the same in black
+// and white.
+type Styles struct {
+	Color bool
+
+	Header    lipgloss.Style
+	Crumb     lipgloss.Style
+	ColHeader lipgloss.Style
+	Cursor    lipgloss.Style
+	Status    lipgloss.Style
+	Error     lipgloss.Style
+	Dim       lipgloss.Style
+	Title     lipgloss.Style
+	// Result colours a result (indexed by drift.Result).
+	Result [5]lipgloss.Style
+	// Glyph is the matrix cell of a result (indexed by drift.Result):
+	// ✓ ✗ ! ? · in colour, p F P ? . without.
+	Glyph [5]string
+	// SortAsc and SortDesc mark the sort column; Tail ends a truncated
+	// cell.
+	SortAsc, SortDesc, Tail string
+}
+
+// DefaultStyles builds the styles for a terminal with (color) or without
+// colour.
+func DefaultStyles(color bool) Styles {
+	if !color {
+		s := Styles{SortAsc: "^", SortDesc: "v", Tail: "~"}
+		s.Glyph[drift.Pass], s.Glyph[drift.Fail], s.Glyph[drift.Pending] = "p", "F", "P"
+		s.Glyph[drift.Unknown], s.Glyph[drift.NotApplicable] = "?", "."
+		return s
+	}
+	s := Styles{
+		Color:     true,
+		Header:    lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Cyan),
+		Crumb:     lipgloss.NewStyle().Foreground(lipgloss.Yellow),
+		ColHeader: lipgloss.NewStyle().Bold(true),
+		Cursor:    lipgloss.NewStyle().Reverse(true),
+		Status:    lipgloss.NewStyle().Foreground(lipgloss.BrightBlack),
+		Error:     lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true),
+		Dim:       lipgloss.NewStyle().Foreground(lipgloss.BrightBlack),
+		Title:     lipgloss.NewStyle().Bold(true).Underline(true),
+		SortAsc:   "▲", SortDesc: "▼", Tail: "…",
+	}
+	s.Result[drift.Pass] = lipgloss.NewStyle().Foreground(lipgloss.Green)
+	s.Result[drift.Fail] = lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true)
+	s.Result[drift.Pending] = lipgloss.NewStyle().Foreground(lipgloss.Yellow)
+	s.Result[drift.Unknown] = lipgloss.NewStyle().Foreground(lipgloss.Magenta)
+	s.Result[drift.NotApplicable] = lipgloss.NewStyle().Foreground(lipgloss.BrightBlack)
+	s.Glyph[drift.Pass], s.Glyph[drift.Fail], s.Glyph[drift.Pending] = "✓", "✗", "!"
+	s.Glyph[drift.Unknown], s.Glyph[drift.NotApplicable] = "?", "·"
+	return s
+}
+
+// render applies st when the terminal has colour.
+func (s *Styles) render(st lipgloss.Style, text string) string {
+	if !s.Color || text == "" {
+		return text
+	}
+	return st.Render(text)
+}
+
+// result colours text by a result.
+func (s *Styles) result(r drift.Result, text string) string {
+	if int(r) >= len(s.Result) {
+		return text
+	}
+	return s.render(s.Result[r], text)
+}
+
+// glyph is the cell symbol of a result.
+func (s *Styles) glyph(r drift.Result) string {
+	if int(r) >= len(s.Glyph) {
+		return "?"
+	}
+	return s.Glyph[r]
+}
