@@ -7,63 +7,26 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/zclconf/go-cty/cty"
-
-	"github.com/fleetport/fleetport/internal/collect"
 	"github.com/fleetport/fleetport/internal/drift"
 	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/internal/sim"
 	"github.com/fleetport/fleetport/internal/sim/simtest"
 	"github.com/fleetport/fleetport/internal/sim/winhost"
+	"github.com/fleetport/fleetport/internal/testfleet"
 	"github.com/fleetport/fleetport/policies"
 )
 
-// policyHost is the inventory's view of a simulated host, as the inventory
-// the simulator writes gives it.
-func policyHost(p sim.HostPlan) policies.Host {
-	return policies.Host{Name: p.Name, Address: p.Addr.String(), ManagementAddress: p.Addr.String(),
-		Groups: []string{p.Role}, Tags: map[string]string{"role": p.Role, "os": p.OS},
-		Vars: map[string]cty.Value{"service_address": cty.StringVal(p.ServiceAddr.String())}}
-}
-
-func endpoint(f *sim.Fleet, p sim.HostPlan) remote.Endpoint {
-	return remote.Endpoint{Host: p.Addr.String(), Port: f.Scenario().HTTPPort, Auth: remote.AuthNTLM}
-}
-
-var demoCred = remote.Credentials{User: sim.DemoUser, Password: sim.DemoPassword}
-
-func sessionOpts() remote.Options {
-	return remote.Options{OperationTimeout: 2 * time.Second, ConnectTimeout: 2 * time.Second, CloseTimeout: time.Second}
-}
-
-// collectFleet collects every host of the fleet over WinRM with the
-// built-in pack.
-func collectFleet(t testing.TB, f *sim.Fleet, set *policies.Set) map[string]*facts.Host {
-	t.Helper()
-	var ts []collect.Target
-	for _, h := range f.Hosts() {
-		p := h.Plan
-		ts = append(ts, collect.Target{Name: p.Name, Endpoint: endpoint(f, p),
-			Credentials: func() (remote.Credentials, error) { return demoCred, nil },
-			Session:     sessionOpts(), Groups: []string{p.Role}, Timeout: 20 * time.Second, Policy: policyHost(p)})
-	}
-	var mu sync.Mutex
-	got := map[string]*facts.Host{}
-	err := collect.Run(context.Background(), ts, collect.Options{Concurrency: 16, Policies: set}, func(h *facts.Host) {
-		mu.Lock()
-		defer mu.Unlock()
-		got[h.Name] = h
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
+var (
+	policyHost   = testfleet.PolicyHost
+	endpoint     = testfleet.Endpoint
+	demoCred     = testfleet.Credentials
+	sessionOpts  = testfleet.SessionOptions
+	collectFleet = testfleet.Collect
+)
 
 func evaluate(f *sim.Fleet, set *policies.Set, cur, prev map[string]*facts.Host, run int64) *drift.Report {
 	in := drift.Input{Run: drift.RunInfo{ID: run}, Policies: set, CrossFact: true}

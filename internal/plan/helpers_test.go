@@ -2,40 +2,25 @@ package plan_test
 
 import (
 	"context"
-	"net/netip"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/zclconf/go-cty/cty"
-
-	"github.com/fleetport/fleetport/internal/collect"
 	"github.com/fleetport/fleetport/internal/drift"
 	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/plan"
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/testfleet"
 	"github.com/fleetport/fleetport/policies"
 )
 
-// policyHost is the inventory's view of a simulated host, as the inventory
-// the simulator writes gives it.
-func policyHost(p sim.HostPlan) policies.Host {
-	return policies.Host{Name: p.Name, Address: p.Addr.String(), ManagementAddress: p.Addr.String(),
-		Groups: []string{p.Role}, Tags: map[string]string{"role": p.Role, "os": p.OS},
-		Vars: map[string]cty.Value{"service_address": cty.StringVal(p.ServiceAddr.String())}}
-}
-
-func endpoint(f *sim.Fleet, p sim.HostPlan) remote.Endpoint {
-	return remote.Endpoint{Host: p.Addr.String(), Port: f.Scenario().HTTPPort, Auth: remote.AuthNTLM}
-}
-
-var demoCred = remote.Credentials{User: sim.DemoUser, Password: sim.DemoPassword}
-
-func sessionOpts() remote.Options {
-	return remote.Options{OperationTimeout: 5 * time.Second, ConnectTimeout: 2 * time.Second, CloseTimeout: time.Second}
-}
+var (
+	policyHost  = testfleet.PolicyHost
+	endpoint    = testfleet.Endpoint
+	demoCred    = testfleet.Credentials
+	sessionOpts = testfleet.SessionOptions
+)
 
 func builtin(t testing.TB) *policies.Set {
 	t.Helper()
@@ -47,47 +32,16 @@ func builtin(t testing.TB) *policies.Set {
 }
 
 // collectFleet collects every host of the fleet over WinRM with the
-// policy set.
+// policy set; every host must answer.
 func collectFleet(t testing.TB, f *sim.Fleet, set *policies.Set) map[string]*facts.Host {
 	t.Helper()
-	var ts []collect.Target
+	got := testfleet.Collect(t, f, set)
 	for _, h := range f.Hosts() {
-		p := h.Plan
-		ts = append(ts, collect.Target{Name: p.Name, Endpoint: endpoint(f, p),
-			Credentials: func() (remote.Credentials, error) { return demoCred, nil },
-			Session:     sessionOpts(), Groups: []string{p.Role}, Timeout: 30 * time.Second, Policy: policyHost(p)})
-	}
-	var mu sync.Mutex
-	got := map[string]*facts.Host{}
-	err := collect.Run(context.Background(), ts, collect.Options{Concurrency: 16, Policies: set}, func(h *facts.Host) {
-		mu.Lock()
-		defer mu.Unlock()
-		got[h.Name] = h
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range f.Hosts() {
-		fh := got[h.Plan.Name]
-		if fh == nil || fh.Status != facts.StatusOK {
+		if fh := got[h.Plan.Name]; fh == nil || fh.Status != facts.StatusOK {
 			t.Fatalf("%s: not collected: %+v", h.Plan.Name, fh)
-		}
-		// The host's own addresses: taken from the simulator's plan when
-		// collection does not read them (yet).
-		if fh.Addresses == nil {
-			fh.Addresses = hostAddrs(h.Plan)
 		}
 	}
 	return got
-}
-
-// hostAddrs are the addresses of a simulated host's interface.
-func hostAddrs(p sim.HostPlan) []netip.Addr {
-	as := []netip.Addr{p.Addr, p.ServiceAddr}
-	if p.SiteAddr.IsValid() {
-		as = append(as, p.SiteAddr)
-	}
-	return as
 }
 
 // judge evaluates the run and returns the inputs of Build.
