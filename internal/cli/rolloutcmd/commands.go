@@ -349,7 +349,9 @@ func NewCmdRollout(f *cmdutil.Factory) *cobra.Command {
 		Long: `Continue a rollout after a crash, an abort, or a stop: hosts already done
 stay done, and on the others every action reads the host's state first, so
 no action runs twice. The inventory and policies are the ones the rollout
-was started with, unless -i and -p are given.`,
+was started with, unless -i and -p are given. A rollout a stage's failure
+budget stopped stops again at once (its failed hosts still count): fix
+them, then plan and apply again.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
