@@ -45,6 +45,7 @@ type Options struct {
 	NoDrift            bool
 	CPUProfile         string
 	AllowUnencrypted   bool
+	GrowPiles          []string
 
 	// set reports which flags were given, so that flags override a
 	// scenario file only where the user asked.
@@ -87,6 +88,11 @@ SIGUSR1 writes --stats; so does the exit.`,
 					return &cmdutil.FlagError{Err: err}
 				}
 			}
+			for _, g := range opts.GrowPiles {
+				if _, err := sim.ParsePileGrowth(g); err != nil {
+					return &cmdutil.FlagError{Err: err}
+				}
+			}
 			switch opts.InventoryTransport {
 			case "http", "https":
 			default:
@@ -122,6 +128,7 @@ SIGUSR1 writes --stats; so does the exit.`,
 	fl.BoolVar(&opts.NoDrift, "no-drift", false, "serve a fleet without drift")
 	fl.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the simulator to `file` (benchmarks)")
 	fl.BoolVar(&opts.AllowUnencrypted, "allow-unencrypted", false, "let hosts accept unencrypted traffic over http (WinRM AllowUnencrypted)")
+	fl.StringArrayVar(&opts.GrowPiles, "grow-pile", nil, "grow a TIME_WAIT pile on hosts while the fleet runs: `SPEC` is 'HOSTS=STEP/EVERY [max=N] [to=ADDR:PORT] [state=S]', e.g. 'web0001=250/1s' (HOSTS: names or globs, comma-separated; default remote: the fleet's SQL Server); repeatable")
 	_ = cmd.MarkFlagFilename("scenario", "hcl")
 	_ = cmd.MarkFlagFilename("inventory-out", "hcl")
 	_ = cmd.MarkFlagFilename("stats", "json")
@@ -280,6 +287,19 @@ func simRun(ctx context.Context, opts *Options) error {
 	if err := fleet.Start(); err != nil {
 		return err
 	}
+	var growths []sim.PileGrowth
+	for _, g := range opts.GrowPiles {
+		pg, err := sim.ParsePileGrowth(g)
+		if err != nil {
+			return &cmdutil.FlagError{Err: err}
+		}
+		growths = append(growths, pg)
+	}
+	stopGrowth, err := fleet.GrowPiles(growths)
+	if err != nil {
+		return err
+	}
+	defer stopGrowth()
 	if opts.InventoryOut != "" {
 		var buf bytes.Buffer
 		caFile, _ := filepath.Abs(fleet.CAFile())
