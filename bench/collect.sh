@@ -9,6 +9,8 @@
 #   defaults:         500     200           20ms      100ms
 #   FAULTS="refuse=1 hang=1 auth=1 quota=1 garble=1" injects faults into shares of the hosts;
 #   TIMEOUT (default 5m) is the per-host deadline.
+#   PROFILE=DIR writes CPU profiles of the simulator (sim.pprof) and the
+#   collector (collect.pprof) into DIR (go tool pprof BINARY FILE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hosts=${1:-500}
@@ -22,7 +24,8 @@ go build -o "$work/fleetport" ./cmd/fleetport
 ulimit -n "$(ulimit -Hn)"
 export FLEETPORT_SIM_USER=fleetadmin FLEETPORT_SIM_PASSWORD='Sim-Passw0rd!'
 "$work/fleetport" sim --hosts "$hosts" --https-port 0 --network 127.80.0.0/16 --dir "$work/state" --no-drift \
-	--latency "$latency" --command-time "$cmdtime" $(for f in ${FAULTS:-}; do printf -- '--fault %s ' "$f"; done) --inventory-out "$work/inventory.hcl" --stats "$work/stats.json" >"$work/sim.out" 2>&1 &
+	--latency "$latency" --command-time "$cmdtime" $(for f in ${FAULTS:-}; do printf -- '--fault %s ' "$f"; done) --inventory-out "$work/inventory.hcl" --stats "$work/stats.json" \
+	${PROFILE:+--cpuprofile "$PROFILE/sim.pprof"} >"$work/sim.out" 2>&1 &
 sim=$!
 until grep -q '^ready:' "$work/sim.out"; do
 	kill -0 "$sim" 2>/dev/null || { cat "$work/sim.out"; exit 1; }
@@ -30,8 +33,13 @@ until grep -q '^ready:' "$work/sim.out"; do
 done
 cd "$work"
 /usr/bin/time -v ./fleetport collect -i inventory.hcl --store fleetport.db --concurrency "$conc" --timeout "${TIMEOUT:-5m}" --json \
+	${PROFILE:+--cpuprofile "$PROFILE/collect.pprof"} \
 	>collect.json 2>time.txt || true
 kill -USR1 "$sim"; sleep 1
+if [ -n "${PROFILE:-}" ]; then
+	cp fleetport "$PROFILE/fleetport"
+	kill "$sim"; wait "$sim" 2>/dev/null || true # the simulator writes its profile on exit
+fi
 python3 - "$hosts" "$conc" "$latency" "$cmdtime" <<'PY'
 import json, re, sys
 hosts, conc, lat, ct = sys.argv[1:5]

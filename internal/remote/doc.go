@@ -8,10 +8,15 @@
 //
 // One [Session] per host per run: [Open] dials one keep-alive connection,
 // authenticates it and creates one cmd shell; every [Session.Run] sends
-// Command, Receive (until the command is done) and Signal on that shell;
+// Command and Receive (until the command is done) on that shell;
 // [Session.Close] deletes the shell and closes the connection. In the
-// normal case a run costs a host one TCP connection, one shell and three
-// requests per command, which is what the simulator's counters check. A
+// normal case a run costs a host one TCP connection, one shell and two
+// requests per command, which is what the simulator's counters check. No
+// Signal follows a command that is done: Windows has dropped the command
+// id by then (a Signal would be answered and do nothing), and the command
+// stays counted against the quota until the shell is deleted either way.
+// A command that fails or is abandoned while it may run is stopped with
+// Signal terminate. A
 // second connection appears only when the first one is lost: the host or
 // the network dropped it, it sat idle longer than Options.IdleTimeout, or
 // a request was abandoned in flight (a deadline, a cancel, Close during a

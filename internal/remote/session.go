@@ -117,8 +117,8 @@ func Open(ctx context.Context, ep Endpoint, cred Credentials, opts Options) (*Se
 
 // Run runs one command in the session's shell and returns its output and
 // exit code: Command, then Receive until the command is done (a Receive
-// that the host ends with TimedOut is simply sent again), then Signal
-// terminate. The shell is created again first if an earlier failure lost
+// that the host ends with TimedOut is simply sent again). A command that
+// ends in an error or is given up is stopped with Signal terminate. The shell is created again first if an earlier failure lost
 // it.
 //
 // Every error is an [*Error]; with an error the Result holds what arrived
@@ -153,15 +153,10 @@ func (s *Session) Run(ctx context.Context, cmd Command) (Result, error) {
 		s.abandon(ctx, id, err)
 		return res, err
 	}
-	// The command is done; Signal releases its id on the host (its
-	// operation stays counted until the shell is deleted). The result
-	// stands whatever Signal says.
-	if _, err := s.call(ctx, "signal", false, s.signalRequest(id)); err != nil {
-		s.log.Debug("winrm signal after done failed", "host", s.host, "err", err)
-		if f := faultOf(err); f != nil && f.shellLost() {
-			s.shellID = ""
-		}
-	}
+	// The command is done and Windows has already dropped its id: a Signal
+	// terminate now would only be answered, not needed (the operation
+	// stays counted until the shell is deleted, Signal or not), so none
+	// is sent. That is a third of the requests of a command.
 	if cmd.CheckExit && res.ExitCode != 0 {
 		return res, &Error{Class: ClassCommand, Op: "run", Host: s.host, Code: res.ExitCode, Err: &ExitError{res.ExitCode}}
 	}

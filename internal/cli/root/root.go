@@ -36,6 +36,10 @@ const (
 
 // NewCmdRoot builds the command tree.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	return newCmdRoot(f, &profile{})
+}
+
+func newCmdRoot(f *cmdutil.Factory, prof *profile) *cobra.Command {
 	var noColor bool
 	var verbose bool
 	cmd := &cobra.Command{
@@ -49,7 +53,10 @@ fleetport sim serves a simulated fleet of Windows hosts on loopback addresses
 that speak the real WinRM protocol: a place to rehearse before production.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := prof.start(); err != nil {
+				return err
+			}
 			if noColor {
 				f.IO.SetNoColor()
 			}
@@ -59,10 +66,13 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 			}
 			logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
 			f.Logger = func() *slog.Logger { return logger }
+			return nil
 		},
 	}
 	cmd.PersistentFlags().BoolVar(&noColor, "no-color", false, "disable colour (also NO_COLOR)")
 	cmd.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail to stderr")
+	cmd.PersistentFlags().StringVar(&prof.path, "cpuprofile", "", "write a CPU profile of the command to `file` (benchmarks)")
+	_ = cmd.PersistentFlags().MarkHidden("cpuprofile")
 	cmd.SetOut(f.IO.Out)
 	cmd.SetErr(f.IO.ErrOut)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -102,10 +112,14 @@ func NewFactory() *cmdutil.Factory {
 // Run executes the command line and returns the process exit code. Errors
 // are printed here, once, as "fleetport: error: ..." with hint lines.
 func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
-	cmd := NewCmdRoot(f)
+	prof := &profile{}
+	cmd := newCmdRoot(f, prof)
 	args = singleDashFlags(args)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
+	if perr := prof.stop(); perr != nil && err == nil {
+		err = perr
+	}
 	if err == nil {
 		return ExitOK
 	}
