@@ -55,6 +55,8 @@ type Config struct {
 	PollEvery time.Duration
 	// PID owns the rollouts this runner starts or resumes.
 	PID int
+	// Gate, when set, pauses the rollout between steps (see [Gate]).
+	Gate *Gate
 }
 
 // Options are a rollout's stored settings.
@@ -101,6 +103,9 @@ type runner struct {
 
 	mu     sync.Mutex
 	events []store.Event
+	// pausedGen and continuedGen are the last pause of the Gate journaled
+	// as paused and as continued (guarded by mu).
+	pausedGen, continuedGen int
 }
 
 func (c *Config) defaults() {
@@ -271,8 +276,10 @@ func (r *runner) stageStarted(i int) bool {
 }
 
 // status reads the rollout's state: another process may have asked it to
-// abort.
+// abort. It is the runner's checkpoint between steps, so a paused rollout
+// (Config.Gate) holds here first.
 func (r *runner) aborting(ctx context.Context) bool {
+	r.hold(ctx)
 	rec, err := r.cfg.Store.Rollout(context.WithoutCancel(ctx), r.id)
 	return err == nil && rec.Status == store.RolloutAborting
 }
@@ -406,6 +413,12 @@ func (r *runner) runStage(ctx context.Context, stage int, hosts []string, budget
 			break
 		}
 		sem <- struct{}{}
+		// Waiting for a place may have taken a while: a pause or an abort
+		// that came meanwhile applies before the host starts.
+		if ctx.Err() != nil || r.aborting(ctx) {
+			<-sem
+			break
+		}
 		wg.Add(1)
 		go func(name string, hs *hostState) {
 			defer wg.Done()
