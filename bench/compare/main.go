@@ -661,7 +661,7 @@ func (h *harness) runTool(ctx context.Context, tool string, hosts, netIndex int)
 	case "fleetport":
 		r.Concurrency = min(h.cfg.Concurrency, hosts)
 		r.Setting = fmt.Sprintf("--concurrency %d", h.cfg.Concurrency)
-		argv = []string{h.fp, "collect", "-i", s.inv, "-p", filepath.Join(h.repo, "bench/compare/policy.hcl"),
+		argv = []string{h.fp, "collect", "-i", s.inv, "-p", filepath.Join(h.repo, "bench/compare/policy.hcl"), "--no-builtin",
 			"--store", filepath.Join(dir, "fleetport.db"), "--concurrency", strconv.Itoa(h.cfg.Concurrency),
 			"--timeout", h.cfg.Timeout.String(), "--json"}
 	case "pywinrm":

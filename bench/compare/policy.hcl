@@ -2,9 +2,11 @@
 # collects (the connection table, the http.sys listen list and four
 # Tcpip\Parameters values, read with one reg query of the key). The checks
 # are permissive on purpose: the benchmark measures collection, not drift.
-# fleetport also loads its built-in pack (collect has no switch to leave it
-# out), which adds its own needs; the harness finds the lines fleetport runs
-# on a bench host and gives the other tools the same lines.
+# The harness runs fleetport with --no-builtin, so these policies alone
+# decide what it asks: with the listen list fleetport also reads the host's
+# addresses and registered URLs, and with registry values the boot time
+# (what its checks need to judge them). The harness finds the lines
+# fleetport runs on a bench host and gives the other tools the same lines.
 
 policy "bench_tcpip_values" {
   description = "bench: read TcpTimedWaitDelay, MaxUserPort, MaxFreeTcbs and MaxHashTableSize"

@@ -14,9 +14,9 @@ import (
 
 // probeCommands finds the command lines fleetport runs on a host of the
 // bench fleet: it serves one such host in this process, runs the fleetport
-// binary's collect against it with bench/compare/policy.hcl, and reads the
-// host's audit. fleetport always loads its built-in pack as well, so the
-// set follows the pack; the other tools are given exactly these lines.
+// binary's collect against it with bench/compare/policy.hcl alone
+// (--no-builtin), and reads the host's audit; the other tools are given
+// exactly these lines.
 func (h *harness) probeCommands(ctx context.Context, dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func (h *harness) probeCommands(ctx context.Context, dir string) ([]string, erro
 	// with Windows commands) is not fleetport's.
 	before := len(f.Hosts()[0].Model.Audit())
 	cmd := exec.CommandContext(ctx, h.fp, "collect", "-i", invFile, "-p", filepath.Join(h.repo, "bench/compare/policy.hcl"),
-		"--store", filepath.Join(dir, "fleetport.db"), "--timeout", "1m", "--json")
+		"--no-builtin", "--store", filepath.Join(dir, "fleetport.db"), "--timeout", "1m", "--json")
 	cmd.Env = append(simEnv(), sim.EnvUser+"="+user, sim.EnvPassword+"="+pass)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("probe: fleetport collect on one host: %v\n%s", err, out)

@@ -18,6 +18,7 @@ type Shared struct {
 	Timeout     time.Duration // --timeout: per host
 	Store       string        // --store: the run store
 	JSON        bool          // --json: machine-readable output
+	NoBuiltin   bool          // --no-builtin: leave the built-in policy pack out
 }
 
 // BindInventory adds -i/--inventory and --limit.
@@ -29,8 +30,9 @@ func (s *Shared) BindInventory(cmd *cobra.Command) {
 
 // BindPolicies adds -p/--policies.
 func (s *Shared) BindPolicies(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&s.Policies, "policies", "p", "policies", "policy `path`: an HCL file or a folder of them; the built-in pack is always loaded")
+	cmd.Flags().StringVarP(&s.Policies, "policies", "p", "policies", "policy `path`: an HCL file or a folder of them; the built-in pack is loaded too unless --no-builtin")
 	_ = cmd.MarkFlagFilename("policies", "hcl")
+	cmd.Flags().BoolVar(&s.NoBuiltin, "no-builtin", false, "leave the built-in policy pack out: only the policies of -p apply (and only what they need is collected)")
 }
 
 // BindRun adds --concurrency, --timeout and --store.

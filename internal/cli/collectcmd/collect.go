@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -309,16 +310,23 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 // loadPolicies merges the built-in pack with the user's policies, printing
 // the diagnostics when they have errors (validate shows warnings).
 func loadPolicies(opts *Options, set func(string) bool) (*policies.Set, error) {
-	return LoadPolicies(opts.IO, opts.Shared.Policies, set("policies"))
+	return LoadPolicies(opts.IO, opts.Shared, set("policies"))
 }
 
-// LoadPolicies merges the built-in pack with the user's policies at path
-// (when explicit or when it exists), printing the diagnostics when they
-// have errors.
-func LoadPolicies(io *cmdutil.IOStreams, path string, explicit bool) (*policies.Set, error) {
-	b, _ := policies.Builtin()
-	files := b.Files
-	srcs := b.Sources()
+// LoadPolicies merges the built-in pack (unless sh.NoBuiltin) with the
+// user's policies at sh.Policies (when explicit or when it exists),
+// printing the diagnostics when they have errors. With --no-builtin the
+// user's policies must exist: an empty set would judge nothing.
+func LoadPolicies(io *cmdutil.IOStreams, sh cmdutil.Shared, explicit bool) (*policies.Set, error) {
+	path := sh.Policies
+	var files []*policies.File
+	srcs := map[string]*hcl.File{}
+	if !sh.NoBuiltin {
+		b, _ := policies.Builtin()
+		files, srcs = b.Files, b.Sources()
+	} else if !explicit && !cmdutil.Exists(path) {
+		return nil, cmdutil.WithHint(fmt.Errorf("--no-builtin leaves no policy: %s does not exist", path), "-p names your policies")
+	}
 	rename := func(string) string { return "" }
 	if explicit || cmdutil.Exists(path) {
 		u, own, d, ren, err := cmdutil.ReadPolicies(path)

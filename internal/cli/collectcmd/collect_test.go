@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,4 +151,68 @@ func TestProgressLineOnATerminalOnly(t *testing.T) {
 
 func collectEvent(host string, done bool, st facts.Status) collect.Event {
 	return collect.Event{Host: host, Done: done, Status: st}
+}
+
+// TestNoBuiltinAsksOnlyWhatTheUsersPoliciesNeed collects with
+// --no-builtin and one policy about the listen list: each host is asked
+// `ver` (which decides the command), the listen list and what the listen
+// list's checks read with it (the host's addresses, the registered URLs),
+// and nothing the built-in pack would add (netstat, reg query, the boot
+// time, the port ranges, sc). Without -p, --no-builtin is an error, not
+// an empty judgement.
+func TestNoBuiltinAsksOnlyWhatTheUsersPoliciesNeed(t *testing.T) {
+	sc := simtest.Scenario(3)
+	sc.HTTPSPort = 0
+	f := simtest.Serve(t, sc)
+	invPath := simtest.Inventory(t, f, sim.InventoryOptions{})
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "policies.hcl")
+	if err := os.WriteFile(pol, []byte(`policy "listen_list_only" {
+  severity = "info"
+  listen_list {
+    excludes    = ["192.0.2.1"]
+    allow_empty = true
+  }
+}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	booted := map[string]int{}
+	for _, h := range f.Hosts() {
+		booted[h.Plan.Name] = len(h.Model.Audit())
+	}
+	ios, _, out, errOut := cmdutil.Test()
+	opts := &Options{IO: ios, Changed: func(n string) bool { return n == "policies" }}
+	opts.Shared.Inventory = invPath
+	opts.Shared.Policies = pol
+	opts.Shared.NoBuiltin = true
+	opts.Shared.Store = filepath.Join(dir, "fleetport.db")
+	opts.Shared.Timeout = 20 * time.Second
+	opts.Shared.JSON = true
+	if err := collectRun(context.Background(), opts); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out, errOut)
+	}
+	for _, h := range f.Hosts() {
+		var lines []string
+		for _, a := range h.Model.Audit()[booted[h.Plan.Name]:] {
+			lines = append(lines, a.Line)
+		}
+		if len(lines) < 2 || lines[0] != "ver" || lines[1] != "netsh http show iplisten" {
+			t.Errorf("%s was asked %q, want ver, then the listen list", h.Plan.Name, lines)
+		}
+		for _, l := range lines {
+			for _, builtin := range []string{"netstat", "reg query", "wmic", "dynamicport", "sc query"} {
+				if strings.Contains(l, builtin) {
+					t.Errorf("%s was asked %q, which only the built-in pack needs", h.Plan.Name, l)
+				}
+			}
+		}
+	}
+
+	opts.Shared.Policies = filepath.Join(dir, "missing")
+	opts.Changed = func(string) bool { return false }
+	err := collectRun(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "--no-builtin leaves no policy") {
+		t.Errorf("--no-builtin without policies: %v", err)
+	}
 }

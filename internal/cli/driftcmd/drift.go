@@ -146,7 +146,7 @@ func driftRun(ctx context.Context, opts *Options) error {
 		runID, pset, selected, interrupted = c.RunID, c.Policies, c.Selected, c.Interrupted
 	} else {
 		runID = opts.Run
-		if pset, err = collectcmd.LoadPolicies(opts.IO, opts.Shared.Policies, changed("policies")); err != nil {
+		if pset, err = collectcmd.LoadPolicies(opts.IO, opts.Shared, changed("policies")); err != nil {
 			return err
 		}
 		if changed("inventory") || cmdutil.Exists(opts.Shared.Inventory) {

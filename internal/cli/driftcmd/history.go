@@ -174,7 +174,7 @@ func diffRun(ctx context.Context, opts *DiffOptions) error {
 	if changed == nil {
 		changed = func(string) bool { return true }
 	}
-	pset, err := collectcmd.LoadPolicies(opts.IO, opts.Shared.Policies, changed("policies"))
+	pset, err := collectcmd.LoadPolicies(opts.IO, opts.Shared, changed("policies"))
 	if err != nil {
 		return err
 	}

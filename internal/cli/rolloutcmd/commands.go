@@ -262,6 +262,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		pol, _ := filepath.Abs(opts.Shared.Policies)
 		meta["policies"] = pol
 	}
+	if opts.Shared.NoBuiltin {
+		meta["no_builtin"] = "true"
+	}
 	cfg := fl.config(opts.Parallel, opts.Poll)
 	cfg.Confirm = confirm
 	res, err := rollout.Start(ctx, cfg, "apply", p, rollout.Options{Stages: stages, MaxFailures: budget, Wait: opts.Wait, Meta: meta}, 0)
@@ -495,6 +498,8 @@ func fleetFor(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shar
 	if sh.Inventory == "" {
 		sh.Inventory = opts.Meta["inventory"]
 	}
+	// The rollout verifies against the policies it was planned with.
+	sh.NoBuiltin = opts.Meta["no_builtin"] == "true"
 	polChanged := changed("policies")
 	if sh.Policies == "" {
 		sh.Policies = opts.Meta["policies"]

@@ -56,7 +56,7 @@ func loadFleet(ctx context.Context, io *cmdutil.IOStreams, sh cmdutil.Shared, ch
 	if err != nil {
 		return nil, err
 	}
-	set, err := collectcmd.LoadPolicies(io, sh.Policies, changed("policies"))
+	set, err := collectcmd.LoadPolicies(io, sh, changed("policies"))
 	if err != nil {
 		return nil, err
 	}

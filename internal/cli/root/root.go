@@ -112,6 +112,7 @@ func NewFactory() *cmdutil.Factory {
 // Run executes the command line and returns the process exit code. Errors
 // are printed here, once, as "fleetport: error: ..." with hint lines.
 func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	tuneGC()
 	prof := &profile{}
 	cmd := newCmdRoot(f, prof)
 	args = singleDashFlags(args)

@@ -139,7 +139,7 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 	if !cmdutil.Exists(opts.Shared.Store) {
 		return nil, nil, cmdutil.WithHint(fmt.Errorf("no run store at %s", opts.Shared.Store), noRunHint, "--store names another store")
 	}
-	pset, err := collectcmd.LoadPolicies(opts.IO, opts.Shared.Policies, changed("policies"))
+	pset, err := collectcmd.LoadPolicies(opts.IO, opts.Shared, changed("policies"))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,9 +16,8 @@ import (
 
 // Options are the inputs of `fleetport validate`.
 type Options struct {
-	IO        *cmdutil.IOStreams
-	Shared    cmdutil.Shared
-	NoBuiltin bool
+	IO     *cmdutil.IOStreams
+	Shared cmdutil.Shared // Shared.NoBuiltin: --no-builtin
 
 	// set reports whether a flag was given (a missing default folder is
 	// fine, a missing named one is not).
@@ -55,7 +54,6 @@ each diagnostic's range (file, line, column), for editors and CI.`,
 	opts.Shared.BindInventory(cmd)
 	opts.Shared.BindPolicies(cmd)
 	opts.Shared.BindJSON(cmd)
-	cmd.Flags().BoolVar(&opts.NoBuiltin, "no-builtin", false, "leave the built-in policy pack out")
 	return cmd
 }
 
@@ -82,7 +80,7 @@ func validateRun(opts *Options) error {
 
 	var sets []*policies.Set
 	builtinFiles := map[string]bool{}
-	if !opts.NoBuiltin {
+	if !opts.Shared.NoBuiltin {
 		b, d := policies.Builtin()
 		for name, f := range b.Sources() {
 			files[name] = f

@@ -56,7 +56,7 @@ func TestValidExamplesAndBuiltinPack(t *testing.T) {
 		}
 		// The examples' copy of the built-in pack stands in for the
 		// embedded one.
-		opts := &Options{NoBuiltin: true}
+		opts := &Options{Shared: cmdutil.Shared{NoBuiltin: true}}
 		opts.Shared.Inventory = inv
 		opts.Shared.Policies = "../../../examples/policies/builtin"
 		_, stderr, err := run(t, opts)
