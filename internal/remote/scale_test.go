@@ -25,6 +25,7 @@ func TestFleetNTLMEncrypted(t *testing.T) {
 		hosts = 100
 	}
 	f := startFleet(t, hosts, func(sc *sim.Scenario) { sc.HTTPSPort = 0 })
+	slow := remote.SlowAnswers()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var g errgroup.Group
@@ -48,6 +49,9 @@ func TestFleetNTLMEncrypted(t *testing.T) {
 		if c.ConnectionsAccepted != 1 || c.ShellsCreated != 1 || c.ShellsOpen != 0 {
 			t.Errorf("%s: %d connections, %d shells created, %d open", name, c.ConnectionsAccepted, c.ShellsCreated, c.ShellsOpen)
 		}
+	}
+	if n := remote.SlowAnswers() - slow; n != 0 {
+		t.Errorf("%d of the simulator's answers took encoding/xml, not the fast reader", n)
 	}
 	// Create, Command, Receive, Delete: no Signal after a command is done.
 	if st.Fleet.Operations != int64(4*hosts) {

@@ -1,0 +1,4 @@
+package remote
+
+// SlowAnswers is slowAnswers for the external tests.
+func SlowAnswers() int64 { return slowAnswers.Load() }
