@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/fleetport/fleetport/internal/drift"
 )
@@ -24,10 +27,12 @@ const (
 	viewFleet viewKind = iota
 	viewMatrix
 	viewHost
+	viewWatch
+	viewRollout
 )
 
-// page is one level of the breadcrumb: a root view (fleet or matrix), or
-// a host opened from it.
+// page is one level of the breadcrumb: a root view (fleet, matrix, watch
+// or rollout), or a host opened from it.
 type page struct {
 	kind   viewKind
 	host   string
@@ -43,14 +48,25 @@ const (
 
 // Options configure the TUI.
 type Options struct {
-	// Context bounds every load; cancelling it ends them. Nil is
-	// context.Background.
+	// Context bounds every operation (loads, collections, watches,
+	// rollouts); cancelling it ends them. Nil is context.Background.
 	Context context.Context
-	// ReadOnly is shown in the header. This slice of the TUI has no
-	// action that changes a host; later ones hide theirs under it.
+	// ReadOnly hides every action that changes a host: the rollout view
+	// and its keys (Remediator is not used). It is shown in the header.
 	ReadOnly bool
 	// Title names what is shown (the store), in the header.
 	Title string
+	// Watcher, Collector and Remediator reach the engine for the watch
+	// view, collecting again and the rollout view; each may be nil, which
+	// hides its keys.
+	Watcher    Watcher
+	Collector  Collector
+	Remediator Remediator
+	// WatchEvery is the watch's sampling interval; 0 means 5 seconds.
+	WatchEvery time.Duration
+	// Now is the clock of the commands (the collection rate); nil means
+	// time.Now. View never reads it.
+	Now func() time.Time
 }
 
 // Model is the TUI's root model: it holds the loaded run, routes messages
@@ -79,6 +95,13 @@ type Model struct {
 	fleet  fleetView
 	matrix matrixView
 	host   hostView
+	watch  watchView
+	ro     rolloutView
+
+	// coll is the collection running, or the last one.
+	coll collection
+	// dialog is the confirmation open over the view (dlgNone: none).
+	dialog int
 
 	help     help.Model
 	showHelp bool
@@ -98,6 +121,15 @@ func New(src Source, opts Options) *Model {
 	if opts.Context == nil {
 		opts.Context = context.Background()
 	}
+	if opts.ReadOnly {
+		opts.Remediator = nil
+	}
+	if opts.WatchEvery <= 0 {
+		opts.WatchEvery = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	m := &Model{
 		src:    src,
 		opts:   opts,
@@ -105,11 +137,13 @@ func New(src Source, opts Options) *Model {
 		stack:  []page{{kind: viewFleet}},
 		fleet:  newFleetView(),
 		host:   newHostView(),
+		ro:     newRolloutView(),
 		help:   help.New(),
 		input:  textinput.New(),
 		width:  80,
 		height: 24,
 	}
+	m.keys.enable(opts.Watcher != nil, opts.Collector != nil, opts.Remediator != nil)
 	m.input.SetVirtualCursor(false)
 	m.setColor(false)
 	m.resize()
@@ -131,9 +165,12 @@ func (m *Model) loadCmd() tea.Cmd {
 	return loadCmd(ctx, m.src, m.seq)
 }
 
+// quit ends every operation and the program.
 func (m *Model) quit() (tea.Model, tea.Cmd) {
-	if m.cancel != nil {
-		m.cancel()
+	for _, c := range []context.CancelFunc{m.cancel, m.coll.cancel, m.watch.cancel, m.ro.cancel} {
+		if c != nil {
+			c()
+		}
 	}
 	return m, tea.Quit
 }
@@ -152,6 +189,7 @@ func (m *Model) setColor(color bool) {
 	}
 	m.input.SetStyles(is)
 	m.rebuildHost()
+	m.ro.buildPreview(&m.st)
 }
 
 // bodyHeight is what is left for the view under the header and the
@@ -163,6 +201,8 @@ func (m *Model) resize() {
 	m.fleet.SetSize(m.width, h)
 	m.matrix.SetSize(m.width, h)
 	m.host.SetSize(m.width, h)
+	m.watch.SetSize(m.width, h)
+	m.ro.SetSize(m.width, h)
 	m.help.SetWidth(m.width)
 	m.input.SetWidth(max(m.width-3, 1))
 	if m.data != nil {
@@ -183,6 +223,27 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setColor(msg.Profile > colorprofile.ASCII)
 	case loadedMsg:
 		m.loaded(msg)
+	case collectBatchMsg:
+		cmd = m.collectBatch(msg)
+	case watchBatchMsg:
+		cmd = m.watchBatch(msg)
+	case planMsg:
+		if msg.seq == m.ro.seq && m.ro.state == roPlanning {
+			m.ro.planned(msg)
+			m.ro.buildPreview(&m.st)
+			if msg.err != nil {
+				m.setStatus(true, "plan: %v", msg.err)
+			}
+		}
+	case rolloutBatchMsg:
+		cmd = m.rolloutBatch(msg)
+	case rolloutCtlMsg:
+		if msg.seq == m.ro.seq && msg.err != nil {
+			m.setStatus(true, "%s: %v", msg.what, msg.err)
+			if msg.what == "pause" {
+				m.ro.pauseAsked = false
+			}
+		}
 	case tea.KeyPressMsg:
 		var quit bool
 		cmd, quit = m.key(msg)
@@ -205,8 +266,20 @@ func (m *Model) loaded(msg loadedMsg) {
 		return
 	}
 	first := m.data == nil
+	m.setData(msg.data)
+	rep := m.data.Report
+	if first {
+		m.setStatus(false, "run %d: %d hosts judged against %d policies", rep.Run.ID, len(rep.Hosts), len(rep.Policies))
+	} else {
+		m.setStatus(false, "refreshed: run %d judged again", rep.Run.ID)
+	}
+}
+
+// setData shows a judged run (a load, a refresh, a collection), keeping
+// the sort, the filter, the selection and the cursor's host.
+func (m *Model) setData(d *Data) {
 	m.loadErr = nil
-	m.data = msg.data
+	m.data = d
 	rep := m.data.Report
 	m.rows = make([]hostRow, len(rep.Hosts))
 	m.byName = make(map[string]int, len(rep.Hosts))
@@ -223,11 +296,6 @@ func (m *Model) loaded(msg loadedMsg) {
 		}
 	}
 	m.rebuildHost()
-	if first {
-		m.setStatus(false, "run %d: %d hosts judged against %d policies", rep.Run.ID, len(rep.Hosts), len(rep.Policies))
-	} else {
-		m.setStatus(false, "refreshed: run %d judged again", rep.Run.ID)
-	}
 }
 
 // syncMatrix recomputes the group columns after the hosts or the filter
@@ -268,12 +336,21 @@ func (m *Model) openHost(name, policy string) {
 	m.host.vp.GotoTop()
 }
 
-// back goes up one level of the breadcrumb; at the root it clears the
+// back goes up one level of the breadcrumb; from the watch or rollout
+// view to the fleet (they go on); at the fleet or matrix it clears the
 // filter.
 func (m *Model) back() {
 	switch {
 	case len(m.stack) > 1:
 		m.stack = m.stack[:len(m.stack)-1]
+	case m.top().kind == viewWatch || m.top().kind == viewRollout:
+		m.stack = []page{{kind: viewFleet}}
+		switch {
+		case m.watch.running:
+			m.setStatus(false, "the watch goes on: :watch shows it")
+		case m.ro.state == roRunning:
+			m.setStatus(false, "rollout %d goes on: :rollout shows it", m.ro.id)
+		}
 	case !m.fleet.filter.empty() || m.fleet.filter.raw != "":
 		m.fleet.setFilter(filter{})
 		m.matrix.dirty = true
@@ -289,7 +366,14 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	}
 	// A message lasts until the next key.
 	m.status, m.statusErr = "", false
+	if m.dialog != dlgNone {
+		return m.dialogKey(msg)
+	}
 	if msg.String() == "ctrl+c" || key.Matches(msg, k.Quit) {
+		if m.ro.state == roRunning {
+			m.dialog = dlgQuit
+			return nil, false
+		}
 		return nil, true
 	}
 	if m.showHelp {
@@ -317,14 +401,17 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		if m.data == nil {
 			return nil, false
 		}
-		if m.top().kind == viewHost {
-			m.stack = m.stack[:1]
+		if kind := m.top().kind; kind != viewFleet && kind != viewMatrix {
+			m.stack = []page{{kind: viewFleet}}
 		}
 		m.prevFilter = m.fleet.filter.raw
 		return m.openPrompt(promptFilter, ""), false
 	}
 	if m.data == nil {
 		return nil, false
+	}
+	if cmd, ok := m.incidentKey(msg); ok {
+		return cmd, false
 	}
 	switch m.top().kind {
 	case viewFleet:
@@ -333,6 +420,10 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.matrixKey(msg)
 	case viewHost:
 		m.hostKey(msg)
+	case viewWatch:
+		m.watchKey(msg)
+	case viewRollout:
+		return m.rolloutKey(msg), false
 	}
 	return nil, false
 }
@@ -442,7 +533,7 @@ func (m *Model) openPrompt(kind int, value string) tea.Cmd {
 	m.input.Placeholder = "web  !web  group:NAME  tag:KEY=VALUE  status:unreachable  result:fail"
 	if kind == promptCommand {
 		m.input.Prompt = ":"
-		m.input.Placeholder = "fleet | matrix | host NAME | quit"
+		m.input.Placeholder = "fleet | matrix | host NAME | watch | rollout | quit"
 	}
 	m.input.SetValue(value)
 	m.input.CursorEnd()
@@ -536,12 +627,32 @@ func (m *Model) command(line string) (tea.Cmd, bool) {
 		name := m.rows[i].h.Name
 		m.fleet.jump(name)
 		m.openHost(name, "")
+	case "watch", "w":
+		if m.opts.Watcher == nil {
+			m.setStatus(true, "no watch here: the source cannot reach the hosts")
+			return nil, false
+		}
+		if m.watch.hosts == nil {
+			m.setStatus(true, "nothing watched yet: select hosts (space) and press w")
+			return nil, false
+		}
+		m.stack = []page{{kind: viewWatch}}
+	case "rollout", "fix", "plan":
+		if m.opts.Remediator == nil {
+			m.setStatus(true, "no rollouts here: read-only")
+			return nil, false
+		}
+		m.stack = []page{{kind: viewRollout}}
 	case "q", "quit", "exit":
+		if m.ro.state == roRunning {
+			m.dialog = dlgQuit
+			return nil, false
+		}
 		return nil, true
 	case "help":
 		m.showHelp = true
 	default:
-		m.setStatus(true, "unknown view %q: try :fleet, :matrix or :host NAME", verb)
+		m.setStatus(true, "unknown view %q: try :fleet, :matrix, :host NAME, :watch or :rollout", verb)
 	}
 	return nil, false
 }
@@ -556,6 +667,9 @@ func (m *Model) View() tea.View {
 	b.WriteString(m.crumbLine())
 	b.WriteByte('\n')
 	body := m.body()
+	if m.dialog != dlgNone {
+		body = overlay(&m.st, body, m.ro.dialogLines(m.dialog), m.width, m.bodyHeight())
+	}
 	n := strings.Count(body, "\n") + 1
 	b.WriteString(body)
 	for ; n < m.bodyHeight(); n++ {
@@ -565,7 +679,7 @@ func (m *Model) View() tea.View {
 	statusRow := m.bodyHeight() + 2
 	b.WriteString(m.statusLine())
 	b.WriteByte('\n')
-	b.WriteString(clip(m.help.ShortHelpView(m.keys.helpFor(m.top().kind).short), m.width))
+	b.WriteString(m.shortHelp(m.keys.helpFor(m.top(), m.dialog, &m.ro, m.watch.running).short))
 	v := tea.NewView(b.String())
 	v.AltScreen = true
 	v.WindowTitle = "fleetport"
@@ -578,26 +692,88 @@ func (m *Model) View() tea.View {
 	return v
 }
 
-func (m *Model) headerLine() string {
-	s := "fleetport"
-	if m.opts.ReadOnly {
-		s += " READ-ONLY"
+// shortHelp is the help line: the view's enabled keys that fit the width,
+// then an ellipsis when some did not (bubbles' ShortHelpView can overrun
+// the width when the ellipsis does not fit).
+func (m *Model) shortHelp(bs []key.Binding) string {
+	hs := &m.help.Styles
+	sep := hs.ShortSeparator.Inline(true).Render(m.help.ShortSeparator)
+	tail := " " + hs.Ellipsis.Inline(true).Render(m.help.Ellipsis)
+	var b strings.Builder
+	w, n := 0, 0
+	for i, kb := range bs {
+		if !kb.Enabled() {
+			continue
+		}
+		item := hs.ShortKey.Inline(true).Render(kb.Help().Key) + " " + hs.ShortDesc.Inline(true).Render(kb.Help().Desc)
+		if n > 0 {
+			item = sep + item
+		}
+		iw := ansi.StringWidth(item)
+		room := m.width
+		if slices.ContainsFunc(bs[i+1:], key.Binding.Enabled) {
+			room -= ansi.StringWidth(tail)
+		}
+		if w+iw > room {
+			b.WriteString(tail)
+			break
+		}
+		b.WriteString(item)
+		w += iw
+		n++
 	}
+	return clip(b.String(), m.width)
+}
+
+// headerLine is the program, the run and its results, what runs in the
+// background and the title; parts that do not fit whole are left out,
+// the last first.
+func (m *Model) headerLine() string {
+	first := "fleetport"
+	if m.opts.ReadOnly {
+		first += " READ-ONLY"
+	}
+	parts := []string{first}
 	if m.loading {
-		s += " | loading..."
+		parts = append(parts, "loading...")
 	}
 	if m.data != nil {
 		rep := m.data.Report
-		s += fmt.Sprintf(" | run %d", rep.Run.ID)
+		run := fmt.Sprintf("run %d", rep.Run.ID)
 		if rep.Run.Status != "" {
-			s += " " + rep.Run.Status
+			run += " " + rep.Run.Status
 		}
 		r := rep.Summary.Results
-		s += fmt.Sprintf(" | %d hosts: %d fail, %d pending, %d unknown, %d pass", len(rep.Hosts), r.Fail, r.Pending, r.Unknown, r.Pass)
+		sum := fmt.Sprintf("%d hosts: %d fail", len(rep.Hosts), r.Fail)
+		if r.Pending > 0 {
+			sum += fmt.Sprintf(", %d pending", r.Pending)
+		}
+		if r.Unknown > 0 {
+			sum += fmt.Sprintf(", %d unknown", r.Unknown)
+		}
+		sum += fmt.Sprintf(", %d pass", r.Pass)
+		parts = append(parts, run, sum)
+	}
+	if m.watch.running && m.top().kind != viewWatch {
+		parts = append(parts, fmt.Sprintf("watching %d", len(m.watch.hosts)))
+	}
+	if m.ro.state == roRunning && m.top().kind != viewRollout {
+		s := fmt.Sprintf("rollout %d running", m.ro.id)
+		if m.ro.paused {
+			s = fmt.Sprintf("rollout %d paused", m.ro.id)
+		}
+		parts = append(parts, s)
 	}
 	// The title comes last: on a narrow terminal it is the first to go.
 	if m.opts.Title != "" {
-		s += " | " + m.opts.Title
+		parts = append(parts, m.opts.Title)
+	}
+	s := parts[0]
+	for _, p := range parts[1:] {
+		if len(s)+3+len(p) > m.width {
+			break
+		}
+		s += " | " + p
 	}
 	return m.st.render(m.st.Header, clip(s, m.width))
 }
@@ -618,6 +794,21 @@ func (m *Model) crumbs() string {
 			}
 			if m.fleet.filter.raw != "" {
 				s += " [/" + m.fleet.filter.raw + "]"
+			}
+			parts = append(parts, s)
+		case viewWatch:
+			s := fmt.Sprintf("watch (%s, every %s)", plural(len(m.watch.hosts), "host"), m.watch.every)
+			if !m.watch.running {
+				s = fmt.Sprintf("watch (%s, stopped)", plural(len(m.watch.hosts), "host"))
+			}
+			parts = append(parts, s)
+		case viewRollout:
+			s := "rollout"
+			switch {
+			case m.ro.id != 0:
+				s += fmt.Sprintf(" %d", m.ro.id)
+			case m.ro.state == roPlanning || m.ro.state == roPreview:
+				s = fmt.Sprintf("plan (%s)", plural(len(m.ro.hosts), "host"))
 			}
 			parts = append(parts, s)
 		case viewHost:
@@ -657,6 +848,10 @@ func (m *Model) body() string {
 		m.matrix.View(&m.st, m.data.Report, &m.fleet, &b)
 	case viewHost:
 		return m.host.View()
+	case viewWatch:
+		m.watch.View(&m.st, &b)
+	case viewRollout:
+		m.ro.View(&m.st, &b)
 	}
 	return b.String()
 }
@@ -664,17 +859,21 @@ func (m *Model) body() string {
 // helpBody lists every key of the view, in two bands so that it fits 80
 // columns, with the filter forms.
 func (m *Model) helpBody() string {
-	full := m.keys.helpFor(m.top().kind).full
 	var parts []string
-	for i := 0; i < len(full); i += 2 {
-		parts = append(parts, m.help.FullHelpView(full[i:min(i+2, len(full))]))
+	for _, band := range m.keys.fullHelp() {
+		if v := m.help.FullHelpView(band); v != "" {
+			parts = append(parts, v)
+		}
 	}
-	parts = append(parts, strings.Join([]string{
-		"filter (/): a part of the name; group:NAME  tag:KEY=VALUE  status:STATUS",
-		"  result:RESULT  os:RELEASE; ! before a term inverts it; terms combine (and)",
-		"sort (1-9): host groups os status C/H/M/L result wild TW collected",
-		"views (:): fleet, matrix, host NAME, quit.  esc goes back, q quits",
-	}, "\n"))
+	notes := []string{
+		"filter (/): part of a name, group:NAME tag:KEY=VALUE status:S result:R os:REL;",
+		"  ! before a term inverts it. sort (1-9): host groups os status C/H/M/L result",
+		"  wild TW collected. views (:): fleet matrix host NAME watch rollout quit",
+	}
+	if m.opts.Watcher != nil || m.opts.Collector != nil || m.opts.Remediator != nil {
+		notes = append(notes, "w, c and a act on the selected hosts, else on the host under the cursor")
+	}
+	parts = append(parts, strings.Join(notes, "\n"))
 	out := strings.Join(parts, "\n\n")
 	lines := strings.Split(out, "\n")
 	for i := range lines {
@@ -707,7 +906,14 @@ func (m *Model) statusLine() string {
 			s = m.matrix.detail(m.data.Report, &m.fleet)
 		case viewHost:
 			s = fmt.Sprintf("%d%%", int(m.host.vp.ScrollPercent()*100))
+		case viewWatch:
+			s = m.watch.status()
+		case viewRollout:
+			s = m.ro.status()
 		}
+	}
+	if m.coll.running {
+		s = m.coll.line(&m.st, m.width)
 	}
 	if m.status != "" {
 		if s != "" {

@@ -22,6 +22,11 @@ type Styles struct {
 	Error     lipgloss.Style
 	Dim       lipgloss.Style
 	Title     lipgloss.Style
+	// Good marks done work (a progress bar, a fixed host); Warn a share
+	// that needs attention; Dialog a confirmation box.
+	Good   lipgloss.Style
+	Warn   lipgloss.Style
+	Dialog lipgloss.Style
 	// Result colours a result (indexed by drift.Result).
 	Result [5]lipgloss.Style
 	// Glyph is the matrix cell of a result (indexed by drift.Result):
@@ -51,6 +56,9 @@ func DefaultStyles(color bool) Styles {
 		Error:     lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true),
 		Dim:       lipgloss.NewStyle().Foreground(lipgloss.BrightBlack),
 		Title:     lipgloss.NewStyle().Bold(true).Underline(true),
+		Good:      lipgloss.NewStyle().Foreground(lipgloss.Green),
+		Warn:      lipgloss.NewStyle().Foreground(lipgloss.Yellow).Bold(true),
+		Dialog:    lipgloss.NewStyle().Foreground(lipgloss.BrightWhite).Bold(true),
 		SortAsc:   "▲", SortDesc: "▼", Tail: "…",
 	}
 	s.Result[drift.Pass] = lipgloss.NewStyle().Foreground(lipgloss.Green)
@@ -85,4 +93,27 @@ func (s *Styles) glyph(r drift.Result) string {
 		return "?"
 	}
 	return s.Glyph[r]
+}
+
+// pressure colours a share of the client port range in use: red from
+// 80 %, where drift's port_exhaustion check fires, yellow from 50 %.
+func (s *Styles) pressure(pct float64, text string) string {
+	switch {
+	case pct >= 80:
+		return s.render(s.Error, text)
+	case pct >= 50:
+		return s.render(s.Warn, text)
+	}
+	return text
+}
+
+// outcome colours a rollout host's outcome.
+func (s *Styles) outcome(o, text string) string {
+	switch o {
+	case "fixed":
+		return s.render(s.Good, text)
+	case "failed", "unreachable":
+		return s.render(s.Error, text)
+	}
+	return text
 }
