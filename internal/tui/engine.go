@@ -37,10 +37,10 @@ type CollectEvent struct {
 type Watcher interface {
 	// Watch reads the connection table of each host (netstat -ano) at
 	// once and then every interval, until ctx ends, and calls out with
-	// every sample. Every remote call has a deadline shorter than the
-	// interval, so a hung host costs one late sample, never a stuck
-	// watch. It returns when ctx has ended and every session it opened
-	// is closed.
+	// every sample. Every remote call has a deadline (about the
+	// interval), so a hung host costs a late sample with an error, never
+	// a stuck watch. It returns when ctx has ended and every session it
+	// opened is closed.
 	Watch(ctx context.Context, hosts []string, every time.Duration, out func(Sample))
 }
 

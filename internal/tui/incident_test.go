@@ -159,8 +159,8 @@ func TestProgramRolloutPaused(t *testing.T) {
 	g.r.Hold = 3
 	m := flow(t, g.opts(), "/", chars("web0007"), "enter", wait("1/1 of 40"), "a", wait("PLAN of run 7"), "a", wait("Apply this plan?"),
 		"y", wait("action tcp_timed_wait_delay/0"), "p", wait("PAUSED"))
-	if !m.ro.paused || !slices.Equal(g.r.controls(), []string{"pause"}) {
-		t.Errorf("paused %v, controls %v", m.ro.paused, g.r.controls())
+	if !strings.Contains(m.screen, "rollout 3 PAUSED") || !slices.Equal(g.r.controls(), []string{"pause"}) {
+		t.Errorf("controls %v:\n%s", g.r.controls(), m.screen)
 	}
 }
 

@@ -1,10 +1,14 @@
-// Package tuicmd is `fleetport tui`: the incident terminal UI over a
-// stored run (internal/tui). It is the only package that imports
-// internal/tui.
+// Package tuicmd is `fleetport tui`: the incident terminal UI
+// (internal/tui) over a stored run, wired to the engine: [Source] loads
+// and judges the run and implements the TUI's Collector (collect hosts
+// again into a new run), Watcher (sample connection tables over WinRM)
+// and Remediator (plan, apply in stages, pause, abort). It is the only
+// package that imports internal/tui.
 //
 // Output rules: the TUI owns the terminal while it runs; warnings found
 // before it starts (no inventory) and errors go to stderr. It needs a
-// terminal on stdout.
+// terminal on stdout. Nothing prompts while it runs: credentials come
+// from env() and file() references.
 package tuicmd
 
 import (
@@ -12,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -22,9 +28,11 @@ import (
 	"github.com/fleetport/fleetport/internal/cli/collectcmd"
 	"github.com/fleetport/fleetport/internal/cli/driftcmd"
 	"github.com/fleetport/fleetport/internal/history"
+	"github.com/fleetport/fleetport/internal/rollout"
 	"github.com/fleetport/fleetport/internal/store"
 	"github.com/fleetport/fleetport/internal/tui"
 	"github.com/fleetport/fleetport/inventory"
+	"github.com/fleetport/fleetport/policies"
 )
 
 // noRunHint is the hint when the store holds nothing to show.
@@ -38,6 +46,16 @@ type Options struct {
 
 	Run      int64
 	ReadOnly bool
+	// WatchEvery is the watch view's sampling interval.
+	WatchEvery time.Duration
+	// Stages, MaxFailures, Parallel, Poll and EffectTimeout are the
+	// rollout view's settings, as fleetport apply takes them (the
+	// policies' rollout block gives the defaults of the first two).
+	Stages        string
+	MaxFailures   string
+	Parallel      int
+	Poll          time.Duration
+	EffectTimeout time.Duration
 
 	changed func(string) bool
 }
@@ -47,7 +65,7 @@ func NewCmdTUI(f *cmdutil.Factory, runF func(context.Context, *Options) error) *
 	opts := &Options{IO: f.IO, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "tui",
-		Short: "Browse a stored run in the incident terminal UI",
+		Short: "The incident terminal UI: the fleet, its drift, a live watch, fixes in stages",
 		Long: `Open the incident terminal UI on a stored run: the newest collect run, or
 --run ID. The run is judged against the policies (-p, plus the built-in
 pack) and fleetport's cross-fact checks, as fleetport drift --run does; r
@@ -55,29 +73,61 @@ judges it again.
 
 Views: the fleet (one row per host: groups, OS, status, drift by severity,
 result, wildcard binds, TIME_WAIT count, last collected), the drift matrix
-(policies by hosts, or by groups with m) and a host (its findings with
-expected, actual and evidence, and on tab its facts). enter drills in, esc
-goes back, q quits, ? lists every key.
+(policies by hosts, or by groups with m), a host (its findings with
+expected, actual and evidence, and on tab its facts), the watch and the
+rollout. enter drills in, esc goes back, q quits, ? lists every key.
 
 Sort the fleet with s (next column), S (reverse) or 1..9 (column N; again
 reverses). Filter with /: a part of the host name, group:NAME,
 tag:KEY=VALUE, status:STATUS, result:RESULT, os:RELEASE; ! before a term
-inverts it. Switch views with :fleet, :matrix, :host NAME.
+inverts it. Switch views with :fleet, :matrix, :host NAME, :watch, :rollout.
+space selects hosts; w, c and a act on the selection, else on the host
+under the cursor.
 
-This version only reads: it changes no host. --read-only is accepted and
-shown; the views that act on hosts will honour it.
+Incident work (the hosts are reached with the inventory, -i):
+  w  watch: reads each host's connection table (netstat -ano over WinRM)
+     every --watch-every, and shows TIME_WAIT and ESTABLISHED with a
+     sparkline of the last minutes, the top remote endpoints and the share
+     of the client port range in use, the hosts under most pressure first.
+     x stops it; it goes on while you look elsewhere (:watch).
+  c  collects the selection again, C the whole run, with live progress
+     (done/total, failures, in flight, rate); the result is a new run with
+     the other hosts as they were.
+  a  plans a fix of the selection (as fleetport plan does); a again asks
+     to apply it in stages (--stages, --max-failures) and y confirms. The
+     rollout is followed live, host by host; p pauses and continues it, x
+     aborts it (after a confirmation). It is journaled as fleetport apply
+     journals it: fleetport rollout status, resume and rollback work on it.
+     When it ends, its hosts are collected again.
 
-To try it on the demo fleet:
-  fleetport demo --keep DIR
-  fleetport tui --store DIR/fleetport.db -i DIR/inventory.hcl`,
+--read-only hides every action that changes a host (a, p, x on a rollout);
+watching and collecting stay. NO_COLOR and --no-color give a screen
+without colour or escape codes.
+
+To try it on a simulated fleet:
+  fleetport sim --hosts 40 --inventory-out sim.hcl --grow-pile 'web0001=250/2s'
+  fleetport collect -i sim.hcl --store /tmp/fp.db
+  fleetport tui -i sim.hcl --store /tmp/fp.db`,
 		Example: `  fleetport tui
   fleetport tui --run 42 --read-only
-  fleetport tui --store /tmp/demo/fleetport.db -i /tmp/demo/inventory.hcl`,
+  fleetport tui -i sim.hcl --store /tmp/fp.db --watch-every 2s --stages 1,100%`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
 			if opts.Run < 0 {
 				return cmdutil.FlagErrorf("--run must be a run id (see fleetport history)")
+			}
+			if opts.WatchEvery < time.Second {
+				return cmdutil.FlagErrorf("--watch-every must be 1s or more")
+			}
+			if _, err := rollout.ParseStages(opts.Stages); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+			if _, err := rollout.ParseBudget(opts.MaxFailures); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+			if opts.Parallel < 1 {
+				return cmdutil.FlagErrorf("--parallel must be at least 1")
 			}
 			if runF != nil {
 				return runF(c.Context(), opts)
@@ -87,10 +137,16 @@ To try it on the demo fleet:
 	}
 	opts.Shared.BindInventory(cmd)
 	opts.Shared.BindPolicies(cmd)
+	opts.Shared.BindRun(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Shared.Store, "store", cmdutil.DefaultStore(), "run store `file` (SQLite)")
 	fl.Int64Var(&opts.Run, "run", 0, "show this stored run (default: the newest collect run; see fleetport history)")
-	fl.BoolVar(&opts.ReadOnly, "read-only", false, "never change a host (this version has no action that does)")
+	fl.BoolVar(&opts.ReadOnly, "read-only", false, "hide every action that changes a host (plan, apply, pause, abort)")
+	fl.DurationVar(&opts.WatchEvery, "watch-every", 5*time.Second, "how often the watch view reads the connection tables")
+	fl.StringVar(&opts.Stages, "stages", "1,10%,50%,100%", "the rollout view's stages: counts, shares, group:NAME, tag:KEY=VALUE (cumulative)")
+	fl.StringVar(&opts.MaxFailures, "max-failures", "0", "failed hosts a stage may have before the rollout stops: N or P%")
+	fl.IntVar(&opts.Parallel, "parallel", 10, "hosts a rollout changes at once within a stage")
+	fl.DurationVar(&opts.Poll, "poll", 2*time.Second, "how often a restarting or rebooting host is tried")
+	fl.DurationVar(&opts.EffectTimeout, "effect-timeout", 10*time.Minute, "how long a host may take to come back from a restart or reboot")
 	return cmd
 }
 
@@ -105,7 +161,11 @@ func tuiRun(ctx context.Context, opts *Options) error {
 	defer closeSrc()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	m := tui.New(src, tui.Options{Context: ctx, ReadOnly: opts.ReadOnly, Title: opts.Shared.Store})
+	to := tui.Options{Context: ctx, ReadOnly: opts.ReadOnly, Title: opts.Shared.Store, WatchEvery: opts.WatchEvery}
+	if src.inv != nil {
+		to.Watcher, to.Collector, to.Remediator = src, src, src
+	}
+	m := tui.New(src, to)
 	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(opts.IO.In), tea.WithOutput(opts.IO.Out)}
 	if !opts.IO.ColorEnabled() {
 		popts = append(popts, tea.WithColorProfile(colorprofile.ASCII))
@@ -116,12 +176,37 @@ func tuiRun(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// Source loads one stored run for the TUI and judges it on every Load.
-// It is safe for use from the TUI's command goroutines (the store is).
+// Source loads one stored run for the TUI and judges it on every Load;
+// with an inventory it is also the TUI's Collector, Watcher and
+// Remediator (engine.go). It is safe for use from the TUI's command
+// goroutines (the store is; mu guards the rest that changes).
 type Source struct {
 	judge *history.Judge
-	run   int64
+	st    *store.Store
+	set   *policies.Set
 	tags  map[string]map[string]string
+	// inv is nil without an inventory: then nothing reaches the hosts.
+	inv   *inventory.Inventory
+	hosts map[string]*inventory.Host
+	res   inventory.Resolver
+	now   func() time.Time
+
+	shared        cmdutil.Shared
+	policiesGiven bool
+	concurrency   int
+	timeout       time.Duration
+	stages        string
+	budget        string
+	wait          time.Duration
+	parallel      int
+	poll          time.Duration
+	effectTimeout time.Duration
+
+	mu sync.Mutex
+	// run is the run Load judges; a collection moves it to its new run.
+	run int64
+	// gates are the running rollouts' pause gates, by rollout id.
+	gates map[int64]*rollout.Gate
 }
 
 // NewSource opens the store, picks the run (opts.Run, or the newest
@@ -144,8 +229,9 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 		return nil, nil, err
 	}
 	var selected []*inventory.Host
+	var inv *inventory.Inventory
 	if changed("inventory") || cmdutil.Exists(opts.Shared.Inventory) {
-		inv, err := cmdutil.LoadInventory(opts.IO, opts.Shared.Inventory)
+		inv, err = cmdutil.LoadInventory(opts.IO, opts.Shared.Inventory)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -183,24 +269,60 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 	}
 	s := &Source{
 		judge: &history.Judge{Store: st, Policies: pset, Hosts: driftcmd.PolicyHosts(selected), CrossFact: true, Now: opts.Now},
-		run:   run,
-		tags:  tags,
+		st:    st, set: pset, run: run, tags: tags, inv: inv, hosts: map[string]*inventory.Host{}, res: resolver{}, now: opts.Now,
+		shared: opts.Shared, policiesGiven: changed("policies") || cmdutil.Exists(opts.Shared.Policies),
+		concurrency: opts.Shared.Concurrency, timeout: opts.Shared.Timeout,
+		stages: opts.Stages, budget: opts.MaxFailures, parallel: opts.Parallel, poll: opts.Poll, effectTimeout: opts.EffectTimeout,
+		gates: map[int64]*rollout.Gate{},
 	}
+	for _, h := range selected {
+		s.hosts[h.Name] = h
+	}
+	// The policies' rollout block gives the defaults; flags win.
+	if r := pset.Rollout; r != nil {
+		if len(r.Stages) > 0 && !changed("stages") {
+			s.stages = strings.Join(r.Stages, ",")
+		}
+		if r.MaxFailures != "" && !changed("max-failures") {
+			s.budget = r.MaxFailures
+		}
+		if r.Wait != "" {
+			s.wait = r.WaitDuration
+		}
+	}
+	if s.stages == "" {
+		s.stages = "1,10%,50%,100%"
+	}
+	if s.budget == "" {
+		s.budget = "0"
+	}
+	s.parallel = max(s.parallel, 1)
 	return s, func() { st.Close() }, nil
 }
 
 // Run is the id of the run the source shows.
-func (s *Source) Run() int64 { return s.run }
+func (s *Source) Run() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.run
+}
+
+func (s *Source) setRun(run int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.run = run
+}
 
 // Load judges the run and loads its facts documents.
 func (s *Source) Load(ctx context.Context) (*tui.Data, error) {
-	rep, err := s.judge.Report(ctx, s.run, true)
+	run := s.Run()
+	rep, err := s.judge.Report(ctx, run, true)
 	if err != nil {
-		return nil, fmt.Errorf("judge run %d: %w", s.run, err)
+		return nil, fmt.Errorf("judge run %d: %w", run, err)
 	}
-	fs, err := history.Facts(ctx, s.judge.Store, s.run)
+	fs, err := history.Facts(ctx, s.judge.Store, run)
 	if err != nil {
-		return nil, fmt.Errorf("facts of run %d: %w", s.run, err)
+		return nil, fmt.Errorf("facts of run %d: %w", run, err)
 	}
 	return &tui.Data{Report: rep, Facts: fs, Tags: s.tags}, nil
 }

@@ -1,0 +1,576 @@
+package tuicmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fleetport/fleetport/internal/buildinfo"
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/collectcmd"
+	"github.com/fleetport/fleetport/internal/collect"
+	"github.com/fleetport/fleetport/internal/drift"
+	"github.com/fleetport/fleetport/internal/facts"
+	"github.com/fleetport/fleetport/internal/history"
+	"github.com/fleetport/fleetport/internal/parse"
+	"github.com/fleetport/fleetport/internal/plan"
+	"github.com/fleetport/fleetport/internal/remote"
+	"github.com/fleetport/fleetport/internal/rollout"
+	"github.com/fleetport/fleetport/internal/store"
+	"github.com/fleetport/fleetport/internal/tui"
+	"github.com/fleetport/fleetport/inventory"
+)
+
+// This file is the engine side of the TUI's incident work: [Source]
+// implements tui.Collector (collect hosts again into a new run),
+// tui.Watcher (sample connection tables) and tui.Remediator (plan, apply,
+// pause, abort), with collection, remote, parse, plan and rollout. Each
+// method is called from a TUI command goroutine, never the UI's, and every
+// remote call runs under a deadline.
+
+// resolver resolves credentials from the environment and files. It never
+// prompts: the TUI owns the terminal, and a prompt would land under it.
+type resolver struct{}
+
+func (resolver) Env(name string) (string, bool)       { return os.LookupEnv(name) }
+func (resolver) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
+func (resolver) Prompt(string, string) (string, error) {
+	return "", errors.New("prompt() cannot ask inside the TUI: set the credential with env() or file()")
+}
+
+// errNoInventory is returned by the incident methods without an inventory.
+var errNoInventory = errors.New("no inventory: fleetport tui -i FILE reaches the hosts")
+
+// target is a host's collection target, with --timeout.
+func (s *Source) target(name string) (collect.Target, bool) {
+	h, ok := s.hosts[name]
+	if !ok {
+		return collect.Target{}, false
+	}
+	t := collectcmd.Target(h, s.res)
+	if s.timeout > 0 {
+		t.Timeout = s.timeout
+	}
+	return t, true
+}
+
+// Collect implements tui.Collector: it collects hosts again and stores a
+// new collect run holding their new documents and, as they were, the
+// other hosts of run base, so that the new run shows the whole fleet
+// (their collection times say which are new). The run's meta names base.
+func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progress func(tui.CollectEvent)) (*tui.Data, error) {
+	if s.inv == nil {
+		return nil, errNoInventory
+	}
+	var targets []collect.Target
+	names := map[string]bool{}
+	for _, n := range hosts {
+		if t, ok := s.target(n); ok && !names[n] {
+			targets = append(targets, t)
+			names[n] = true
+		}
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("none of the %d hosts is in the inventory %s", len(hosts), s.shared.Inventory)
+	}
+	recs, err := s.st.Hosts(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	var others []store.HostRecord
+	for _, r := range recs {
+		if !names[r.Name] {
+			others = append(others, r)
+		}
+	}
+	limits := map[string]int{}
+	for _, g := range s.inv.Groups() {
+		if g.Concurrency > 0 {
+			limits[g.Name] = g.Concurrency
+		}
+	}
+	conc := s.inv.Concurrency()
+	if s.concurrency > 0 {
+		conc = s.concurrency
+	}
+	started := s.now()
+	run, err := s.st.BeginRun(ctx, "collect", started, len(targets)+len(others), map[string]string{
+		"inventory": s.shared.Inventory, "policies": s.shared.Policies, "limit": fmt.Sprintf("tui: %d hosts again", len(targets)),
+		"base": fmt.Sprint(base), "version": buildinfo.Read().Version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The store is written without the caller's context: what was
+	// collected is kept when the TUI cancels.
+	wctx := context.WithoutCancel(ctx)
+	var (
+		mu       sync.Mutex
+		pending  []store.HostRecord
+		baseline []store.Baseline
+		writeErr error
+	)
+	flush := func() {
+		if len(pending) == 0 || writeErr != nil {
+			return
+		}
+		writeErr = s.st.PutHosts(wctx, run, pending)
+		if writeErr == nil {
+			writeErr = s.st.PutBaselines(wctx, baseline)
+		}
+		pending, baseline = pending[:0], baseline[:0]
+	}
+	runErr := collect.Run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: s.set, Now: s.now,
+		Progress: func(e collect.Event) { progress(tui.CollectEvent{Host: e.Host, Done: e.Done, Status: e.Status}) }},
+		func(h *facts.Host) {
+			mu.Lock()
+			defer mu.Unlock()
+			raw, err := json.Marshal(h)
+			if err != nil {
+				writeErr = err
+				return
+			}
+			pending = append(pending, store.HostRecord{Name: h.Name, Status: h.Status.String(), Error: h.Error, Started: h.Started, Duration: h.Duration(), Facts: raw})
+			if !h.BootTime.IsZero() && len(h.Registry) > 0 {
+				if b, err := json.Marshal(history.BaselineOf(h)); err == nil {
+					baseline = append(baseline, store.Baseline{Name: h.Name, Boot: time.Unix(0, history.BootKey(h.BootTime)), Run: run, Facts: b})
+				}
+			}
+			if len(pending) >= 64 {
+				flush()
+			}
+		})
+	mu.Lock()
+	flush()
+	if writeErr == nil && len(others) > 0 {
+		writeErr = s.st.PutHosts(wctx, run, others)
+	}
+	mu.Unlock()
+	status, why := store.RunComplete, ""
+	if runErr != nil {
+		status, why = store.RunInterrupted, "interrupted: "+runErr.Error()
+	}
+	if err := s.st.FinishRun(wctx, run, status, s.now(), why); err != nil && writeErr == nil {
+		writeErr = err
+	}
+	if writeErr != nil {
+		return nil, fmt.Errorf("store the run: %w", writeErr)
+	}
+	s.setRun(run)
+	data, err := s.Load(wctx)
+	if err != nil {
+		return nil, err
+	}
+	return data, runErr
+}
+
+// Watch implements tui.Watcher: one goroutine per host keeps a session
+// open and reads netstat -ano every interval (the range of client ports
+// once per session, with ver and netsh or, on 2003, MaxUserPort), each
+// reading under a deadline of the interval (at least 5 seconds, at most
+// the host's timeout). A session that fails is closed and opened again at
+// the next reading.
+func (s *Source) Watch(ctx context.Context, hosts []string, every time.Duration, out func(tui.Sample)) {
+	var emit sync.Mutex
+	send := func(smp tui.Sample) {
+		emit.Lock()
+		defer emit.Unlock()
+		out(smp)
+	}
+	// Bounded: a large selection reads 50 hosts at a time.
+	sem := make(chan struct{}, 50)
+	var wg sync.WaitGroup
+	for _, name := range hosts {
+		t, ok := s.target(name)
+		if !ok {
+			send(tui.Sample{Host: name, At: s.now(), Status: facts.StatusUnknown, Error: "not in the inventory"})
+			continue
+		}
+		wg.Go(func() {
+			w := &watchHost{t: t, now: s.now}
+			defer w.close()
+			timeout := clampDur(every, 5*time.Second, t.Timeout)
+			timer := time.NewTimer(0)
+			defer timer.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-timer.C:
+				}
+				begin := time.Now()
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				smp := w.sample(ctx, timeout)
+				<-sem
+				if ctx.Err() != nil {
+					return // cancelled, not a failure of the host
+				}
+				send(smp)
+				timer.Reset(max(every-time.Since(begin), 0))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func clampDur(d, lo, hi time.Duration) time.Duration {
+	if hi > 0 && d > hi {
+		d = hi
+	}
+	return max(d, lo)
+}
+
+// watchHost is one watched host: its session, kept open between
+// readings, and what it knows of the host's client port range.
+type watchHost struct {
+	t   collect.Target
+	now func() time.Time
+	s   *remote.Session
+	// id holds the host's release and client port range facts, read
+	// once per session.
+	id *facts.Host
+}
+
+func (w *watchHost) close() {
+	if w.s != nil {
+		_ = w.s.Close()
+		w.s = nil
+	}
+}
+
+// sample reads the connection table once.
+func (w *watchHost) sample(ctx context.Context, timeout time.Duration) tui.Sample {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	smp := tui.Sample{Host: w.t.Name}
+	fail := func(st facts.Status, err error) tui.Sample {
+		smp.At, smp.Took, smp.Status, smp.Error = w.now(), time.Since(start), st, oneLine(err)
+		return smp
+	}
+	if w.s == nil {
+		cred, err := w.t.Credentials()
+		if err != nil {
+			return fail(facts.StatusAuth, err)
+		}
+		s, err := remote.Open(ctx, w.t.Endpoint, cred, w.t.Session)
+		if err != nil {
+			return fail(statusOf(err), err)
+		}
+		w.s, w.id = s, nil
+	}
+	if w.id == nil {
+		id, err := w.identify(ctx)
+		if err != nil {
+			w.close()
+			return fail(statusOf(err), err)
+		}
+		w.id = id
+	}
+	res, err := w.s.Run(ctx, remote.Command{Line: "netstat -ano"})
+	if err != nil {
+		w.close()
+		return fail(statusOf(err), err)
+	}
+	if res.ExitCode != 0 {
+		return fail(facts.StatusCommandFailed, fmt.Errorf("netstat -ano exited %d", res.ExitCode))
+	}
+	socks, err := parse.ParseNetstat(bytes.NewReader(res.Stdout), parse.Options{})
+	if err != nil {
+		return fail(facts.StatusParseError, err)
+	}
+	doc := *w.id
+	doc.Sockets = &socks
+	doc.DeriveEphemeral()
+	sum := &socks.Summary
+	smp.At, smp.Took, smp.Status = w.now(), time.Since(start), facts.StatusOK
+	smp.TimeWait = sum.States.Get(facts.StateTimeWait)
+	smp.Established = sum.States.Get(facts.StateEstablished)
+	smp.CloseWait = sum.States.Get(facts.StateCloseWait)
+	smp.Total = sum.TCP
+	smp.TopRemotes = slices.Clone(sum.TimeWaitTop[:min(len(sum.TimeWaitTop), 5)])
+	for _, e := range sum.Ephemeral {
+		if e.Family == "ipv4" {
+			e := e
+			smp.Ephemeral = &e
+		}
+	}
+	return smp
+}
+
+// identify reads the release and the client port range: the dynamic
+// range from 2008 on, MaxUserPort on 2003. A range it cannot read stays
+// unknown (the share is then not shown); a session error is returned.
+func (w *watchHost) identify(ctx context.Context) (*facts.Host, error) {
+	h := facts.NewHost(w.t.Name, w.t.Endpoint.Host)
+	res, err := w.s.Run(ctx, remote.Command{Line: "ver"})
+	if err != nil {
+		return nil, err
+	}
+	v, err := parse.ParseVer(bytes.NewReader(res.Stdout), parse.Options{})
+	if err != nil {
+		return h, nil
+	}
+	h.OS = &v
+	if v.Release == "2003" {
+		line := `reg query "` + facts.TcpipParameters + `"`
+		res, err := w.s.Run(ctx, remote.Command{Line: line})
+		if err != nil {
+			return nil, err
+		}
+		if q, err := parse.ParseRegQueryOutput(res.Stdout, res.Stderr, res.ExitCode, parse.Options{}); err == nil {
+			h.Registry = append(h.Registry, q.Value(facts.TcpipParameters, "MaxUserPort"))
+		}
+		return h, nil
+	}
+	res, err = w.s.Run(ctx, remote.Command{Line: "netsh int ipv4 show dynamicport tcp"})
+	if err != nil {
+		return nil, err
+	}
+	if r, err := parse.ParseDynamicPort(bytes.NewReader(res.Stdout), parse.Options{}); err == nil {
+		r.Family = "ipv4"
+		h.DynamicPorts = append(h.DynamicPorts, r)
+	}
+	return h, nil
+}
+
+// statusOf maps a session error to a host status, as collection does.
+func statusOf(err error) facts.Status {
+	switch remote.ClassOf(err) {
+	case remote.ClassUnreachable:
+		return facts.StatusUnreachable
+	case remote.ClassTimeout:
+		return facts.StatusTimeout
+	case remote.ClassAuth:
+		return facts.StatusAuth
+	case remote.ClassTLS:
+		return facts.StatusTLS
+	case remote.ClassQuota:
+		return facts.StatusQuota
+	case remote.ClassCommand:
+		return facts.StatusCommandFailed
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return facts.StatusTimeout
+	}
+	return facts.StatusProtocol
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// Plan implements tui.Remediator: the hosts' plan from run, as fleetport
+// plan --run does, staged as fleetport apply would (--stages, or the
+// policies' rollout block). A host the inventory lacks is refused.
+func (s *Source) Plan(ctx context.Context, run int64, hosts []string) (*tui.Proposal, error) {
+	if s.inv == nil {
+		return nil, errNoInventory
+	}
+	rep, err := s.judge.Report(ctx, run, false)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := history.Facts(ctx, s.st, run)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, h := range hosts {
+		want[h] = true
+	}
+	var in []plan.HostInput
+	var refused []plan.Refusal
+	for i := range rep.Hosts {
+		hr := &rep.Hosts[i]
+		if !want[hr.Name] {
+			continue
+		}
+		delete(want, hr.Name)
+		h, ok := s.hosts[hr.Name]
+		if !ok {
+			refused = append(refused, plan.Refusal{Host: hr.Name, Policy: "-", Reason: "not in the inventory: fleetport cannot reach it"})
+			continue
+		}
+		ph := cmdutil.PolicyHost(h)
+		fd := docs[hr.Name]
+		if fd != nil && fd.OS != nil {
+			ph.OS, ph.OSBuild = fd.OS.Release, int(fd.OS.Build)
+		}
+		in = append(in, plan.HostInput{Policy: ph, Facts: fd, Report: hr})
+	}
+	for h := range want {
+		refused = append(refused, plan.Refusal{Host: h, Policy: "-", Reason: fmt.Sprintf("not in run %d", run)})
+	}
+	p := plan.Build(s.set, run, in, plan.Options{Now: s.now()})
+	p.Refused = append(p.Refused, refused...)
+	stages, err := rollout.ParseStages(s.stages)
+	if err != nil {
+		return nil, err
+	}
+	return &tui.Proposal{Plan: p, Stages: s.stages, Budget: s.budget, Assigned: rollout.Assign(p.Hosts, stages)}, nil
+}
+
+// Apply implements tui.Remediator: a rollout of the proposal, journaled
+// in the store as fleetport apply journals it (so that rollout status,
+// resume and rollback work on it), with a Gate for Pause and Continue.
+// The operator confirmed the whole rollout: it does not ask between
+// stages.
+func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.RolloutEvent)) (tui.RolloutResult, error) {
+	if s.inv == nil {
+		return tui.RolloutResult{}, errNoInventory
+	}
+	stages, err := rollout.ParseStages(s.stages)
+	if err != nil {
+		return tui.RolloutResult{}, err
+	}
+	budget, err := rollout.ParseBudget(s.budget)
+	if err != nil {
+		return tui.RolloutResult{}, err
+	}
+	gate := &rollout.Gate{}
+	var id int64
+	defer func() {
+		s.mu.Lock()
+		delete(s.gates, id)
+		s.mu.Unlock()
+	}()
+	cfg := rollout.Config{Store: s.st, Open: s.open, Verify: s.verify, Now: s.now, Concurrency: s.parallel,
+		PollEvery: s.poll, EffectTimeout: s.effectTimeout, PID: os.Getpid(), Gate: gate,
+		Progress: func(e store.Event) {
+			s.mu.Lock()
+			if id == 0 {
+				id = e.Rollout
+				s.gates[id] = gate
+			}
+			s.mu.Unlock()
+			progress(tui.RolloutEvent{Rollout: e.Rollout, Time: e.Time, Stage: e.Stage, Host: e.Host, Step: e.Step, State: e.State, Detail: e.Detail})
+		}}
+	inv, _ := filepath.Abs(s.shared.Inventory)
+	meta := map[string]string{"inventory": inv, "limit": s.shared.Limit}
+	if s.policiesGiven {
+		pol, _ := filepath.Abs(s.shared.Policies)
+		meta["policies"] = pol
+	}
+	res, err := rollout.Start(ctx, cfg, "apply", p.Plan, rollout.Options{Stages: stages, MaxFailures: budget, Wait: s.wait, Meta: meta}, 0)
+	if err != nil {
+		return tui.RolloutResult{ID: res.ID}, err
+	}
+	return tui.RolloutResult{ID: res.ID, Status: string(res.Status), Reason: res.Reason, Fixed: res.Fixed, Failed: res.Failed,
+		Unreachable: res.Unreachable, Pending: res.Pending}, nil
+}
+
+func (s *Source) gate(id int64) (*rollout.Gate, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.gates[id]
+	if !ok {
+		return nil, fmt.Errorf("rollout %d is not run by this TUI", id)
+	}
+	return g, nil
+}
+
+// Pause implements tui.Remediator.
+func (s *Source) Pause(id int64) error {
+	g, err := s.gate(id)
+	if err != nil {
+		return err
+	}
+	g.Pause()
+	return nil
+}
+
+// Continue implements tui.Remediator.
+func (s *Source) Continue(id int64) error {
+	g, err := s.gate(id)
+	if err != nil {
+		return err
+	}
+	g.Continue()
+	return nil
+}
+
+// Abort implements tui.Remediator: the store says aborting (as fleetport
+// rollout abort does), then a paused rollout continues to its next step,
+// where it stops.
+func (s *Source) Abort(ctx context.Context, id int64) error {
+	if _, err := rollout.Abort(ctx, s.st, id, alive, s.now()); err != nil {
+		return err
+	}
+	if g, err := s.gate(id); err == nil {
+		g.Continue()
+	}
+	return nil
+}
+
+// alive reports whether a process runs (a rollout's owner).
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// open opens a session to a host of a plan, as collection does.
+func (s *Source) open(ctx context.Context, hp plan.HostPlan) (rollout.Session, error) {
+	t, ok := s.target(hp.Host)
+	if !ok {
+		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
+	}
+	cred, err := t.Credentials()
+	if err != nil {
+		return nil, err
+	}
+	return remote.Open(ctx, t.Endpoint, cred, t.Session)
+}
+
+// verify collects a host again and judges the policies its plan names,
+// as fleetport apply does.
+func (s *Source) verify(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
+	t, ok := s.target(hp.Host)
+	if !ok {
+		return rollout.Verdict{Detail: hp.Host + " is not in the inventory"}
+	}
+	var got *facts.Host
+	err := collect.Run(ctx, []collect.Target{t}, collect.Options{Concurrency: 1, Policies: s.set, Now: s.now},
+		func(fh *facts.Host) { got = fh })
+	if err != nil || got == nil {
+		return rollout.Verdict{Unreachable: true, Detail: "collecting again: " + fmt.Sprint(err)}
+	}
+	switch got.Status {
+	case facts.StatusOK, facts.StatusParseError, facts.StatusCommandFailed:
+	default:
+		return rollout.Verdict{Unreachable: true, Detail: "collecting again: " + got.Status.String() + ": " + got.Error}
+	}
+	rep := drift.Evaluate(drift.Input{Policies: s.set, CrossFact: true, Hosts: []drift.HostInput{{Policy: cmdutil.PolicyHost(s.hosts[hp.Host]), Facts: got}}})
+	var still []string
+	for _, v := range rep.Hosts[0].Verdicts {
+		if slices.Contains(hp.Verify, v.Policy) && v.Result != drift.Pass && v.Result != drift.NotApplicable {
+			still = append(still, v.Policy+" "+v.Result.String())
+		}
+	}
+	if len(still) > 0 {
+		return rollout.Verdict{Detail: strings.Join(still, ", ")}
+	}
+	return rollout.Verdict{Fixed: true}
+}
+
+var _ inventory.Resolver = resolver{}
