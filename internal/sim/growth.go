@@ -36,14 +36,19 @@ type PileGrowth struct {
 	State winhost.TCPState
 	// Max caps the sockets added per host; 0 means no cap.
 	Max int
+	// OnSignal holds the growth until [Growth.Start] (fleetport sim:
+	// SIGUSR2), so that a rehearsal or a test decides when the incident
+	// begins.
+	OnSignal bool
 }
 
 // ParsePileGrowth reads the value of --grow-pile:
 //
-//	HOSTS=STEP/EVERY [max=N] [to=ADDR:PORT] [state=time_wait|established|close_wait]
+//	HOSTS=STEP/EVERY [max=N] [to=ADDR:PORT] [state=time_wait|established|close_wait] [start=signal]
 //
 // HOSTS is a comma-separated list of names or globs; for example
-// "web0001,app*=250/1s max=20000".
+// "web0001,app*=250/1s max=20000". start=signal holds the growth until
+// the simulator gets SIGUSR2.
 func ParsePileGrowth(s string) (PileGrowth, error) {
 	fields := strings.Fields(s)
 	if len(fields) == 0 {
@@ -88,6 +93,15 @@ func ParsePileGrowth(s string) (PileGrowth, error) {
 				return PileGrowth{}, fmt.Errorf("grow-pile %q: to=%s is not ADDRESS:PORT", s, v)
 			}
 			g.Remote = ap
+		case "start":
+			switch v {
+			case "signal":
+				g.OnSignal = true
+			case "now":
+				g.OnSignal = false
+			default:
+				return PileGrowth{}, fmt.Errorf("grow-pile %q: start=%s is not signal or now", s, v)
+			}
 		case "state":
 			switch strings.ToLower(v) {
 			case "time_wait", "timewait":
@@ -100,7 +114,7 @@ func ParsePileGrowth(s string) (PileGrowth, error) {
 				return PileGrowth{}, fmt.Errorf("grow-pile %q: state=%s is not time_wait, established or close_wait", s, v)
 			}
 		default:
-			return PileGrowth{}, fmt.Errorf("grow-pile %q: unknown option %q (max=N, to=ADDR:PORT, state=STATE)", s, opt)
+			return PileGrowth{}, fmt.Errorf("grow-pile %q: unknown option %q (max=N, to=ADDR:PORT, state=STATE, start=signal)", s, opt)
 		}
 	}
 	return g, nil
@@ -121,15 +135,39 @@ func (g PileGrowth) String() string {
 	case winhost.CloseWait:
 		s += " state=close_wait"
 	}
+	if g.OnSignal {
+		s += " start=signal"
+	}
 	return s
 }
 
+// Growth is the piles growing on a fleet ([Fleet.GrowPiles]).
+type Growth struct {
+	start     chan struct{}
+	startOnce sync.Once
+	stop      chan struct{}
+	stopOnce  sync.Once
+	wg        sync.WaitGroup
+}
+
+// Start starts the growths held for a signal (OnSignal); later calls do
+// nothing.
+func (g *Growth) Start() { g.startOnce.Do(func() { close(g.start) }) }
+
+// Stop ends every growth and waits for it; the piles stay as they are.
+func (g *Growth) Stop() {
+	g.stopOnce.Do(func() {
+		close(g.stop)
+		g.wg.Wait()
+	})
+}
+
 // GrowPiles starts the growths: each matching host gets Step more
-// sockets every Every, toward Remote from its service address. It fails,
-// starting nothing, when a name or glob matches no host or a growth is
-// invalid. stop ends the growth and waits for it; the piles stay as they
-// are. Close does not stop growths: call stop first.
-func (f *Fleet) GrowPiles(gs []PileGrowth) (stop func(), err error) {
+// sockets every Every, toward Remote from its service address (a growth
+// with OnSignal waits for Growth.Start). It fails, starting nothing, when
+// a name or glob matches no host or a growth is invalid. Close does not
+// stop growths: call Growth.Stop first.
+func (f *Fleet) GrowPiles(gs []PileGrowth) (*Growth, error) {
 	type job struct {
 		g     PileGrowth
 		hosts []*Host
@@ -160,16 +198,22 @@ func (f *Fleet) GrowPiles(gs []PileGrowth) (stop func(), err error) {
 		}
 		jobs = append(jobs, j)
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
+	gr := &Growth{start: make(chan struct{}), stop: make(chan struct{})}
 	for _, j := range jobs {
-		wg.Go(func() {
+		gr.wg.Go(func() {
+			if j.g.OnSignal {
+				select {
+				case <-gr.stop:
+					return
+				case <-gr.start:
+				}
+			}
 			t := time.NewTicker(j.g.Every)
 			defer t.Stop()
 			added := 0
 			for {
 				select {
-				case <-done:
+				case <-gr.stop:
 					return
 				case <-t.C:
 				}
@@ -187,11 +231,5 @@ func (f *Fleet) GrowPiles(gs []PileGrowth) (stop func(), err error) {
 			}
 		})
 	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			close(done)
-			wg.Wait()
-		})
-	}, nil
+	return gr, nil
 }

@@ -18,6 +18,8 @@ func TestParsePileGrowth(t *testing.T) {
 	}{
 		{in: "web0001=250/1s", want: "web0001=250/1s"},
 		{in: "web0001,app*=10/500ms max=300 to=10.0.0.9:1433 state=established", want: "web0001,app*=10/500ms max=300 to=10.0.0.9:1433 state=established"},
+		{in: "web0001=5/1s start=signal", want: "web0001=5/1s start=signal"},
+		{in: "web0001=5/1s start=later", wantErr: "start=later"},
 		{in: "web0001=5/1s state=TIME_WAIT", want: "web0001=5/1s"},
 		{in: "", wantErr: "empty"},
 		{in: "web0001", wantErr: "want HOSTS=STEP/EVERY"},
@@ -75,12 +77,18 @@ func TestGrowPilesOverWinRM(t *testing.T) {
 		t.Fatal("a glob that matches no host was accepted")
 	}
 	remote := netip.MustParseAddrPort("10.9.9.9:1433")
-	stop, err := f.GrowPiles([]sim.PileGrowth{{Hosts: []string{"web0002"}, Step: 40, Every: 20 * time.Millisecond, Remote: remote, Max: 200}})
+	gr, err := f.GrowPiles([]sim.PileGrowth{{Hosts: []string{"web0002"}, Step: 40, Every: 20 * time.Millisecond, Remote: remote, Max: 200, OnSignal: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(stop)
+	t.Cleanup(gr.Stop)
 	c := client(t, f, f.Host("web0002"), ntlmEncryptedHTTP)
+	time.Sleep(100 * time.Millisecond)
+	if n := countState(run(t, c, "netstat -ano").stdout, "TIME_WAIT"); n != 0 {
+		t.Fatalf("a growth held for a signal grew: %d", n)
+	}
+	gr.Start()
+	gr.Start()
 	var seen []int
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -109,7 +117,7 @@ func TestGrowPilesOverWinRM(t *testing.T) {
 	if n := countState(run(t, other, "netstat -ano").stdout, "TIME_WAIT"); n != 0 {
 		t.Errorf("a host that was not chosen has %d TIME_WAIT sockets", n)
 	}
-	stop()
+	gr.Stop()
 	for _, p := range f.Host("web0002").Model.Piles() {
 		if p.Remote == remote && (p.Count != 200 || p.State != winhost.TimeWait || p.Local != f.Host("web0002").Plan.ServiceAddr) {
 			t.Errorf("pile %+v", p)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,7 +58,8 @@ func TestSimGrowsPiles(t *testing.T) {
 	defer cancel()
 	netw := simtest.Network()
 	o := &Options{IO: ios, Hosts: 3, Seed: 2, Network: netw.String(), HTTPPort: 5985, Dir: filepath.Join(t.TempDir(), "state"),
-		InventoryTransport: "http", InventoryAuth: "ntlm", NoDrift: true, GrowPiles: []string{"web0001,app*=50/20ms to=10.1.2.3:1433"}}
+		InventoryTransport: "http", InventoryAuth: "ntlm", NoDrift: true,
+		GrowPiles: []string{"web0001,app*=50/20ms to=10.1.2.3:1433", "app*=7/20ms to=10.1.2.4:1433 start=signal"}}
 	ready := make(chan *sim.Fleet, 1)
 	o.ready = func(f *sim.Fleet) { ready <- f }
 	done := make(chan error, 1)
@@ -89,6 +92,29 @@ func TestSimGrowsPiles(t *testing.T) {
 	}
 	if n := count("web0001"); n < 200 {
 		t.Errorf("web0001's pile is %d after 10s, want it growing by 50 every 20ms", n)
+	}
+	// app0001's second pile waits for SIGUSR2.
+	pile2 := func() int {
+		n := 0
+		for _, p := range f.Host("app0001").Model.Piles() {
+			if p.Remote == netip.MustParseAddrPort("10.1.2.4:1433") {
+				n += p.Count
+			}
+		}
+		return n
+	}
+	if n := pile2(); n != 0 {
+		t.Errorf("a pile held for a signal grew before it: %d", n)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for pile2() < 21 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := pile2(); n < 21 {
+		t.Errorf("app0001's second pile is %d after SIGUSR2", n)
 	}
 	cancel()
 	if err := <-done; err != nil {

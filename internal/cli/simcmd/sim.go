@@ -76,7 +76,9 @@ fleetadmin / Sim-Passw0rd!. The inventory written by --inventory-out refers
 to the variables, never to the values.
 
 When the fleet listens, one line starting with "ready:" goes to stdout.
-SIGUSR1 writes --stats; so does the exit.`,
+SIGUSR1 writes --stats; so does the exit. --grow-pile grows TIME_WAIT piles
+on chosen hosts while the fleet runs (an incident to rehearse; the TUI's
+watch view shows it); with start=signal they wait for SIGUSR2.`,
 		Example: `  fleetport sim --hosts 50 --inventory-out sim.hcl
   fleetport sim --scenario examples/sim/demo.hcl --stats stats.json
   fleetport sim --hosts 1000 --latency 20ms --command-time 100ms --fault refuse=1 --fault hang=1`,
@@ -128,7 +130,7 @@ SIGUSR1 writes --stats; so does the exit.`,
 	fl.BoolVar(&opts.NoDrift, "no-drift", false, "serve a fleet without drift")
 	fl.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the simulator to `file` (benchmarks)")
 	fl.BoolVar(&opts.AllowUnencrypted, "allow-unencrypted", false, "let hosts accept unencrypted traffic over http (WinRM AllowUnencrypted)")
-	fl.StringArrayVar(&opts.GrowPiles, "grow-pile", nil, "grow a TIME_WAIT pile on hosts while the fleet runs: `SPEC` is 'HOSTS=STEP/EVERY [max=N] [to=ADDR:PORT] [state=S]', e.g. 'web0001=250/1s' (HOSTS: names or globs, comma-separated; default remote: the fleet's SQL Server); repeatable")
+	fl.StringArrayVar(&opts.GrowPiles, "grow-pile", nil, "grow a TIME_WAIT pile on hosts while the fleet runs: `SPEC` is 'HOSTS=STEP/EVERY [max=N] [to=ADDR:PORT] [state=S] [start=signal]', e.g. 'web0001=250/1s' (HOSTS: names or globs, comma-separated; default remote: the fleet's SQL Server; start=signal waits for SIGUSR2); repeatable")
 	_ = cmd.MarkFlagFilename("scenario", "hcl")
 	_ = cmd.MarkFlagFilename("inventory-out", "hcl")
 	_ = cmd.MarkFlagFilename("stats", "json")
@@ -277,7 +279,7 @@ func simRun(ctx context.Context, opts *Options) error {
 	// Listen for signals before the fleet is announced, so that a SIGUSR1
 	// sent right after the ready line never meets the default action.
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 	fleet, err := sim.New(sim.Options{Scenario: sc, Dir: opts.Dir, Accounts: accounts})
 	if err != nil {
@@ -295,11 +297,11 @@ func simRun(ctx context.Context, opts *Options) error {
 		}
 		growths = append(growths, pg)
 	}
-	stopGrowth, err := fleet.GrowPiles(growths)
+	growth, err := fleet.GrowPiles(growths)
 	if err != nil {
 		return err
 	}
-	defer stopGrowth()
+	defer growth.Stop()
 	if opts.InventoryOut != "" {
 		var buf bytes.Buffer
 		caFile, _ := filepath.Abs(fleet.CAFile())
@@ -329,6 +331,11 @@ func simRun(ctx context.Context, opts *Options) error {
 				if err := writeStats(fleet, opts); err != nil {
 					fmt.Fprintf(opts.IO.ErrOut, "fleetport: warning: %v\n", err)
 				}
+				continue
+			}
+			if s == syscall.SIGUSR2 {
+				growth.Start()
+				fmt.Fprintf(opts.IO.ErrOut, "fleetport: SIGUSR2: the piles held for a signal grow now\n")
 				continue
 			}
 			fmt.Fprintf(opts.IO.ErrOut, "fleetport: %s: stopping the simulated fleet\n", s)

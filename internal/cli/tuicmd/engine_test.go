@@ -62,11 +62,11 @@ func TestWatchOverWinRM(t *testing.T) {
 		t.Skip("end-to-end over WinRM")
 	}
 	f, src, _ := incidentFleet(t)
-	stop, err := f.GrowPiles([]sim.PileGrowth{{Hosts: []string{"web0001"}, Step: 400, Every: 150 * time.Millisecond}})
+	gr, err := f.GrowPiles([]sim.PileGrowth{{Hosts: []string{"web0001"}, Step: 400, Every: 150 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(stop)
+	t.Cleanup(gr.Stop)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var mu sync.Mutex
