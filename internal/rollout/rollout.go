@@ -57,6 +57,9 @@ type Config struct {
 	PID int
 	// Gate, when set, pauses the rollout between steps (see [Gate]).
 	Gate *Gate
+	// Dispatch, when set, runs the hosts it takes elsewhere (site
+	// runners); the journal stays in Store and decides (see remote.go).
+	Dispatch Dispatcher
 }
 
 // Options are a rollout's stored settings.
@@ -106,6 +109,10 @@ type runner struct {
 	// pausedGen and continuedGen are the last pause of the Gate journaled
 	// as paused and as continued (guarded by mu).
 	pausedGen, continuedGen int
+
+	// sink, when set, takes the journal instead of Store: one host's work
+	// run away from its rollout's controller ([RunHost]).
+	sink HostJournal
 }
 
 func (c *Config) defaults() {
@@ -189,6 +196,9 @@ func Resume(ctx context.Context, cfg Config, id int64, alive func(pid int) bool)
 // journal writes one entry durably; a failure to write is fatal for the
 // rollout (it would lose the record of what ran).
 func (r *runner) journal(ctx context.Context, stage int, host, step, state, detail string) error {
+	if r.sink != nil {
+		return r.sink.Append(ctx, step, state, detail)
+	}
 	e := store.Event{Rollout: r.id, Time: r.cfg.Now(), Stage: stage, Host: host, Step: step, State: state, Detail: detail}
 	seq, err := r.cfg.Store.AppendEvent(context.WithoutCancel(ctx), e)
 	if err != nil {
@@ -279,6 +289,9 @@ func (r *runner) stageStarted(i int) bool {
 // abort. It is the runner's checkpoint between steps, so a paused rollout
 // (Config.Gate) holds here first.
 func (r *runner) aborting(ctx context.Context) bool {
+	if r.sink != nil {
+		return r.sink.Aborting(ctx)
+	}
 	r.hold(ctx)
 	rec, err := r.cfg.Store.Rollout(context.WithoutCancel(ctx), r.id)
 	return err == nil && rec.Status == store.RolloutAborting
@@ -474,6 +487,9 @@ var errAbort = errors.New("aborted")
 // was interrupted) and whether something changed on the host. A non-nil
 // error means the journal could not be written.
 func (r *runner) runHost(ctx context.Context, stage int, hp plan.HostPlan, prior *hostState) (string, bool, error) {
+	if r.cfg.Dispatch != nil && r.cfg.Dispatch.Remote(hp.Host) {
+		return r.runRemote(ctx, stage, hp, prior)
+	}
 	h := &hostRun{r: r, stage: stage, hp: hp}
 	if prior != nil {
 		h.changed = prior.changed
