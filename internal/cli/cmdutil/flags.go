@@ -19,6 +19,7 @@ type Shared struct {
 	Store       string        // --store: the run store
 	JSON        bool          // --json: machine-readable output
 	NoBuiltin   bool          // --no-builtin: leave the built-in policy pack out
+	Dispatch    Dispatch      // --nats and its settings: site runners (BindDispatch)
 }
 
 // BindInventory adds -i/--inventory and --limit.

@@ -74,6 +74,7 @@ Exit codes: 0 when every host answered, 3 when some did not, 1 on errors.`,
 	opts.Shared.BindInventory(cmd)
 	opts.Shared.BindPolicies(cmd)
 	opts.Shared.BindRun(cmd)
+	opts.Shared.BindDispatch(cmd)
 	opts.Shared.BindJSON(cmd)
 	return cmd
 }
@@ -234,6 +235,11 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 		conc = opts.Shared.Concurrency
 	}
 
+	run, stopRun, err := runner(ctx, opts, hosts, targets, pset)
+	if err != nil {
+		return nil, err
+	}
+	defer stopRun()
 	st, err := store.Open(ctx, opts.Shared.Store)
 	if err != nil {
 		return nil, err
@@ -268,7 +274,7 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 		pending, baselines = pending[:0], baselines[:0]
 	}
 	prog := newProgress(opts.IO, len(hosts))
-	runErr := collect.Run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: pset, Progress: prog.event, Now: opts.Now},
+	runErr := run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: pset, Progress: prog.event, Now: opts.Now},
 		func(h *facts.Host) {
 			// Keep only what the summary needs: the document goes to the
 			// store, so memory does not grow with the fleet's facts.

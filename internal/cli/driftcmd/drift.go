@@ -100,6 +100,7 @@ judged, 1 errors.`,
 	opts.Shared.BindInventory(cmd)
 	opts.Shared.BindPolicies(cmd)
 	opts.Shared.BindRun(cmd)
+	opts.Shared.BindDispatch(cmd)
 	opts.Shared.BindJSON(cmd)
 	fl := cmd.Flags()
 	fl.Int64Var(&opts.Run, "run", 0, "judge this stored run instead of collecting (see fleetport history)")

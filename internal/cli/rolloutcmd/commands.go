@@ -66,6 +66,7 @@ Exit codes: 0 nothing to do, 2 drift to fix, 1 errors.`,
 	opts.Shared.BindInventory(cmd)
 	opts.Shared.BindPolicies(cmd)
 	opts.Shared.BindRun(cmd)
+	opts.Shared.BindDispatch(cmd)
 	opts.Shared.BindJSON(cmd)
 	cmd.Flags().Int64Var(&opts.Run, "run", 0, "plan from this stored run instead of collecting")
 	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "save the plan as JSON to this `file`")
@@ -172,6 +173,7 @@ Exit codes: 0 complete, 2 stopped by the failure budget, 1 errors or abort.`,
 	opts.Shared.BindInventory(cmd)
 	opts.Shared.BindPolicies(cmd)
 	opts.Shared.BindRun(cmd)
+	opts.Shared.BindDispatch(cmd)
 	fl := cmd.Flags()
 	fl.Int64Var(&opts.Run, "run", 0, "plan from this stored run instead of collecting")
 	fl.StringVar(&opts.PlanFile, "plan", "", "carry out this saved plan (fleetport plan --out)")
@@ -188,7 +190,7 @@ Exit codes: 0 complete, 2 stopped by the failure budget, 1 errors or abort.`,
 func (fl *fleet) config(parallel int, poll time.Duration) rollout.Config {
 	pr := &progress{io: fl.io, started: fl.now()}
 	return rollout.Config{Store: fl.st, Open: fl.open, Verify: fl.verify, Progress: pr.event, Now: fl.now,
-		Concurrency: parallel, PollEvery: poll, EffectTimeout: effectTimeout, PID: os.Getpid()}
+		Concurrency: parallel, PollEvery: poll, EffectTimeout: effectTimeout, PID: os.Getpid(), Dispatch: fl.dispatch}
 }
 
 // effectTimeout is --effect-timeout of apply, resume and rollback.
@@ -364,6 +366,7 @@ them, then plan and apply again.`,
 			return resumeRun(c.Context(), f, id, resumeShared, c.Flags().Changed, yes, parallel, poll)
 		}}
 	resume.Flags().StringVarP(&resumeShared.Inventory, "inventory", "i", "", "inventory `path` (default: the rollout's)")
+	resumeShared.BindDispatch(resume)
 	resume.Flags().StringVarP(&resumeShared.Policies, "policies", "p", "", "policy `path` (default: the rollout's)")
 	resume.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before each stage")
 	resume.Flags().IntVar(&parallel, "parallel", 10, "hosts changed at once within a stage")
@@ -409,6 +412,7 @@ resume and abort work on it.`,
 			return rollbackRun(c.Context(), f, id, rbShared, c.Flags().Changed, rbStages, rbBudget, yes, parallel, poll)
 		}}
 	rollback.Flags().StringVarP(&rbShared.Inventory, "inventory", "i", "", "inventory `path` (default: the rollout's)")
+	rbShared.BindDispatch(rollback)
 	rollback.Flags().StringVar(&rbShared.Limit, "limit", "", "only these hosts (names, globs, group:NAME, ...)")
 	rollback.Flags().StringVar(&rbStages, "stages", "1,100%", "the stages of the rollback")
 	rollback.Flags().StringVar(&rbBudget, "max-failures", "0", "failed hosts a stage may have")

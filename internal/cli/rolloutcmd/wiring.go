@@ -45,6 +45,9 @@ type fleet struct {
 	res      inventory.Resolver
 	st       *store.Store
 	now      func() time.Time
+	// dispatch sends the hosts with a site to their runners (--nats).
+	dispatch     rollout.Dispatcher
+	stopDispatch func()
 }
 
 func loadFleet(ctx context.Context, io *cmdutil.IOStreams, sh cmdutil.Shared, changed func(string) bool, now func() time.Time) (*fleet, error) {
@@ -69,10 +72,19 @@ func loadFleet(ctx context.Context, io *cmdutil.IOStreams, sh cmdutil.Shared, ch
 	for _, h := range inv.Hosts() {
 		f.hosts[h.Name] = h
 	}
+	if err := f.openDispatch(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return f, nil
 }
 
-func (f *fleet) close() { f.st.Close() }
+func (f *fleet) close() {
+	if f.stopDispatch != nil {
+		f.stopDispatch()
+	}
+	f.st.Close()
+}
 
 // target is the collection target of a host, with the run's timeout.
 func (f *fleet) target(h *inventory.Host) collect.Target {

@@ -20,6 +20,7 @@ import (
 	"github.com/fleetport/fleetport/internal/cli/inventorycmd"
 	"github.com/fleetport/fleetport/internal/cli/parsecmd"
 	"github.com/fleetport/fleetport/internal/cli/rolloutcmd"
+	"github.com/fleetport/fleetport/internal/cli/runnercmd"
 	"github.com/fleetport/fleetport/internal/cli/simcmd"
 	"github.com/fleetport/fleetport/internal/cli/tuicmd"
 	"github.com/fleetport/fleetport/internal/cli/validatecmd"
@@ -93,6 +94,7 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 		rolloutcmd.NewCmdPlan(f),
 		rolloutcmd.NewCmdApply(f),
 		rolloutcmd.NewCmdRollout(f),
+		runnercmd.NewCmdRunner(f, nil),
 		tuicmd.NewCmdTUI(f, nil),
 	)
 	return cmd
