@@ -33,12 +33,24 @@ const nsXML = "http://www.w3.org/XML/1998/namespace"
 
 // Element is one element: its namespace URI and local name, its
 // attributes in document order, its own character data (not its
-// children's), and its child elements.
+// children's), and its child elements. Text may share memory with the
+// document Parse was given: copy it before that changes.
 type Element struct {
 	Space, Local string
 	Attrs        []Attr
 	Text         []byte
 	Kids         []*Element
+}
+
+// addText appends a piece of character data. The first piece is kept as
+// it is (it may be the document's own memory); a second one makes a copy,
+// never writing into the document.
+func (n *Element) addText(t []byte) {
+	if n.Text == nil {
+		n.Text = t[:len(t):len(t)]
+		return
+	}
+	n.Text = append(n.Text[:len(n.Text):len(n.Text)], t...)
 }
 
 // Attr is an attribute.
@@ -194,7 +206,7 @@ func (s *scanner) element(depth int) (*Element, bool) {
 			if !ok {
 				return nil, false
 			}
-			n.Text = append(n.Text, t...)
+			n.addText(t)
 			s.i += lt
 		}
 		if s.i+1 >= len(s.b) {
@@ -203,8 +215,8 @@ func (s *scanner) element(depth int) (*Element, bool) {
 		switch s.b[s.i+1] {
 		case '/':
 			s.i += 2
-			end, ok := s.name()
-			if !ok || end != qname {
+			end, ok := s.rawName()
+			if !ok || string(end) != qname {
 				return nil, false
 			}
 			s.space()
@@ -229,7 +241,7 @@ func (s *scanner) element(depth int) (*Element, bool) {
 					return nil, false
 				}
 			}
-			n.Text = append(n.Text, raw...)
+			n.addText(raw)
 			s.i += len(cdataStart) + end + len(cdataEnd)
 			continue
 		case '?':
@@ -246,6 +258,14 @@ func (s *scanner) element(depth int) (*Element, bool) {
 // name reads an ASCII name: a letter or _ first, then letters, digits,
 // _ - . and at most one colon with a name on each side.
 func (s *scanner) name() (string, bool) {
+	b, ok := s.rawName()
+	if !ok {
+		return "", false
+	}
+	return interned(b), true
+}
+
+func (s *scanner) rawName() ([]byte, bool) {
 	start := s.i
 	colon := -1
 	for s.i < len(s.b) {
@@ -254,11 +274,11 @@ func (s *scanner) name() (string, bool) {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
 		case c >= '0' && c <= '9', c == '-', c == '.':
 			if s.i == start || s.i == colon+1 {
-				return "", false
+				return nil, false
 			}
 		case c == ':':
 			if colon >= 0 || s.i == start {
-				return "", false
+				return nil, false
 			}
 			colon = s.i
 		default:
@@ -268,9 +288,9 @@ func (s *scanner) name() (string, bool) {
 	}
 done:
 	if s.i == start || colon == s.i-1 {
-		return "", false
+		return nil, false
 	}
-	return string(s.b[start:s.i]), true
+	return s.b[start:s.i], true
 }
 
 // quoted reads an attribute value in single or double quotes.
@@ -289,7 +309,7 @@ func (s *scanner) quoted() (string, bool) {
 	}
 	v, ok := s.text(raw)
 	s.i += end + 2
-	return string(v), ok
+	return interned(v), ok
 }
 
 // text decodes character data: the five predefined entities and
@@ -382,4 +402,59 @@ func (s *scanner) lookup(prefix string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// common are the names and attribute values of WS-Man messages: Parse
+// returns these strings instead of allocating new ones (a map lookup by
+// string(bytes) does not allocate).
+var common = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range strings.Fields(`
+		Envelope Header Body Action MessageID To ReplyTo Address RelatesTo ResourceURI
+		OperationTimeout MaxEnvelopeSize Locale DataLocale SelectorSet Selector OptionSet Option
+		Shell ShellId CommandLine Command Arguments CommandId CommandResponse Receive ReceiveResponse
+		DesiredStream Stream CommandState ExitCode Signal SignalResponse Code Send InputStreams
+		OutputStreams ResourceCreated ReferenceParameters Name State End mustUnderstand lang
+		xml:lang xmlns Unit SequenceId WorkingDirectory Environment Variable Lifetime IdleTimeOut
+		s:Envelope s:Header s:Body a:Action a:MessageID a:To a:ReplyTo a:Address a:RelatesTo
+		env:Envelope env:Header env:Body w:ResourceURI w:OperationTimeout w:MaxEnvelopeSize w:Locale
+		w:SelectorSet w:Selector w:OptionSet w:Option p:DataLocale rsp:Shell rsp:ShellId
+		rsp:CommandLine rsp:Command rsp:Arguments rsp:CommandId rsp:CommandResponse rsp:Receive
+		rsp:ReceiveResponse rsp:DesiredStream rsp:Stream rsp:CommandState rsp:ExitCode rsp:Signal
+		rsp:SignalResponse rsp:Code rsp:Send rsp:InputStreams rsp:OutputStreams x:ResourceCreated
+		a:ReferenceParameters w:SequenceId p:SessionId xmlns:s xmlns:a xmlns:w xmlns:p xmlns:rsp
+		xmlns:env xmlns:x xmlns:b xmlns:n xmlns:cfg s:mustUnderstand env:mustUnderstand
+		true false stdout stderr stdin en-US stdout\ stderr WINRS_NOPROFILE WINRS_CODEPAGE
+		WINRS_CONSOLEMODE_STDIN WINRS_SKIP_CMD_SHELL TRUE FALSE 437 65001 PT60S PT20S
+		http://www.w3.org/2003/05/soap-envelope
+		http://schemas.xmlsoap.org/ws/2004/08/addressing
+		http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous
+		http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd
+		http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd
+		http://schemas.microsoft.com/wbem/wsman/1/windows/shell
+		http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd
+		http://schemas.xmlsoap.org/ws/2004/09/transfer
+		http://schemas.xmlsoap.org/ws/2004/09/transfer/Create
+		http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete
+		http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Command
+		http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Receive
+		http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Signal
+		http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Send
+		http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/terminate
+		http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done
+		http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Running
+		http://schemas.microsoft.com/wbem/wsman/1/wsmanfault
+		http://schemas.microsoft.com/wbem/wsman/1/config
+	`) {
+		m[strings.ReplaceAll(s, `\ `, " ")] = strings.ReplaceAll(s, `\ `, " ")
+	}
+	return m
+}()
+
+// interned returns b as a string, without allocating when it is common.
+func interned(b []byte) string {
+	if s, ok := common[string(b)]; ok {
+		return s
+	}
+	return string(b)
 }

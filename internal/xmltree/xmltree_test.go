@@ -87,7 +87,11 @@ func diff(a, b *Element, path string) string {
 // check: whatever Parse takes, encoding/xml reads the same way.
 func check(t *testing.T, b []byte) bool {
 	t.Helper()
+	orig := bytes.Clone(b)
 	fast, ok := Parse(b)
+	if !bytes.Equal(orig, b) {
+		t.Fatalf("Parse wrote into its input:\n%q\nbecame\n%q", orig, b)
+	}
 	if !ok {
 		return false
 	}
