@@ -118,6 +118,9 @@ func (c *collection) line(st *Styles, width int) string {
 
 // bar draws done of total as a bar w cells wide, brackets included.
 func bar(st *Styles, done, total, w int) string {
+	if w < 3 {
+		return ""
+	}
 	inner := w - 2
 	n := 0
 	if total > 0 {

@@ -116,6 +116,9 @@ func (wv *watchView) SetSize(w, h int) {
 // its host.
 func (wv *watchView) add(samples []Sample) {
 	keep := wv.currentName()
+	if wv.samples == 0 {
+		keep = "" // the first readings: the cursor starts on the top host
+	}
 	for _, smp := range samples {
 		s := wv.series[smp.Host]
 		if s == nil {
