@@ -1,0 +1,167 @@
+package runnercmd_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetport/fleetport/internal/plan"
+	"github.com/fleetport/fleetport/internal/store"
+)
+
+// journal reads a rollout's journal (nil while the store is not there).
+func journal(db string, id int64) []store.Event {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := os.Stat(db); err != nil {
+		return nil
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	evs, _ := st.Events(ctx, id)
+	return evs
+}
+
+// TestSitesRollout applies a plan through three sites' runners, each in
+// its own network namespace, kills one runner (SIGKILL) right after it
+// started changing a host and starts another in its place: every host of
+// the plan ends with an outcome, and the simulators' audits show that no
+// change ran twice on any host.
+func TestSitesRollout(t *testing.T) {
+	s := newSites(t, 3, 4, true, false)
+	runners := make([]*proc, 3)
+	for i := range 3 {
+		runners[i] = startRunner(t, s.ns[i], s.port, siteName(i), 8)
+	}
+	dir := t.TempDir()
+	db, planFile := filepath.Join(dir, "fleetport.db"), filepath.Join(dir, "plan.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	dispatch := []string{"--nats", s.natsURL(), "--ack-wait", "3s", "--site-timeout", "60s"}
+	code, _, errOut := run(ctx, append([]string{"plan", "-i", s.inv, "--store", db, "--timeout", "30s", "--out", planFile}, dispatch...)...)
+	if code != 2 {
+		t.Fatalf("plan: exit %d, want 2 (drift to fix)\n%s", code, errOut)
+	}
+	b, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Read(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := siteName(1) + "-"
+	planned := 0
+	for _, hp := range p.Hosts {
+		if strings.HasPrefix(hp.Host, victim) {
+			planned++
+		}
+	}
+	if planned == 0 || len(p.Hosts) < 3 {
+		t.Fatalf("the plan has %d hosts, %d of them in %s: too few to test", len(p.Hosts), planned, siteName(1))
+	}
+	before := map[string][]string{}
+	for i, h := range s.sims {
+		for name, d := range h.dump(t) {
+			before[siteName(i)+"-"+name] = d.Audit
+		}
+	}
+
+	type result struct {
+		code        int
+		out, errOut string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errOut := run(ctx, append([]string{"apply", "-i", s.inv, "--plan", planFile, "--store", db, "--yes",
+			"--stages", "1,50%,100%", "--max-failures", "100%", "--parallel", "6", "--poll", "200ms", "--effect-timeout", "30s", "--timeout", "30s"}, dispatch...)...)
+		done <- result{code, out, errOut}
+	}()
+	// Kill the second site's runner right after it started changing one of
+	// its hosts (the journal says an action runs), then start another.
+	var killedAt string
+	err = waitFor(ctx, 10*time.Millisecond, func() bool {
+		for _, e := range journal(db, 1) {
+			if strings.HasPrefix(e.Host, victim) && strings.HasPrefix(e.Step, "action:") && e.State == "run" {
+				killedAt = e.Host + " " + e.Step
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("no action of %s ran", siteName(1))
+	}
+	runners[1].kill()
+	t.Logf("killed the runner of %s after %s started", siteName(1), killedAt)
+	time.Sleep(time.Second)
+	replacement := startRunner(t, s.ns[1], s.port, siteName(1), 8)
+	r := <-done
+	if r.code != 0 {
+		t.Errorf("apply: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+
+	// Every host of the plan has its outcome.
+	outcome := map[string]string{}
+	for _, e := range journal(db, 1) {
+		if e.Step == "host" && e.State != "start" {
+			outcome[e.Host] = e.State
+		}
+	}
+	for _, hp := range p.Hosts {
+		if outcome[hp.Host] == "" {
+			t.Errorf("%s has no outcome", hp.Host)
+		} else if outcome[hp.Host] != "fixed" {
+			t.Logf("%s: %s", hp.Host, outcome[hp.Host])
+		}
+	}
+	// No change command ran twice on a host; at most one restart or reboot.
+	after := map[string][]string{}
+	for i, h := range s.sims {
+		for name, d := range h.dump(t) {
+			after[siteName(i)+"-"+name] = d.Audit
+		}
+	}
+	for _, hp := range p.Hosts {
+		ran := after[hp.Host][min(len(before[hp.Host]), len(after[hp.Host])):]
+		for _, a := range hp.Actions {
+			for _, c := range a.Commands {
+				if n := count(ran, c); n > 1 {
+					t.Errorf("%s: %q ran %d times", hp.Host, c, n)
+				}
+			}
+		}
+		effects := 0
+		for _, l := range ran {
+			if strings.HasPrefix(l, "shutdown /r") || strings.HasPrefix(l, "schtasks /create") {
+				effects++
+			}
+		}
+		if effects > 1 {
+			t.Errorf("%s: %d restarts or reboots:\n%s", hp.Host, effects, strings.Join(ran, "\n"))
+		}
+	}
+	// The host the killed runner was changing was taken over: its job was
+	// delivered again to the replacement, which started from the journal.
+	if !regexp.MustCompile(`delivery=([2-9]|\d\d)`).MatchString(replacement.log.String()) {
+		t.Errorf("the replacement runner took no job delivered a second time:\n%s", replacement.log.String())
+	}
+}
+
+func count(lines []string, c string) int {
+	n := 0
+	for _, l := range lines {
+		if l == c {
+			n++
+		}
+	}
+	return n
+}
