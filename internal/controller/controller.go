@@ -49,7 +49,6 @@ type Controller struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
-	start  time.Time
 
 	subs     []*nats.Subscription
 	sem      chan struct{} // bounds the goroutines serving requests
@@ -65,6 +64,7 @@ type Controller struct {
 	bySeq     map[uint64]*job // by stream sequence
 	sites     map[string]*site
 	downSince time.Time // when the NATS connection went down; zero while up
+	start     time.Time // since when sites are heard: Dial, or the last reconnection
 }
 
 // site is what the controller knows of a site.
@@ -425,9 +425,14 @@ func (c *Controller) sweep() {
 			c.downSince = now
 		}
 	} else {
+		if !c.downSince.IsZero() {
+			// Back: heartbeats missed while cut off do not count.
+			c.start = now
+		}
 		c.downSince = time.Time{}
 	}
-	down := !c.downSince.IsZero() && now.Sub(c.downSince) > c.o.SiteTimeout
+	connected := c.downSince.IsZero()
+	down := !connected && now.Sub(c.downSince) > c.o.SiteTimeout
 	bySite := map[string][]*job{}
 	for _, jb := range c.jobs {
 		if jb.seq != 0 && !jb.isSettled() {
@@ -450,13 +455,12 @@ func (c *Controller) sweep() {
 				c.giveUp(jb, facts.StatusUnreachable, fmt.Sprintf("the connection to NATS has been down for more than %s", c.o.SiteTimeout), false)
 			}
 			continue
+		case !connected:
+			continue // the site's runners cannot be heard while the controller is cut off
 		case now.Sub(seen[name]) > c.o.SiteTimeout:
 			for _, jb := range jobs {
 				c.giveUp(jb, facts.StatusUnreachable, fmt.Sprintf("site %s: no runner has been heard from for %s (is fleetport runner --site %s running?)", name, c.o.SiteTimeout.Round(time.Second), name), true)
 			}
-			continue
-		}
-		if !c.nc.IsConnected() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

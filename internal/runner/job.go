@@ -247,8 +247,11 @@ func (r *runner) finish(ctx context.Context, m jetstream.Msg, j *dispatch.Job, r
 		if try > 0 {
 			sleep(ctx, time.Duration(try)*time.Second)
 		}
+		if ctx.Err() != nil {
+			break // the drain timed out: give the job back
+		}
 		var rep dispatch.Reply
-		rep, err = r.request(context.WithoutCancel(ctx), j, dispatch.OpResult, res)
+		rep, err = r.request(ctx, j, dispatch.OpResult, res)
 		if err != nil {
 			if errors.Is(err, nats.ErrNoResponders) && try >= 1 {
 				break
