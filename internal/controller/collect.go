@@ -18,7 +18,8 @@ const collectDeadline = 6 * time.Hour
 // Collect publishes a collection job for each host, on its site
 // (Host.Policy.Site), and calls out once per host with its facts
 // document, one call at a time, as collect.Run does; progress, when set,
-// gets each host's start and end. A host the runners do not finish ends
+// gets each host's start and end, from several goroutines (it must be
+// quick and safe for concurrent use, as collect.Options.Progress). A host the runners do not finish ends
 // with a status that says why (see the package documentation). A
 // cancelled ctx ends the hosts not done with status timeout and
 // collect.ErrInterrupted, takes their jobs off the queue, and Collect

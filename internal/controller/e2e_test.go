@@ -153,9 +153,11 @@ func dial(t *testing.T, s *server.Server, o controller.Options) *controller.Cont
 func dispatched(t *testing.T, c *controller.Controller, hosts []dispatch.Host, spec *dispatch.Spec) map[string]*facts.Host {
 	t.Helper()
 	got := map[string]*facts.Host{}
-	var events, ends int
+	var mu sync.Mutex // progress comes from several goroutines
+	var ends int
 	err := c.Collect(context.Background(), hosts, spec, func(e collect.Event) {
-		events++
+		mu.Lock()
+		defer mu.Unlock()
 		if e.Done {
 			ends++
 		}

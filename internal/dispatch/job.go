@@ -138,7 +138,7 @@ func NewPolicyHost(h policies.Host) (PolicyHost, error) {
 	if len(h.Vars) > 0 {
 		p.Vars = make(map[string]json.RawMessage, len(h.Vars))
 		for k, v := range h.Vars {
-			b, err := ctyjson.SimpleJSONValue{Value: v}.MarshalJSON()
+			b, err := marshalValue(v)
 			if err != nil {
 				return PolicyHost{}, fmt.Errorf("host %s: variable %s: %w", h.Name, k, err)
 			}
@@ -155,14 +155,45 @@ func (p PolicyHost) Host() (policies.Host, error) {
 	if len(p.Vars) > 0 {
 		h.Vars = make(map[string]cty.Value, len(p.Vars))
 		for k, raw := range p.Vars {
-			var v ctyjson.SimpleJSONValue
-			if err := v.UnmarshalJSON(raw); err != nil {
+			v, err := unmarshalValue(raw)
+			if err != nil {
 				return policies.Host{}, fmt.Errorf("host %s: variable %s: %w", p.Name, k, err)
 			}
-			h.Vars[k] = v.Value
+			h.Vars[k] = v
 		}
 	}
 	return h, nil
+}
+
+// typedValue is a cty value with its type, so that a list stays a list
+// (JSON alone would make it a tuple).
+type typedValue struct {
+	Type  json.RawMessage `json:"type"`
+	Value json.RawMessage `json:"value"`
+}
+
+func marshalValue(v cty.Value) ([]byte, error) {
+	t, err := ctyjson.MarshalType(v.Type())
+	if err != nil {
+		return nil, err
+	}
+	b, err := ctyjson.Marshal(v, v.Type())
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(typedValue{Type: t, Value: b})
+}
+
+func unmarshalValue(raw []byte) (cty.Value, error) {
+	var tv typedValue
+	if err := json.Unmarshal(raw, &tv); err != nil {
+		return cty.NilVal, err
+	}
+	t, err := ctyjson.UnmarshalType(tv.Type)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	return ctyjson.Unmarshal(tv.Value, t)
 }
 
 // ErrVersion is wrapped by the error of a message of another version.
