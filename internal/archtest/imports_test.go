@@ -67,7 +67,7 @@ func under(prefixes ...string) func(string) bool {
 var (
 	engine = under("inventory", "policies", "internal/remote", "internal/collect", "internal/drift",
 		"internal/rollout", "internal/report", "internal/store", "internal/facts", "internal/parse", "internal/sim",
-		"internal/history")
+		"internal/history", "internal/dispatch", "internal/jobq", "internal/controller", "internal/runner")
 	uiAndCLI = []string{module + "/internal/cli", module + "/internal/tui", "github.com/spf13/cobra",
 		"charm.land/bubbletea", "charm.land/lipgloss", "charm.land/bubbles"}
 )
@@ -92,6 +92,19 @@ var rules = []rule{
 		from: func(p string) bool { return !under("internal/tui", "internal/cli/tuicmd")(p) }, to: []string{module + "/internal/tui"}, direct: true},
 	{why: "xmltree, read by both the client and the simulator, is plain XML: it imports nothing of fleetport's and no WinRM code",
 		from: under("internal/xmltree"), to: []string{module, "github.com", "golang.org"}, direct: true},
+	{why: "internal/dispatch is the wire contract only: no NATS, no transport, no engine that runs work",
+		from: under("internal/dispatch"),
+		to: []string{"github.com/nats-io", module + "/internal/remote", module + "/internal/collect", module + "/internal/rollout",
+			module + "/internal/store", module + "/internal/controller", module + "/internal/runner"}},
+	{why: "the NATS server is for tests: only jobqtest embeds it, so the fleetport binary carries none",
+		from: func(p string) bool { return !under("internal/jobq/jobqtest")(p) }, to: []string{"github.com/nats-io/nats-server"}},
+	{why: "the controller and the site runner meet only through internal/dispatch messages",
+		from: under("internal/controller"), to: []string{module + "/internal/runner"}},
+	{why: "the controller and the site runner meet only through internal/dispatch messages",
+		from: under("internal/runner"), to: []string{module + "/internal/controller"}},
+	{why: "collection and rollouts know nothing of NATS: dispatch wraps them, not the other way round",
+		from: under("internal/collect", "internal/rollout", "internal/store", "internal/remote"),
+		to: []string{"github.com/nats-io", module + "/internal/dispatch", module + "/internal/jobq", module + "/internal/controller", module + "/internal/runner"}},
 	{why: "cmd/fleetport is wiring only",
 		from: under("cmd/fleetport"), to: []string{module + "/internal/sim", module + "/internal/remote", "github.com/spf13/cobra"}, direct: true},
 }
