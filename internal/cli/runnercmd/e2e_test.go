@@ -276,11 +276,18 @@ func TestSitesCollect(t *testing.T) {
 			"--ack-wait", "3s", "--site-timeout", "60s", "--concurrency", conc)
 		done <- result{code, out, errOut}
 	}()
-	// Kill site 2's runner once the first results are stored (its hosts
-	// are slow: it has jobs in flight), and start another in its place,
-	// as a supervisor would.
-	if err := waitFor(ctx, 20*time.Millisecond, func() bool { return hostsIn(remoteDB) >= 1 }); err != nil {
-		t.Fatal("the dispatched run stored no host")
+	// Kill site 2's runner once it reached its first hosts (they are
+	// slow: it has jobs in flight), and start another in its place, as a
+	// supervisor would.
+	if err := waitFor(ctx, 20*time.Millisecond, func() bool {
+		for _, d := range s.sims[1].dump(t) {
+			if d.Accepted > 0 {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("the runner of %s reached no host", siteName(1))
 	}
 	runners[1].kill()
 	t.Logf("killed the runner of %s with %d of %d hosts stored", siteName(1), hostsIn(remoteDB), n)
