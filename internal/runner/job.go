@@ -119,17 +119,21 @@ func loadSpec(s *dispatch.Spec) (*policies.Set, error) {
 }
 
 // keepAlive sends an in-progress ack every third of the job's AckWait
-// until stop closes or the job's deadline passes (a runner stuck past it
-// gives the job back). tick, when set, runs at each beat.
+// until stop closes or the work outlives its bound (workBound): a runner
+// stuck past it gives the job back. tick, when set, runs at each beat.
 func keepAlive(m jetstream.Msg, j *dispatch.Job, stop <-chan struct{}, tick func()) {
 	t := time.NewTicker(max(j.AckWait/3, 50*time.Millisecond))
 	defer t.Stop()
+	end := time.Now().Add(workBound(j))
+	if j.Deadline.Before(end) {
+		end = j.Deadline
+	}
 	for {
 		select {
 		case <-stop:
 			return
 		case now := <-t.C:
-			if now.After(j.Deadline) {
+			if now.After(end) {
 				return
 			}
 			_ = m.InProgress()
@@ -138,6 +142,22 @@ func keepAlive(m jetstream.Msg, j *dispatch.Job, stop <-chan struct{}, tick func
 			}
 		}
 	}
+}
+
+// workBound is how long a job's work may take before the runner counts
+// itself stuck: the host's timeout for a collection (every remote call
+// has its own deadline within it), the effect timeout twice and the
+// command timeout per step for a rollout host; plus a minute.
+func workBound(j *dispatch.Job) time.Duration {
+	if a := j.Apply; a != nil {
+		steps := 2*len(a.Plan.Actions) + 10
+		return 2*a.EffectTimeout + time.Duration(steps)*a.CommandTimeout + time.Minute
+	}
+	t := j.Host.Timeout
+	if t <= 0 {
+		t = 5 * time.Minute
+	}
+	return t + time.Minute
 }
 
 // target turns the job's host into a collection target, with credentials
