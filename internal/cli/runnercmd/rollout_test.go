@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fleetport/fleetport/internal/plan"
+	"github.com/fleetport/fleetport/internal/sim"
 	"github.com/fleetport/fleetport/internal/store"
 )
 
@@ -164,4 +167,101 @@ func count(lines []string, c string) int {
 		}
 	}
 	return n
+}
+
+// TestSitesResume kills the controller (the fleetport binary, SIGKILL)
+// while the runners change hosts, then resumes the rollout from the store
+// with --nats: the rollout completes, and no change ran twice on a host.
+func TestSitesResume(t *testing.T) {
+	s := newSites(t, 2, 4, true, false)
+	for i := range 2 {
+		startRunner(t, s.ns[i], s.port, siteName(i), 8)
+	}
+	dir := t.TempDir()
+	db, planFile := filepath.Join(dir, "fleetport.db"), filepath.Join(dir, "plan.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	dispatch := []string{"--nats", s.natsURL(), "--ack-wait", "3s", "--site-timeout", "60s"}
+	code, _, errOut := run(ctx, append([]string{"plan", "-i", s.inv, "--store", db, "--timeout", "30s", "--out", planFile}, dispatch...)...)
+	if code != 2 {
+		t.Fatalf("plan: exit %d, want 2 (drift to fix)\n%s", code, errOut)
+	}
+	b, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Read(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := map[string][]string{}
+	for i, h := range s.sims {
+		for name, d := range h.dump(t) {
+			before[siteName(i)+"-"+name] = d.Audit
+		}
+	}
+	common := append([]string{"--store", db, "--yes", "--poll", "200ms", "--effect-timeout", "30s", "--parallel", "6"}, dispatch...)
+	cmd := exec.Command(fleetportBin(t), append([]string{"apply", "-i", s.inv, "--plan", planFile, "--stages", "1,100%",
+		"--max-failures", "100%", "--timeout", "30s"}, common...)...)
+	cmd.Env = append(os.Environ(), sim.EnvUser+"="+sim.DemoUser, sim.EnvPassword+"="+sim.DemoPassword)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	// Kill it once a host of the second stage is being changed.
+	err = waitFor(ctx, 10*time.Millisecond, func() bool {
+		for _, e := range journal(db, 1) {
+			if e.Stage == 2 && strings.HasPrefix(e.Step, "action:") && e.State == "run" {
+				return true
+			}
+		}
+		select {
+		case <-exited:
+			return true
+		default:
+			return false
+		}
+	})
+	select {
+	case <-exited:
+		t.Fatalf("apply ended before it could be killed:\n%s", out.String())
+	default:
+	}
+	if err != nil {
+		t.Fatalf("no second-stage action started:\n%s", out.String())
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
+	code, rout, rerr := run(ctx, append([]string{"rollout", "resume", "1"}, common...)...)
+	if code != 0 || !strings.Contains(rout, "complete") {
+		t.Errorf("resume: exit %d\n%s\n%s", code, rout, rerr)
+	}
+	outcome := map[string]string{}
+	for _, e := range journal(db, 1) {
+		if e.Step == "host" && e.State != "start" {
+			outcome[e.Host] = e.State
+		}
+	}
+	after := map[string][]string{}
+	for i, h := range s.sims {
+		for name, d := range h.dump(t) {
+			after[siteName(i)+"-"+name] = d.Audit
+		}
+	}
+	for _, hp := range p.Hosts {
+		if outcome[hp.Host] == "" {
+			t.Errorf("%s has no outcome", hp.Host)
+		}
+		ran := after[hp.Host][min(len(before[hp.Host]), len(after[hp.Host])):]
+		for _, a := range hp.Actions {
+			for _, c := range a.Commands {
+				if n := count(ran, c); n > 1 {
+					t.Errorf("%s: %q ran %d times", hp.Host, c, n)
+				}
+			}
+		}
+	}
 }
