@@ -104,7 +104,7 @@ var rules = []rule{
 		from: under("internal/runner"), to: []string{module + "/internal/controller"}},
 	{why: "collection and rollouts know nothing of NATS: dispatch wraps them, not the other way round",
 		from: under("internal/collect", "internal/rollout", "internal/store", "internal/remote"),
-		to: []string{"github.com/nats-io", module + "/internal/dispatch", module + "/internal/jobq", module + "/internal/controller", module + "/internal/runner"}},
+		to:   []string{"github.com/nats-io", module + "/internal/dispatch", module + "/internal/jobq", module + "/internal/controller", module + "/internal/runner"}},
 	{why: "cmd/fleetport is wiring only",
 		from: under("cmd/fleetport"), to: []string{module + "/internal/sim", module + "/internal/remote", "github.com/spf13/cobra"}, direct: true},
 }

@@ -99,9 +99,9 @@ func hostsOf(t *testing.T, f *sim.Fleet, site string) []dispatch.Host {
 			t.Fatal(err)
 		}
 		out = append(out, dispatch.Host{Name: p.Name,
-			Endpoint: dispatch.Endpoint{Address: p.Addr.String(), Port: f.Scenario().HTTPPort, Auth: "ntlm"},
-			User:     dispatch.Credential{Source: dispatch.SourceEnv, Name: sim.EnvUser},
-			Password: dispatch.Credential{Source: dispatch.SourceEnv, Name: sim.EnvPassword},
+			Endpoint:       dispatch.Endpoint{Address: p.Addr.String(), Port: f.Scenario().HTTPPort, Auth: "ntlm"},
+			User:           dispatch.Credential{Source: dispatch.SourceEnv, Name: sim.EnvUser},
+			Password:       dispatch.Credential{Source: dispatch.SourceEnv, Name: sim.EnvPassword},
 			ConnectTimeout: 2 * time.Second, OperationTimeout: 2 * time.Second, Timeout: 20 * time.Second, Policy: ph})
 	}
 	return out
