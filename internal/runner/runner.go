@@ -61,7 +61,7 @@ type Options struct {
 // Run connects the runner to its site's consumer and works on jobs until
 // ctx ends; then it drains (see the package documentation) and returns
 // nil. It returns an error when it cannot start (no JetStream, a bad
-// site) or when the consumer disappears for good.
+// site); a consumer deleted while it runs is made again.
 func Run(ctx context.Context, o Options) error {
 	if o.Conn == nil {
 		return errors.New("runner: no NATS connection")
@@ -101,7 +101,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("runner: site %s: %w", o.Site, err)
 	}
-	r := &runner{o: o, cons: cons, specs: newSpecCache(8)}
+	r := &runner{o: o, js: js, cons: cons, specs: newSpecCache(8)}
 	return r.loop(ctx)
 }
 
@@ -130,6 +130,7 @@ func defaultID() string {
 // runner is one running site runner.
 type runner struct {
 	o     Options
+	js    jetstream.JetStream
 	cons  jetstream.Consumer
 	specs *specCache
 	busy  atomic.Int64
@@ -162,6 +163,12 @@ func (r *runner) loop(ctx context.Context) error {
 			fcancel()
 			if ctx.Err() != nil {
 				break
+			}
+			if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+				// Someone deleted the site's consumer: make it again.
+				if c, berr := bindConsumer(ctx, r.js, r.o.Site); berr == nil {
+					r.cons = c
+				}
 			}
 			failures++
 			if failures == 1 || failures%30 == 0 {
