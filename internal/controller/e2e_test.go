@@ -5,6 +5,7 @@ package controller_test
 // simulated fleet reached through the real WinRM client.
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"go.uber.org/goleak"
 
 	"github.com/fleetport/fleetport/internal/collect"
@@ -236,4 +238,72 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(string(b))
 	return len(b), nil
+}
+
+// TestRunMixesLocalAndRemote: Run collects the hosts without a site in
+// the process and sends the others to their runners; the results are
+// the local run's, and no message on NATS carries the password.
+func TestRunMixesLocalAndRemote(t *testing.T) {
+	f := fleet(t, 12)
+	set, spec := builtin(t)
+	hosts := jobHosts(f, 30*time.Second)
+	targets := localTargets(t, hosts)
+	local := map[string]*facts.Host{}
+	if err := collect.Run(context.Background(), targets, collect.Options{Concurrency: 8, Policies: set},
+		func(h *facts.Host) { local[h.Name] = h }); err != nil {
+		t.Fatal(err)
+	}
+	s := jobqtest.Start(t, jobqtest.Options{})
+	snoop := jobqtest.Connect(t, s, "snoop")
+	var mu sync.Mutex
+	var seen, leaked int
+	sub, err := snoop.Subscribe(">", func(m *nats.Msg) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen++
+		if bytes.Contains(m.Data, []byte(sim.DemoPassword)) {
+			leaked++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	startRunner(t, s, "east", runner.Options{})
+	c := dial(t, s, controller.Options{})
+	remote := map[string]dispatch.Host{}
+	for i, h := range hosts {
+		if i%3 != 0 { // a third stay here
+			remote[h.Name] = h
+		}
+	}
+	for name, h := range remote {
+		h.Policy.Site = "east"
+		remote[name] = h
+	}
+	got := map[string]*facts.Host{}
+	var outs int
+	err = c.Run(context.Background(), targets, collect.Options{Concurrency: 4, Policies: set}, remote, spec, func(h *facts.Host) {
+		outs++
+		got[h.Name] = h
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs != len(hosts) || len(got) != len(hosts) {
+		t.Fatalf("%d calls, %d hosts, want %d", outs, len(got), len(hosts))
+	}
+	for _, h := range hosts {
+		if d := (jobqtest.Compare{}).Diff(local[h.Name], got[h.Name]); d != "" {
+			t.Errorf("%s: %s", h.Name, d)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen < 2*len(remote) {
+		t.Errorf("the snoop saw %d messages: it did not watch the run", seen)
+	}
+	if leaked > 0 {
+		t.Errorf("%d messages on NATS carry the password", leaked)
+	}
 }
