@@ -68,6 +68,35 @@ func (l *lease) expiring() bool {
 	return time.Since(l.lastOK) > l.ttl*2/3
 }
 
+// check says why no command may go to the host now: the lease passed on,
+// or went unrenewed long enough that another delivery may soon hold it
+// (the process was paused, or cut off from the controller).
+func (l *lease) check() error {
+	if l.isFenced() {
+		return errFenced
+	}
+	if l.expiring() {
+		l.fence()
+		return fmt.Errorf("%w: not renewed for %s", errFenced, l.ttl*2/3)
+	}
+	return nil
+}
+
+// leasedSession checks the lease before every command, so that a runner
+// that was paused or cut off sends nothing once another delivery may
+// hold the host.
+type leasedSession struct {
+	rollout.Session
+	l *lease
+}
+
+func (s leasedSession) Run(ctx context.Context, cmd remote.Command) (remote.Result, error) {
+	if err := s.l.check(); err != nil {
+		return remote.Result{}, err
+	}
+	return s.Session.Run(ctx, cmd)
+}
+
 // apply runs a rollout host's part of a stage under a lease.
 func (r *runner) apply(ctx context.Context, m jetstream.Msg, j *dispatch.Job, set *policies.Set, delivered uint64, log interface {
 	Warn(string, ...any)
@@ -124,11 +153,18 @@ func (r *runner) apply(ctx context.Context, m jetstream.Msg, j *dispatch.Job, se
 	t := r.target(j, ph)
 	cfg := rollout.Config{
 		Open: func(ctx context.Context, _ plan.HostPlan) (rollout.Session, error) {
+			if err := l.check(); err != nil {
+				return nil, err
+			}
 			cred, err := t.Credentials()
 			if err != nil {
 				return nil, err
 			}
-			return remote.Open(ctx, t.Endpoint, cred, t.Session)
+			s, err := remote.Open(ctx, t.Endpoint, cred, t.Session)
+			if err != nil {
+				return nil, err
+			}
+			return leasedSession{Session: s, l: l}, nil
 		},
 		Verify: func(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
 			return verify(ctx, t, set, ph, hp)

@@ -6,6 +6,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/fleetport/fleetport/internal/dispatch"
 	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/jobq/jobqtest"
+	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/internal/sim"
 	"github.com/fleetport/fleetport/internal/sim/simtest"
 	"github.com/fleetport/fleetport/policies"
@@ -246,4 +248,36 @@ func TestServerGoesAway(t *testing.T) {
 		t.Errorf("took %v", d)
 	}
 	stop()
+}
+
+type fakeSession struct{ ran []string }
+
+func (f *fakeSession) Run(_ context.Context, c remote.Command) (remote.Result, error) {
+	f.ran = append(f.ran, c.Line)
+	return remote.Result{}, nil
+}
+func (f *fakeSession) Close() error { return nil }
+
+// TestLeaseGuardsCommands: once the lease went unrenewed for two thirds
+// of its life (a paused process, a cut-off runner), no command reaches the
+// host, and the lease stays fenced.
+func TestLeaseGuardsCommands(t *testing.T) {
+	canceled := false
+	l := &lease{token: "t", ttl: 300 * time.Millisecond, lastOK: time.Now(), cancel: func() { canceled = true }}
+	fs := &fakeSession{}
+	s := leasedSession{Session: fs, l: l}
+	if _, err := s.Run(context.Background(), remote.Command{Line: "reg add x"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(250 * time.Millisecond)
+	if _, err := s.Run(context.Background(), remote.Command{Line: "reg add y"}); !errors.Is(err, errFenced) {
+		t.Fatalf("a command ran on an expiring lease: %v", err)
+	}
+	l.ok(false) // a late renewal does not bring it back
+	if _, err := s.Run(context.Background(), remote.Command{Line: "reg add z"}); !errors.Is(err, errFenced) {
+		t.Fatalf("a command ran on a fenced lease: %v", err)
+	}
+	if len(fs.ran) != 1 || !canceled {
+		t.Errorf("ran %v, canceled %v", fs.ran, canceled)
+	}
 }
