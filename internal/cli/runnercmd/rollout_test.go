@@ -112,14 +112,19 @@ func TestSitesRollout(t *testing.T) {
 		t.Errorf("apply: exit %d\n%s\n%s", r.code, r.out, r.errOut)
 	}
 
-	// Every host of the plan has its outcome.
+	// Every host of the plan has its outcome, once.
 	outcome := map[string]string{}
+	outcomes := map[string]int{}
 	for _, e := range journal(db, 1) {
 		if e.Step == "host" && e.State != "start" {
 			outcome[e.Host] = e.State
+			outcomes[e.Host]++
 		}
 	}
 	for _, hp := range p.Hosts {
+		if outcomes[hp.Host] > 1 {
+			t.Errorf("%s has %d outcomes", hp.Host, outcomes[hp.Host])
+		}
 		if outcome[hp.Host] == "" {
 			t.Errorf("%s has no outcome", hp.Host)
 		} else if outcome[hp.Host] != "fixed" {
