@@ -259,12 +259,18 @@ func (m *Model) rolloutBatch(msg rolloutBatchMsg) tea.Cmd {
 	if msg.seq != rv.seq {
 		return nil
 	}
+	named := rv.id != 0
 	end := rv.addEvents(msg.items)
 	if end == nil && msg.closed && rv.state == roRunning {
 		rv.state, rv.err = roDone, errors.New("the rollout ended without a result")
 	}
 	if end == nil && !msg.closed {
-		return waitRollout(rv.ch, rv.seq)
+		wait := waitRollout(rv.ch, rv.seq)
+		if !named && rv.id != 0 && rv.pauseAsked {
+			// p was pressed before the rollout had an id.
+			return tea.Batch(wait, ctlCmd(m.opts.Context, m.opts.Remediator, "pause", rv.id, rv.seq))
+		}
+		return wait
 	}
 	if m.dialog == dlgAbort || m.dialog == dlgQuit {
 		m.dialog = dlgNone
@@ -322,7 +328,16 @@ func (m *Model) rolloutKey(msg tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 	case key.Matches(msg, k.Pause):
-		if rv.state != roRunning || rv.id == 0 {
+		if rv.state != roRunning {
+			return nil
+		}
+		if rv.id == 0 {
+			// The rollout has not named itself yet: the pause is sent
+			// with its first journal entry.
+			rv.pauseAsked = !rv.pauseAsked
+			if rv.pauseAsked {
+				m.setStatus(false, "the rollout pauses before its next step (p continues)")
+			}
 			return nil
 		}
 		if rv.paused || rv.pauseAsked {

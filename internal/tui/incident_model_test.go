@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -257,20 +258,35 @@ func TestRolloutControlKeys(t *testing.T) {
 	press(m, "enter", "a")
 	m.Update(planMsg{seq: m.ro.seq, prop: &Proposal{Plan: fixPlan(7), Stages: "1,100%", Budget: "0", Assigned: [][]string{{"web0007"}}}})
 	press(m, "a", "y")
-	if _, cmd := m.Update(keyMsg("p")); cmd != nil {
+	// p before the rollout has an id: sent with its first entry.
+	if _, cmd := m.Update(keyMsg("p")); cmd != nil || !m.ro.pauseAsked {
 		t.Error("p before the rollout has an id")
 	}
-	m.Update(rolloutBatchMsg{seq: m.ro.seq, items: []rolloutItem{{ev: journal(3)[0]}, {ev: journal(3)[1]}}})
-	_, cmd := m.Update(keyMsg("p"))
-	if cmd == nil || !m.ro.pauseAsked || !strings.Contains(m.ro.summary(&m.st), "rollout 3 pausing") {
-		t.Fatalf("p: %v %q", m.ro.pauseAsked, m.ro.summary(&m.st))
+	_, cmd := m.Update(rolloutBatchMsg{seq: m.ro.seq, items: []rolloutItem{{ev: journal(3)[0]}, {ev: journal(3)[1]}}})
+	if cmd == nil {
+		t.Fatal("no pause sent with the first entry")
+	}
+	if msgs, ok := cmd().(tea.BatchMsg); !ok || len(msgs) != 2 {
+		t.Fatalf("first entry with a pause pending: %T", cmd())
+	} else if ctl, ok := msgs[1]().(rolloutCtlMsg); !ok || ctl.what != "pause" || ctl.err != nil {
+		t.Fatalf("pending pause: %+v", ctl)
+	}
+	// p again: continue.
+	_, cmd = m.Update(keyMsg("p"))
+	if cmd == nil || m.ro.pauseAsked {
+		t.Fatal("p after a pending pause")
+	}
+	m.Update(cmd())
+	_, cmd = m.Update(keyMsg("p"))
+	if cmd == nil || !m.ro.pauseAsked || !strings.Contains(m.ro.summary(), "rollout 3 pausing") {
+		t.Fatalf("p: %v %q", m.ro.pauseAsked, m.ro.summary())
 	}
 	if msg := cmd(); msg.(rolloutCtlMsg).err != nil {
 		t.Fatal(msg)
 	}
 	m.Update(rolloutBatchMsg{seq: m.ro.seq, items: []rolloutItem{{ev: RolloutEvent{Rollout: 3, Step: "rollout", State: "paused"}}}})
-	if !m.ro.paused || !strings.Contains(m.headerLine()+m.ro.summary(&m.st), "PAUSED") {
-		t.Errorf("paused: %q", m.ro.summary(&m.st))
+	if !m.ro.paused || !strings.Contains(m.headerLine()+m.ro.summary(), "PAUSED") {
+		t.Errorf("paused: %q", m.ro.summary())
 	}
 	_, cmd = m.Update(keyMsg("p"))
 	if cmd == nil {
@@ -281,7 +297,7 @@ func TestRolloutControlKeys(t *testing.T) {
 	if m.ro.paused || m.ro.pauseAsked {
 		t.Error("still paused after continued")
 	}
-	if got := g.r.controls(); strings.Join(got, ",") != "pause,continue" {
+	if got := g.r.controls(); strings.Join(got, ",") != "pause,continue,pause,continue" {
 		t.Errorf("controls %v", got)
 	}
 	// An engine error is shown.
@@ -341,7 +357,7 @@ func TestCollectionProgressLine(t *testing.T) {
 	st := DefaultStyles(false)
 	c := collection{total: 10}
 	c.apply([]collectItem{{start: true, at: t0}})
-	if got := c.line(&st, 80); got != "collecting 0/10 | 0 failed | 0 in flight | - hosts/s [......................]" {
+	if got := c.line(&st, 80, plain); got != "collecting 0/10 | 0 failed | 0 in flight | - hosts/s [......................]" {
 		t.Errorf("at the start: %q", got)
 	}
 	var items []collectItem
@@ -351,10 +367,10 @@ func TestCollectionProgressLine(t *testing.T) {
 	}
 	items = append(items, collectItem{at: t0.Add(4 * time.Second), ev: CollectEvent{Host: "h"}})
 	c.apply(items)
-	if got := c.line(&st, 80); got != "collecting 4/10 | 4 failed | 1 in flight | 1.0 hosts/s [########.............]" {
+	if got := c.line(&st, 80, plain); got != "collecting 4/10 | 4 failed | 1 in flight | 1.0 hosts/s [########.............]" {
 		t.Errorf("halfway: %q", got)
 	}
-	if got := c.line(&st, 30); len(got) > 30 {
+	if got := c.line(&st, 30, plain); len(got) > 30 {
 		t.Errorf("narrow: %q", got)
 	}
 }
@@ -410,4 +426,52 @@ func TestSparkline(t *testing.T) {
 	if got := sparkline(&cs, &r, 10, nil); got != "▂▃▅█" {
 		t.Errorf("colour: %q", got)
 	}
+}
+
+func plain(s string) string { return s }
+
+// brokenEscape is an SGR sequence that lost its ESC: what nesting one
+// lipgloss style in another can leave on screen.
+var brokenEscape = regexp.MustCompile(`(^|[^\x1b])\[[0-9;]*m`)
+
+// TestColourScreensAreClean renders every incident screen in colour:
+// no escape sequence is broken (styles are never nested).
+func TestColourScreensAreClean(t *testing.T) {
+	g := newRig(t)
+	m := incidentModel(t, g, 80, 24)
+	m.Update(tea.ColorProfileMsg{Profile: colorprofile.TrueColor})
+	check := func(what string) {
+		t.Helper()
+		v := m.View().Content
+		if loc := brokenEscape.FindStringIndex(v); loc != nil {
+			t.Errorf("%s: a broken escape at %q", what, v[max(loc[0]-20, 0):min(loc[1]+20, len(v))])
+		}
+	}
+	press(m, "/")
+	typeText(m, "web0007")
+	press(m, "enter", "w")
+	m.Update(watchBatchMsg{seq: m.watch.seq, samples: samples(g, 0, "web0007")})
+	m.Update(watchBatchMsg{seq: m.watch.seq, samples: samples(g, 5, "web0007")})
+	check("watch")
+	press(m, "esc", "c")
+	m.Update(collectBatchMsg{seq: m.coll.seq, items: []collectItem{{start: true, at: t0}, {at: t0.Add(time.Second), ev: CollectEvent{Host: "web0007"}}}})
+	m.setStatus(true, "an error")
+	check("collection progress")
+	press(m, "a")
+	m.Update(planMsg{seq: m.ro.seq, prop: &Proposal{Plan: fixPlan(7), Stages: "1,100%", Budget: "0", Assigned: [][]string{{"web0007"}}}})
+	check("plan")
+	press(m, "a")
+	check("confirmation")
+	press(m, "y")
+	m.Update(rolloutBatchMsg{seq: m.ro.seq, items: []rolloutItem{{ev: journal(3)[0]}, {ev: journal(3)[1]}, {ev: RolloutEvent{Rollout: 3, Step: "rollout", State: "paused"}}}})
+	if !strings.Contains(m.View().Content, "PAUSED") {
+		t.Error("no PAUSED in colour")
+	}
+	check("rollout paused")
+	var items []rolloutItem
+	for _, e := range journal(3)[2:] {
+		items = append(items, rolloutItem{ev: e})
+	}
+	m.Update(rolloutBatchMsg{seq: m.ro.seq, items: append(items, rolloutItem{end: true, res: RolloutResult{ID: 3, Status: "complete", Fixed: 1}})})
+	check("rollout complete")
 }

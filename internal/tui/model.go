@@ -913,7 +913,16 @@ func (m *Model) statusLine() string {
 		}
 	}
 	if m.coll.running {
-		s = m.coll.line(&m.st, m.width)
+		// The bar has colours of its own: the text is styled alone.
+		line := m.coll.line(&m.st, m.width, func(t string) string { return m.st.render(m.st.Status, t) })
+		if m.status != "" {
+			msg := m.status
+			if m.statusErr {
+				msg = m.st.render(m.st.Error, msg)
+			}
+			line += " | " + msg
+		}
+		return clip(line, m.width)
 	}
 	if m.status != "" {
 		if s != "" {

@@ -100,9 +100,9 @@ func (c *collection) rate() float64 {
 	return float64(c.done) / d
 }
 
-// line is the progress line: done/total, failures, hosts in flight,
-// rate and a bar, width cells at most.
-func (c *collection) line(st *Styles, width int) string {
+// text is the progress line's text: done/total, failures, hosts in
+// flight and the rate; barW is the width left for the bar (0: none).
+func (c *collection) text(width int) (string, int) {
 	s := fmt.Sprintf("collecting %d/%d | %d failed | %d in flight | ", c.done, c.total, c.failed, max(c.started-c.done, 0))
 	if r := c.rate(); r > 0 {
 		s += fmt.Sprintf("%.1f hosts/s", r)
@@ -110,7 +110,18 @@ func (c *collection) line(st *Styles, width int) string {
 		s += "- hosts/s"
 	}
 	barW := min(24, width-len(s)-3)
-	if barW >= 6 {
+	if barW < 6 {
+		barW = 0
+	}
+	return s, barW
+}
+
+// line is the progress line with its bar, width cells at most; style
+// renders the text (the bar has its own colours).
+func (c *collection) line(st *Styles, width int, style func(string) string) string {
+	s, barW := c.text(width)
+	s = style(s)
+	if barW > 0 {
 		s += " " + bar(st, c.done, c.total, barW)
 	}
 	return clip(s, width)

@@ -369,12 +369,12 @@ func (rv *rolloutView) move(d int) {
 	rv.scroll()
 }
 
-// summary is the first line of the running view: the rollout's state
-// first (so that a narrow terminal keeps it), its stage and the hosts by
-// outcome.
-func (rv *rolloutView) summary(st *Styles) string {
+// summaryParts is the first line of the running view: the rollout, its
+// state (first, so that a narrow terminal keeps it), then its stage and
+// the hosts by outcome.
+func (rv *rolloutView) summaryParts() (head, state, tail string) {
 	fixed, failed, unreach, togo := rv.counts()
-	state := "running"
+	state = "running"
 	switch {
 	case rv.result != nil:
 		state = rv.result.Status
@@ -383,20 +383,39 @@ func (rv *rolloutView) summary(st *Styles) string {
 	case rv.abortAsked:
 		state = "aborting"
 	case rv.paused:
-		state = st.render(st.Error, "PAUSED")
+		state = "PAUSED"
 	case rv.pauseAsked:
 		state = "pausing"
 	}
-	s := "rollout"
+	head = "rollout "
 	if rv.id != 0 {
-		s += " " + strconv.FormatInt(rv.id, 10)
+		head += strconv.FormatInt(rv.id, 10) + " "
 	}
-	s += " " + state
 	if rv.of > 0 {
-		s += fmt.Sprintf(" | stage %d/%d", max(rv.stage, 1), rv.of)
+		tail = fmt.Sprintf(" | stage %d/%d", max(rv.stage, 1), rv.of)
 	}
-	s += fmt.Sprintf(" | %d fixed, %d failed, %d unreachable, %d to go", fixed, failed, unreach, togo)
-	return clip(s, rv.width)
+	tail += fmt.Sprintf(" | %d fixed, %d failed, %d unreachable, %d to go", fixed, failed, unreach, togo)
+	return head, state, tail
+}
+
+// summary is the first line, without styles.
+func (rv *rolloutView) summary() string {
+	h, s, t := rv.summaryParts()
+	return clip(h+s+t, rv.width)
+}
+
+// styledSummary is the first line: the title style, the state in the
+// colour of its outcome (styles are never nested).
+func (rv *rolloutView) styledSummary(st *Styles) string {
+	h, s, t := rv.summaryParts()
+	state := st.render(st.Title, s)
+	switch s {
+	case "PAUSED", "failed", "aborted", "stopped", "aborting":
+		state = st.render(st.Error, s)
+	case "complete":
+		state = st.render(st.Good, s)
+	}
+	return clip(st.render(st.Title, h)+state+st.render(st.Title, t), rv.width)
 }
 
 // View renders the view for its state.
@@ -416,7 +435,7 @@ func (rv *rolloutView) View(st *Styles, b *strings.Builder) {
 		b.WriteString(clip("  "+st.render(st.Error, rv.err.Error()), rv.width))
 		return
 	}
-	b.WriteString(st.render(st.Title, rv.summary(st)))
+	b.WriteString(rv.styledSummary(st))
 	b.WriteByte('\n')
 	stepW := clamp(rv.width/3, 12, 34)
 	head := "  " + fit("HOST", 14, false, "") + " " + fit("STG", 3, true, "") + " " + fit("STEP", stepW, false, "") + " " + fit("STATE", 11, false, "") + " DETAIL"

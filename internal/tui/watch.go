@@ -70,7 +70,8 @@ func (s *watchSeries) ephemeral() float64 {
 // sampled every interval, the hosts under the most pressure first (the
 // share of the client port range in use, then TIME_WAIT), with a
 // sparkline of the last minutes and, for the host under the cursor, the
-// top remote endpoints.
+// top remote endpoints. The cursor stays on the top host until a key
+// moves it; then it stays on its host.
 type watchView struct {
 	hosts  []string
 	every  time.Duration
@@ -87,8 +88,11 @@ type watchView struct {
 	last    time.Time
 
 	cursor, offset int
-	width, height  int
-	buf            []int
+	// follow keeps the cursor on the host under the most pressure until
+	// a key moves it.
+	follow        bool
+	width, height int
+	buf           []int
 }
 
 // reset starts a new watch of hosts, sampled every interval.
@@ -103,7 +107,7 @@ func (wv *watchView) reset(hosts []string, every time.Duration) {
 		wv.order = append(wv.order, s)
 	}
 	wv.samples, wv.last = 0, time.Time{}
-	wv.cursor, wv.offset = 0, 0
+	wv.cursor, wv.offset, wv.follow = 0, 0, true
 	wv.sort("")
 }
 
@@ -116,8 +120,8 @@ func (wv *watchView) SetSize(w, h int) {
 // its host.
 func (wv *watchView) add(samples []Sample) {
 	keep := wv.currentName()
-	if wv.samples == 0 {
-		keep = "" // the first readings: the cursor starts on the top host
+	if wv.follow {
+		keep = ""
 	}
 	for _, smp := range samples {
 		s := wv.series[smp.Host]
@@ -189,6 +193,7 @@ func (wv *watchView) current() *watchSeries {
 }
 
 func (wv *watchView) move(d int) {
+	wv.follow = false
 	wv.cursor = clamp(wv.cursor+d, 0, len(wv.order)-1)
 	wv.scroll()
 }
