@@ -2,25 +2,29 @@
 // "The incident TUI"), in the conventions operators know from k9s and
 // lazygit.
 //
-// Contract: Update never blocks (store and judging work run in tea.Cmds
-// and come back as messages; WinRM work will too); View renders only the
-// visible rows and cells, so its cost follows the terminal size, not the
-// fleet; the engine is reached through small interfaces this package
-// declares ([Source]). Only the tui command (internal/cli/tuicmd) imports
-// this package, and no engine package imports it (enforced by
+// Contract: Update never blocks (store, judging and WinRM work run in
+// tea.Cmds and come back as messages); View renders only the visible rows
+// and cells, so its cost follows the terminal size, not the fleet, and it
+// reads neither the clock nor the network; the engine is reached through
+// small interfaces this package declares ([Source], [Collector],
+// [Watcher], [Remediator]). Only the tui command (internal/cli/tuicmd)
+// imports this package, and no engine package imports it (enforced by
 // internal/archtest).
 //
 // # Entry point
 //
-// [New] returns the root [Model] over a [Source]; its Init starts the
-// first [Source.Load]. The root model keeps the breadcrumb (a stack of
+// [New] returns the root [Model] over a [Source] and [Options] (the
+// optional engines, read-only mode, the watch interval); its Init starts
+// the first [Source.Load]. The root model keeps the breadcrumb (a stack of
 // pages: a root view, then a host opened from it), routes key presses to
-// the view on top, and draws the header (run, host counts, READ-ONLY), the
-// breadcrumb, the status line (or the / and : prompts) and the short help
-// around it. Key bindings are data ([KeyMap], [DefaultKeyMap]); styles and
-// glyphs are built once per colour profile ([Styles], [DefaultStyles]).
+// the view on top, and draws the header (run, results, READ-ONLY, what
+// runs in the background), the breadcrumb, the status line (or the / and
+// : prompts, or the collection's progress) and the short help around it,
+// with a confirmation box over the view when one is open. Key bindings
+// are data ([KeyMap], [DefaultKeyMap]); styles and glyphs are built once
+// per colour profile ([Styles], [DefaultStyles]).
 //
-// # Views (this slice)
+// # Views
 //
 //   - Fleet: one row per host (name, groups, OS, collection status, drift
 //     findings by severity as critical/high/medium/low, result, wildcard
@@ -38,28 +42,64 @@
 //     evidence and fix; tab shows the facts (sockets summary, listeners
 //     table, listen list, registry values, dynamic port ranges, services,
 //     addresses, fact errors). It scrolls (a bubbles viewport).
+//   - Watch (w, :watch; incident mode): the connection table of each
+//     watched host, read by the [Watcher] every Options.WatchEvery: per
+//     host TIME_WAIT, ESTABLISHED, the share of the client port range in
+//     use and a sparkline of the last five minutes, the top TIME_WAIT
+//     remote endpoint; the hosts under the most pressure first (the share
+//     of the range, then TIME_WAIT), as many as fit ("top N by
+//     pressure"); under the table, the host under the cursor: its counts
+//     and their change since the previous reading, sparklines, the client
+//     port range with a bar, the top remotes. The cursor follows the top
+//     host until a key moves it. x stops the watch; esc leaves it running
+//     (the header says "watching N").
+//   - Rollout (a, :rollout): the plan the [Remediator] makes for the
+//     hosts (as fleetport plan prints it, with the stages each host falls
+//     in); a again opens the confirmation ("Apply this plan?": y applies,
+//     n or esc does not). Then the rollout followed live from its journal:
+//     the state (running, PAUSED, aborting, complete, stopped), the stage,
+//     hosts by outcome, per host its stage, last step, state and detail,
+//     and the newest journal entries. p pauses it before its next step
+//     and continues it; x aborts it after a confirmation. When it ends its
+//     hosts are collected again. Quitting while it runs asks first.
+//
+// Collection progress: c collects the selected hosts (or the one under
+// the cursor) again, C the whole run, through the [Collector]; the status
+// line shows done/total, failures, hosts in flight, the rate and a bar
+// until the new run replaces the one shown.
 //
 // Everywhere: ? lists every key; / filters the hosts (a part of the name;
 // group:NAME, tag:KEY=VALUE, status:STATUS, result:RESULT, os:RELEASE; !
 // inverts a term; terms combine); : switches views (:fleet, :matrix,
-// :host NAME, :q); esc goes back one level and, at the root, clears the
+// :host NAME, :watch, :rollout, :q); esc goes back one level (from the
+// watch or the rollout to the fleet) and, at the fleet, clears the
 // filter; q and ctrl+c quit from any view (k9s behaviour); r judges the
-// run again through [Source.Load].
+// run again through [Source.Load]. w, c and a act on the selected hosts,
+// else on the host on screen.
+//
+// # Read-only
+//
+// Options.ReadOnly drops the Remediator: the keys that change a host (a,
+// p, x on a rollout, y and n) are disabled, which also hides them from
+// the help, and :rollout says read-only. Watching and collecting stay:
+// they only read.
+//
+// # Concurrency
+//
+// Every operation (load, collection, watch, plan, rollout) is started by
+// a tea.Cmd that copies its inputs and keeps nothing of the model; its
+// context's cancel func lives in the model, and quitting calls them all.
+// Long operations report through a channel that one waiting command at a
+// time drains: the first result, then whatever else comes within 100 ms,
+// as one message (so 10,000 hosts never mean 10,000 redraws). Each
+// operation numbers its messages; a message of an operation that was
+// replaced is dropped.
 //
 // # Colour
 //
 // The program's colour profile arrives as a tea.ColorProfileMsg
 // (bubbletea detects it, honouring NO_COLOR; the tui command forces the
 // ASCII profile for --no-color). ASCII and NoTTY render no escape codes at
-// all and use ASCII glyphs; the golden files under testdata are that
-// rendering.
-//
-// # Not in this slice
-//
-// Deliberately read-only: no action changes a host, so --read-only is
-// only shown. Next come the watch view (re-collecting the connection
-// tables of the selected hosts on a timer, through an interface this
-// package will declare, with results coalesced per tick), the rollout
-// view (plan, confirm, follow stages; pause, resume, abort; hidden by
-// --read-only), and live collection progress.
+// all and use ASCII glyphs (sparklines _.-=+*#@, boxes +-|); the golden
+// files under testdata are that rendering. Styles are never nested.
 package tui
