@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -325,6 +326,29 @@ func TestSitesCollect(t *testing.T) {
 	if a, b := summaryRE.ReplaceAllString(out, "in D:"), summaryRE.ReplaceAllString(r.out, "in D:"); a != b {
 		t.Errorf("summaries differ:\nlocal:  %s\nremote: %s", out, r.out)
 	}
+	// The drift reports of the two runs are the same, but for the run
+	// they name and the times in them.
+	reports := make([]map[string]any, 2)
+	for i, db := range []string{localDB, remoteDB} {
+		code, out, errOut := run(context.Background(), "drift", "--run", "1", "--store", db, "-i", s.inv, "--format", "json", "--no-compare")
+		if code != 0 && code != 2 && code != 3 {
+			t.Fatalf("drift: exit %d\n%s", code, errOut)
+		}
+		if err := json.Unmarshal([]byte(out), &reports[i]); err != nil {
+			t.Fatalf("drift: %v", err)
+		}
+		delete(reports[i], "generated")
+		delete(reports[i], "run")
+		hs, _ := reports[i]["hosts"].([]any)
+		for _, h := range hs {
+			if hm, ok := h.(map[string]any); ok {
+				delete(hm, "collected") // when it was collected: a timing
+			}
+		}
+	}
+	if d := jsonDiff("", reports[0], reports[1], 5); len(d) > 0 {
+		t.Errorf("the drift reports differ:\n%s", strings.Join(d, "\n"))
+	}
 	// Each site's runner reached its own hosts, and only through its
 	// namespace: the twins saw no connection during the dispatched run.
 	for name, n := range accepted(t, s.twins) {
@@ -349,6 +373,51 @@ func TestSitesCollect(t *testing.T) {
 		t.Errorf("no host of %s was collected twice: the kill found no job in flight", siteName(1))
 	}
 	t.Logf("%d hosts of %s collected again after the kill", redone, siteName(1))
+}
+
+// jsonDiff lists up to max paths where two decoded JSON values differ.
+func jsonDiff(path string, a, b any, max int) []string {
+	if reflect.DeepEqual(a, b) {
+		return nil
+	}
+	var out []string
+	switch av := a.(type) {
+	case map[string]any:
+		if bv, ok := b.(map[string]any); ok {
+			keys := map[string]bool{}
+			for k := range av {
+				keys[k] = true
+			}
+			for k := range bv {
+				keys[k] = true
+			}
+			names := make([]string, 0, len(keys))
+			for k := range keys {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			for _, k := range names {
+				out = append(out, jsonDiff(path+"."+k, av[k], bv[k], max-len(out))...)
+				if len(out) >= max {
+					return out
+				}
+			}
+			return out
+		}
+	case []any:
+		if bv, ok := b.([]any); ok && len(av) == len(bv) {
+			for i := range av {
+				out = append(out, jsonDiff(fmt.Sprintf("%s[%d]", path, i), av[i], bv[i], max-len(out))...)
+				if len(out) >= max {
+					return out
+				}
+			}
+			return out
+		}
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return []string{fmt.Sprintf("%s: %.200s != %.200s", path, ja, jb)}
 }
 
 var summaryRE = regexp.MustCompile(`in [0-9.a-zµ]+:`)
