@@ -60,7 +60,9 @@
 //     the state (running, PAUSED, aborting, complete, stopped), the stage,
 //     hosts by outcome, per host its stage, last step, state and detail,
 //     and the newest journal entries. p pauses it before its next step
-//     and continues it; x aborts it after a confirmation. When it ends its
+//     and continues it; x aborts it after a confirmation; R resumes one
+//     that stopped (aborted, stopped by its failure budget) after a
+//     confirmation, as fleetport rollout resume does. When it ends its
 //     hosts are collected again. Quitting while it runs asks first.
 //
 // Collection progress: c collects the selected hosts (or the one under
@@ -80,7 +82,7 @@
 // # Read-only
 //
 // Options.ReadOnly drops the Remediator: the keys that change a host (a,
-// p, x on a rollout, y and n) are disabled, which also hides them from
+// p, x on a rollout, R, y and n) are disabled, which also hides them from
 // the help, and :rollout says read-only. Watching and collecting stay:
 // they only read.
 //

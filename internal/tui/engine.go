@@ -76,6 +76,10 @@ type Remediator interface {
 	// with every journal entry as it is written. The first entry names
 	// the rollout, for Pause, Continue and Abort.
 	Apply(ctx context.Context, p *Proposal, progress func(RolloutEvent)) (RolloutResult, error)
+	// Resume continues a rollout that stopped (aborted, stopped by its
+	// failure budget, interrupted) where it stopped, as fleetport rollout
+	// resume does, until it ends, calling progress as Apply does.
+	Resume(ctx context.Context, id int64, progress func(RolloutEvent)) (RolloutResult, error)
 	// Pause holds the rollout before its next step; Continue lets it go
 	// on. Neither waits for the runner.
 	Pause(id int64) error

@@ -262,6 +262,23 @@ func (r *fakeRemediator) Apply(ctx context.Context, p *Proposal, progress func(R
 	return RolloutResult{ID: id, Status: "complete", Fixed: 1}, nil
 }
 
+// Resume plays the rest of the journal after "rollout resumed".
+func (r *fakeRemediator) Resume(ctx context.Context, id int64, progress func(RolloutEvent)) (RolloutResult, error) {
+	r.mu.Lock()
+	r.ctl = append(r.ctl, "resume")
+	r.progress = progress
+	r.mu.Unlock()
+	if id != 3 {
+		return RolloutResult{}, errors.New("no such rollout")
+	}
+	progress(RolloutEvent{Rollout: id, Time: t0.Add(30 * time.Second), Step: "rollout", State: "resumed", Detail: "by process 42"})
+	for _, e := range journal(id)[3:] {
+		e.Time = e.Time.Add(30 * time.Second)
+		progress(e)
+	}
+	return RolloutResult{ID: id, Status: "complete", Fixed: 1}, nil
+}
+
 func (r *fakeRemediator) control(what string, id int64, ev RolloutEvent) error {
 	r.mu.Lock()
 	r.ctl = append(r.ctl, what)

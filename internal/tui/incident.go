@@ -352,8 +352,25 @@ func (m *Model) rolloutKey(msg tea.KeyPressMsg) tea.Cmd {
 		if rv.state == roRunning && rv.id != 0 && !rv.abortAsked {
 			m.dialog = dlgAbort
 		}
+	case key.Matches(msg, k.Resume):
+		if rv.resumable() {
+			m.dialog = dlgResume
+		}
 	}
 	return nil
+}
+
+// resume continues the rollout shown, after its confirmation.
+func (m *Model) resume() tea.Cmd {
+	rv := &m.ro
+	ctx, cancel := context.WithCancel(m.opts.Context)
+	rv.cancel = cancel
+	rv.state, rv.result, rv.err = roRunning, nil, nil
+	rv.paused, rv.pauseAsked, rv.abortAsked = false, false, false
+	ch, cmd := resumeCmds(ctx, m.opts.Remediator, rv.id, rv.seq)
+	rv.ch = ch
+	m.setStatus(false, "rollout %d resumed", rv.id)
+	return cmd
 }
 
 // dialogKey answers the confirmation open: y does it, n or esc does
@@ -374,6 +391,10 @@ func (m *Model) dialogKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 				m.setStatus(false, "rollout %d stops at its next step", m.ro.id)
 				return ctlCmd(m.opts.Context, m.opts.Remediator, "abort", m.ro.id, m.ro.seq), false
 			}
+		case dlgResume:
+			if m.ro.resumable() {
+				return m.resume(), false
+			}
 		case dlgQuit:
 			return nil, true
 		}
@@ -384,6 +405,8 @@ func (m *Model) dialogKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			m.setStatus(false, "not applied: nothing changed")
 		case dlgAbort:
 			m.setStatus(false, "rollout %d goes on", m.ro.id)
+		case dlgResume:
+			m.setStatus(false, "not resumed: rollout %d stays as it is", m.ro.id)
 		}
 	case "ctrl+c":
 		if d == dlgQuit {

@@ -176,6 +176,22 @@ func TestProgramRolloutAbort(t *testing.T) {
 	}
 }
 
+// TestProgramRolloutResume resumes the aborted rollout after a
+// confirmation: it goes on to its end.
+func TestProgramRolloutResume(t *testing.T) {
+	g := newRig(t)
+	g.r.Hold = 3
+	m := flow(t, g.opts(), "/", chars("web0007"), "enter", wait("1/1 of 40"), "a", wait("PLAN of run 7"), "a", wait("Apply this plan?"),
+		"y", wait("action tcp_timed_wait_delay/0"), "x", wait("Abort rollout 3?"), "y", wait("R resumes it"), wait("run 8: 1 host collected again"),
+		"R", wait("Resume rollout 3?"), "y", wait("rollout 3 complete"), wait("run 9: 1 host collected again"))
+	if got := g.r.controls(); strings.Join(got, ",") != "abort,resume" {
+		t.Errorf("controls %v", got)
+	}
+	if !strings.Contains(m.screen, "rollout resumed: by process 42") || !strings.Contains(m.screen, "1 fixed") {
+		t.Errorf("resumed:\n%s", m.screen)
+	}
+}
+
 // TestProgramRolloutDone runs the rollout to its end: the host is fixed,
 // and collected again.
 func TestProgramRolloutDone(t *testing.T) {

@@ -17,7 +17,7 @@ type KeyMap struct {
 	Watch, StopWatch, Collect, CollectAll key.Binding
 	// Actions that change hosts, each behind a confirmation; disabled
 	// (and so hidden from the help) in read-only mode.
-	Fix, Confirm, Cancel, Pause, Abort key.Binding
+	Fix, Confirm, Cancel, Pause, Abort, Resume key.Binding
 
 	Filter, Command, Refresh, Help, Quit key.Binding
 }
@@ -55,6 +55,7 @@ func DefaultKeyMap() KeyMap {
 		Cancel:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no (cancel)")),
 		Pause:   key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/continue")),
 		Abort:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "abort rollout")),
+		Resume:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resume rollout")),
 
 		Filter:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Command: key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "switch view")),
@@ -72,7 +73,7 @@ func (k *KeyMap) enable(watch, collect, fix bool) {
 	k.StopWatch.SetEnabled(watch)
 	k.Collect.SetEnabled(collect)
 	k.CollectAll.SetEnabled(collect)
-	for _, b := range []*key.Binding{&k.Fix, &k.Confirm, &k.Cancel, &k.Pause, &k.Abort} {
+	for _, b := range []*key.Binding{&k.Fix, &k.Confirm, &k.Cancel, &k.Pause, &k.Abort, &k.Resume} {
 		b.SetEnabled(fix)
 	}
 }
@@ -98,7 +99,7 @@ func (k KeyMap) fullHelp() [][][]key.Binding {
 		{
 			{k.Watch, k.StopWatch, k.Collect, k.CollectAll},
 			{k.Fix, k.Confirm, k.Cancel},
-			{k.Pause, k.Abort},
+			{k.Pause, k.Abort, k.Resume},
 		},
 	}
 }
@@ -125,6 +126,8 @@ func (k KeyMap) helpFor(p page, dialog int, rv *rolloutView, watching bool) view
 			return viewHelp{short: []key.Binding{k.Fix, k.Down, k.PageDown, k.Back, k.Help, k.Quit}}
 		case rv.state == roRunning:
 			return viewHelp{short: []key.Binding{k.Pause, k.Abort, k.Enter, k.Down, k.Back, k.Help, k.Quit}}
+		case rv.resumable():
+			return viewHelp{short: []key.Binding{k.Resume, k.Enter, k.Down, k.Back, k.Help, k.Quit}}
 		}
 		return viewHelp{short: []key.Binding{k.Enter, k.Down, k.Back, k.Command, k.Help, k.Quit}}
 	}

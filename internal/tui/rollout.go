@@ -24,10 +24,11 @@ const (
 
 // The dialogs that ask before an action changes hosts.
 const (
-	dlgNone  = iota
-	dlgApply // apply the plan shown
-	dlgAbort // abort the running rollout
-	dlgQuit  // quit while a rollout runs
+	dlgNone   = iota
+	dlgApply  // apply the plan shown
+	dlgAbort  // abort the running rollout
+	dlgQuit   // quit while a rollout runs
+	dlgResume // resume a rollout that stopped
 )
 
 // planMsg carries a plan made for the rollout view.
@@ -83,6 +84,20 @@ func waitRollout(ch <-chan rolloutItem, seq int) tea.Cmd {
 		items, closed := drain(ch, coalesceWindow)
 		return rolloutBatchMsg{seq: seq, items: items, closed: closed}
 	}
+}
+
+// resumeCmds continues a rollout that stopped: one command runs it, one
+// waits for its journal.
+func resumeCmds(ctx context.Context, r Remediator, id int64, seq int) (<-chan rolloutItem, tea.Cmd) {
+	ch := make(chan rolloutItem, 256)
+	send := sender(ctx, ch)
+	run := func() tea.Msg {
+		defer close(ch)
+		res, err := r.Resume(ctx, id, func(e RolloutEvent) { send(rolloutItem{ev: e}) })
+		send(rolloutItem{end: true, res: res, err: err})
+		return nil
+	}
+	return ch, tea.Batch(run, waitRollout(ch, seq))
 }
 
 // rolloutCtlMsg is the answer to pause, continue or abort.
@@ -219,6 +234,12 @@ func (rv *rolloutView) buildPreview(st *Styles) {
 		lines = append(lines, strings.Split(strings.TrimRight(b.String(), "\n"), "\n")...)
 	}
 	rv.vp.SetContentLines(lines)
+}
+
+// resumable reports whether the rollout shown stopped before it was
+// complete (aborted, stopped by its budget, failed): R resumes it.
+func (rv *rolloutView) resumable() bool {
+	return rv.state == roDone && rv.id != 0 && (rv.result == nil || rv.result.Status != "complete")
 }
 
 // canApply reports whether the preview has something to apply.
@@ -513,7 +534,11 @@ func (rv *rolloutView) status() string {
 		if len(rv.rows) == 0 {
 			return ""
 		}
-		return fmt.Sprintf("%d/%d", rv.cursor+1, len(rv.rows))
+		s := fmt.Sprintf("%d/%d", rv.cursor+1, len(rv.rows))
+		if rv.resumable() {
+			s += " | R resumes it (it asks first)"
+		}
+		return s
 	}
 	return ""
 }
@@ -541,6 +566,15 @@ func (rv *rolloutView) dialogLines(kind int) []string {
 			fmt.Sprintf("changed: fleetport rollout rollback %d undoes them.", rv.id),
 			"",
 			"y abort    n or esc keep it going",
+		}
+	case dlgResume:
+		return []string{
+			fmt.Sprintf("Resume rollout %d?", rv.id),
+			"",
+			"It goes on where it stopped. Every action reads",
+			"the host's state first, so none runs twice.",
+			"",
+			"y resume    n or esc cancel",
 		}
 	case dlgQuit:
 		return []string{

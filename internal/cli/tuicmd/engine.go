@@ -445,13 +445,43 @@ func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.R
 	if err != nil {
 		return tui.RolloutResult{}, err
 	}
+	cfg, done := s.rolloutConfig(progress)
+	defer done()
+	inv, _ := filepath.Abs(s.shared.Inventory)
+	meta := map[string]string{"inventory": inv, "limit": s.shared.Limit}
+	if s.policiesGiven {
+		pol, _ := filepath.Abs(s.shared.Policies)
+		meta["policies"] = pol
+	}
+	res, err := rollout.Start(ctx, cfg, "apply", p.Plan, rollout.Options{Stages: stages, MaxFailures: budget, Wait: s.wait, Meta: meta}, 0)
+	return result(res), err
+}
+
+// Resume implements tui.Remediator: it continues a rollout where it
+// stopped, as fleetport rollout resume does (each action reads the
+// host's state first, so none runs twice), with this TUI's inventory and
+// policies.
+func (s *Source) Resume(ctx context.Context, id int64, progress func(tui.RolloutEvent)) (tui.RolloutResult, error) {
+	if s.inv == nil {
+		return tui.RolloutResult{}, errNoInventory
+	}
+	cfg, done := s.rolloutConfig(progress)
+	defer done()
+	res, err := rollout.Resume(ctx, cfg, id, alive)
+	return result(res), err
+}
+
+func result(res rollout.Result) tui.RolloutResult {
+	return tui.RolloutResult{ID: res.ID, Status: string(res.Status), Reason: res.Reason, Fixed: res.Fixed, Failed: res.Failed,
+		Unreachable: res.Unreachable, Pending: res.Pending}
+}
+
+// rolloutConfig wires a runner to this source, with a pause gate that
+// Pause and Continue find by the rollout's id (from its first journal
+// entry on); done forgets the gate.
+func (s *Source) rolloutConfig(progress func(tui.RolloutEvent)) (rollout.Config, func()) {
 	gate := &rollout.Gate{}
 	var id int64
-	defer func() {
-		s.mu.Lock()
-		delete(s.gates, id)
-		s.mu.Unlock()
-	}()
 	cfg := rollout.Config{Store: s.st, Open: s.open, Verify: s.verify, Now: s.now, Concurrency: s.parallel,
 		PollEvery: s.poll, EffectTimeout: s.effectTimeout, PID: os.Getpid(), Gate: gate,
 		Progress: func(e store.Event) {
@@ -463,18 +493,11 @@ func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.R
 			s.mu.Unlock()
 			progress(tui.RolloutEvent{Rollout: e.Rollout, Time: e.Time, Stage: e.Stage, Host: e.Host, Step: e.Step, State: e.State, Detail: e.Detail})
 		}}
-	inv, _ := filepath.Abs(s.shared.Inventory)
-	meta := map[string]string{"inventory": inv, "limit": s.shared.Limit}
-	if s.policiesGiven {
-		pol, _ := filepath.Abs(s.shared.Policies)
-		meta["policies"] = pol
+	return cfg, func() {
+		s.mu.Lock()
+		delete(s.gates, id)
+		s.mu.Unlock()
 	}
-	res, err := rollout.Start(ctx, cfg, "apply", p.Plan, rollout.Options{Stages: stages, MaxFailures: budget, Wait: s.wait, Meta: meta}, 0)
-	if err != nil {
-		return tui.RolloutResult{ID: res.ID}, err
-	}
-	return tui.RolloutResult{ID: res.ID, Status: string(res.Status), Reason: res.Reason, Fixed: res.Fixed, Failed: res.Failed,
-		Unreachable: res.Unreachable, Pending: res.Pending}, nil
 }
 
 func (s *Source) gate(id int64) (*rollout.Gate, error) {

@@ -292,11 +292,35 @@ func TestPlanApplyPauseAbortOverWinRM(t *testing.T) {
 		}
 	}
 	// Nothing ran on web0002: its range is still the default.
-	w2 := f.Host("web0002").Model
-	for _, a := range w2.Audit() {
-		if strings.Contains(a.Line, "set dynamicport") {
-			t.Errorf("the aborted rollout changed web0002: %s", a.Line)
+	setRange := func(host string) int {
+		n := 0
+		for _, a := range f.Host(host).Model.Audit() {
+			if strings.Contains(a.Line, "set dynamicport") {
+				n++
+			}
 		}
+		return n
+	}
+	if n := setRange("web0002"); n != 0 {
+		t.Errorf("the aborted rollout changed web0002 %d times", n)
+	}
+	// Resumed, it goes on to its end: web0002 gets its range, once.
+	var resumed []string
+	res3, err := src.Resume(ctx, res2.ID, func(e tui.RolloutEvent) { resumed = append(resumed, e.Host+" "+e.Step+" "+e.State) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res3.Status != "complete" || res3.Fixed != 1 || !slices.Contains(resumed, " rollout resumed") || !slices.Contains(resumed, "web0002 host fixed") {
+		t.Errorf("resumed rollout %+v: %v", res3, resumed)
+	}
+	if n := setRange("web0002"); n != 1 {
+		t.Errorf("web0002's range was set %d times", n)
+	}
+	if rec, err := st.Rollout(ctx, res2.ID); err != nil || rec.Status != store.RolloutComplete {
+		t.Errorf("resumed rollout in the store: %+v %v", rec, err)
+	}
+	if _, err := src.Resume(ctx, res.ID, func(tui.RolloutEvent) {}); err == nil || !strings.Contains(err.Error(), "complete") {
+		t.Errorf("resuming a complete rollout: %v", err)
 	}
 	found := false
 	for _, a := range f.Host("web0001").Model.Audit() {

@@ -96,11 +96,12 @@ Incident work (the hosts are reached with the inventory, -i):
   a  plans a fix of the selection (as fleetport plan does); a again asks
      to apply it in stages (--stages, --max-failures) and y confirms. The
      rollout is followed live, host by host; p pauses and continues it, x
-     aborts it (after a confirmation). It is journaled as fleetport apply
-     journals it: fleetport rollout status, resume and rollback work on it.
-     When it ends, its hosts are collected again.
+     aborts it, R resumes it once stopped (each after a confirmation). It
+     is journaled as fleetport apply journals it: fleetport rollout status,
+     resume and rollback work on it. When it ends, its hosts are collected
+     again.
 
---read-only hides every action that changes a host (a, p, x on a rollout);
+--read-only hides every action that changes a host (a, p, x, R);
 watching and collecting stay. NO_COLOR and --no-color give a screen
 without colour or escape codes.
 
