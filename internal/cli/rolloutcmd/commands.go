@@ -267,6 +267,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if opts.Shared.NoBuiltin {
 		meta["no_builtin"] = "true"
 	}
+	if fl.dispatch != nil {
+		meta["dispatched"] = "true" // never the URL: it may carry credentials
+	}
 	cfg := fl.config(opts.Parallel, opts.Poll)
 	cfg.Confirm = confirm
 	res, err := rollout.Start(ctx, cfg, "apply", p, rollout.Options{Stages: stages, MaxFailures: budget, Wait: opts.Wait, Meta: meta}, 0)
@@ -504,6 +507,10 @@ func fleetFor(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shar
 	}
 	// The rollout verifies against the policies it was planned with.
 	sh.NoBuiltin = opts.Meta["no_builtin"] == "true"
+	if opts.Meta["dispatched"] == "true" && !sh.Dispatch.Enabled() {
+		return nil, cmdutil.WithHint(fmt.Errorf("rollout %d sent its hosts with a site to site runners", id),
+			"pass --nats URL (or set $"+cmdutil.EnvNATS+") to continue it through them")
+	}
 	polChanged := changed("policies")
 	if sh.Policies == "" {
 		sh.Policies = opts.Meta["policies"]

@@ -240,6 +240,10 @@ func TestSitesResume(t *testing.T) {
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	<-exited
+	// Without --nats, resume refuses: the hosts are the runners'.
+	if code, _, rerr := run(ctx, "rollout", "resume", "1", "--store", db, "--yes"); code != 1 || !strings.Contains(rerr, "--nats") {
+		t.Errorf("resume without --nats: exit %d\n%s", code, rerr)
+	}
 	code, rout, rerr := run(ctx, append([]string{"rollout", "resume", "1"}, common...)...)
 	if code != 0 || !strings.Contains(rout, "complete") {
 		t.Errorf("resume: exit %d\n%s\n%s", code, rout, rerr)
