@@ -23,7 +23,8 @@
 //     the controller refuses (the lease passed on) stops the work. When
 //     the lease cannot be renewed for two thirds of AckWait, the runner
 //     stops the host's work itself, before JetStream can hand the job to
-//     another runner.
+//     another runner; the lease is checked before every command too, so a
+//     runner that was paused sends nothing once another may hold the host.
 //   - Credentials arrive by reference and are resolved here, from this
 //     machine's environment and files; prompt() is refused. The runner
 //     never logs or sends a credential.
