@@ -45,7 +45,15 @@ type tmuxPane struct {
 	sock   string
 	conf   string
 	env    []string
+	target string   // the session; "fp" when empty
 	screen []string // every screen read, for the failure report
+}
+
+func (p *tmuxPane) session() string {
+	if p.target == "" {
+		return "fp"
+	}
+	return p.target
 }
 
 func (p *tmuxPane) tmux(args ...string) (string, error) {
@@ -60,7 +68,7 @@ func (p *tmuxPane) tmux(args ...string) (string, error) {
 // an escape followed at once by a key reads as alt+key.
 func (p *tmuxPane) keys(literal bool, keys ...string) {
 	p.t.Helper()
-	args := []string{"send-keys", "-t", "fp"}
+	args := []string{"send-keys", "-t", p.session()}
 	if literal {
 		args = append(args, "-l")
 	}
@@ -71,7 +79,7 @@ func (p *tmuxPane) keys(literal bool, keys ...string) {
 
 func (p *tmuxPane) capture() string {
 	p.t.Helper()
-	out, err := p.tmux("capture-pane", "-p", "-t", "fp")
+	out, err := p.tmux("capture-pane", "-p", "-t", p.session())
 	if err != nil {
 		p.t.Fatalf("capture-pane: %v\n%s", err, out)
 	}
@@ -132,7 +140,11 @@ drift "dynamic_range_default" {
 }
 `
 
-var timeWaitRe = regexp.MustCompile(`(?m)^TIME_WAIT\s+(\d+)`)
+var (
+	timeWaitRe = regexp.MustCompile(`(?m)^TIME_WAIT\s+(\d+)`)
+	// sgr is a colour (foreground or background) set by an SGR sequence.
+	sgr = regexp.MustCompile(`\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;[0-9;]+)m`)
+)
 
 // TestTUIInTmux: the real binary against a fleetport sim process, in an
 // 80x24 tmux pane. It opens the TUI, filters, drills into a host, watches
@@ -148,8 +160,15 @@ func TestTUIInTmux(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
-	env := append(os.Environ(), sim.EnvUser+"="+sim.DemoUser, sim.EnvPassword+"="+sim.DemoPassword,
-		"XDG_STATE_HOME="+filepath.Join(dir, "state"), "NO_COLOR=")
+	// The environment without NO_COLOR (even empty, it asks for no
+	// colour): the first session is a colour terminal.
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "NO_COLOR=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, sim.EnvUser+"="+sim.DemoUser, sim.EnvPassword+"="+sim.DemoPassword, "XDG_STATE_HOME="+filepath.Join(dir, "state"))
 
 	// The simulator, in a process of its own.
 	scen := filepath.Join(dir, "scenario.hcl")
@@ -219,9 +238,12 @@ func TestTUIInTmux(t *testing.T) {
 	}
 
 	// The fleet: six hosts, web0001 drifts.
-	s := p.waitText(30*time.Second, "fleetport | run 1 complete | 6 hosts: 1 fail, 5 pass", "HOST^", "GROUPS", "web0006", "1/6 | sort HOST^")
+	s := p.waitText(30*time.Second, "fleetport | run 1 complete | 6 hosts: 1 fail, 5 pass", "HOST▲", "GROUPS", "web0006", "1/6 | sort HOST▲")
 	if n := len(strings.Split(strings.TrimRight(s, "\n"), "\n")); n != 24 {
 		t.Errorf("the screen has %d lines, want 24", n)
+	}
+	if raw, err := p.tmux("capture-pane", "-e", "-p", "-t", "fp"); err != nil || !sgr.MatchString(raw) {
+		t.Errorf("no colour on a colour terminal (%v):\n%q", err, raw)
 	}
 	// Filter, drill into the host, back.
 	p.keys(false, "/")
@@ -272,7 +294,7 @@ func TestTUIInTmux(t *testing.T) {
 	p.keys(true, "a")
 	p.waitText(20*time.Second, "plan (1 host)", "PLAN of run 1 for 1 host", "dynamic_port_range", "a applies this plan")
 	p.keys(true, "a")
-	p.waitText(10*time.Second, "Apply this plan?", "It changes 1 host in 1 stage (1,100%)", "y yes (confirm) | n no (cancel)")
+	p.waitText(10*time.Second, "Apply this plan?", "It changes 1 host in 1 stage (1,100%)", "y yes (confirm)", "n no (cancel)")
 	p.keys(true, "y")
 	p.waitText(60*time.Second, "rollout 1 complete", "1 fixed, 0 failed, 0 unreachable, 0 to go", "web0001 host fixed")
 	p.waitText(30*time.Second, "run 2: 1 host collected again, 0 failed")
@@ -299,6 +321,28 @@ func TestTUIInTmux(t *testing.T) {
 	if code != "0" {
 		t.Errorf("the TUI ended with status %q after q", code)
 	}
+
+	// NO_COLOR: the same run without a colour or an escape code; and
+	// --read-only offers nothing that changes a host.
+	line := fmt.Sprintf("NO_COLOR=1 %s tui -i %s --store %s --read-only", bin, inv, db)
+	if out, err := p.tmux("new-session", "-d", "-s", "plain", "-x", "80", "-y", "24", line); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	plain := &tmuxPane{t: t, sock: p.sock, conf: p.conf, env: p.env, target: "plain"}
+	plain.waitText(30*time.Second, "fleetport READ-ONLY | run 2", "HOST^", "1/6 | sort HOST^")
+	if raw, err := plain.tmux("capture-pane", "-e", "-p", "-t", "plain"); err != nil || strings.Contains(raw, "\x1b[") {
+		t.Errorf("escape codes with NO_COLOR (%v):\n%q", err, raw)
+	}
+	plain.keys(true, "a")
+	plain.keys(true, "?")
+	s = plain.waitText(10*time.Second, "fleet > help", "w watch selection", "c collect selection")
+	for _, x := range []string{"plan a fix", "abort rollout", "pause/continue", "resume rollout"} {
+		if strings.Contains(s, x) {
+			t.Errorf("read-only help offers %q", x)
+		}
+	}
+	p.screen = append(p.screen, plain.screen...)
+	plain.keys(true, "q")
 
 	// The rollout is in the store, as fleetport apply leaves one.
 	st := exec.Command(bin, "rollout", "status", "1", "--store", db)
