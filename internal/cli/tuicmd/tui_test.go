@@ -22,6 +22,13 @@ func TestFlags(t *testing.T) {
 		{args: []string{"--run", "42", "-i", "inv.hcl", "-p", "pol", "--store", "x.db", "--read-only", "--limit", "group:web"},
 			want: Options{Run: 42, ReadOnly: true, Shared: cmdutil.Shared{Inventory: "inv.hcl", Policies: "pol", Store: "x.db", Limit: "group:web"}}},
 		{args: []string{"--run", "-1"}, wantErr: "--run must be a run id"},
+		{args: []string{"--watch-every", "2s", "--stages", "1,100%", "--max-failures", "10%", "--parallel", "3", "--concurrency", "7", "--timeout", "1m"},
+			want: Options{WatchEvery: 2e9, Stages: "1,100%", MaxFailures: "10%", Parallel: 3,
+				Shared: cmdutil.Shared{Inventory: "inventory", Policies: "policies", Store: cmdutil.DefaultStore(), Concurrency: 7, Timeout: 60e9}}},
+		{args: []string{"--watch-every", "100ms"}, wantErr: "--watch-every must be 1s or more"},
+		{args: []string{"--stages", "50%,10%"}, wantErr: "must be larger than the stage before"},
+		{args: []string{"--max-failures", "lots"}, wantErr: "lots"},
+		{args: []string{"--parallel", "0"}, wantErr: "--parallel must be at least 1"},
 		{args: []string{"extra"}, wantErr: "unknown command"},
 	}
 	for _, c := range cases {
@@ -44,6 +51,12 @@ func TestFlags(t *testing.T) {
 			}
 			if got.Run != c.want.Run || got.ReadOnly != c.want.ReadOnly || got.Shared != c.want.Shared {
 				t.Errorf("got %+v %+v, want %+v %+v", got, got.Shared, c.want, c.want.Shared)
+			}
+			if c.want.WatchEvery != 0 && (got.WatchEvery != c.want.WatchEvery || got.Stages != c.want.Stages || got.MaxFailures != c.want.MaxFailures || got.Parallel != c.want.Parallel) {
+				t.Errorf("rollout and watch flags: got %+v, want %+v", got, c.want)
+			}
+			if c.want.WatchEvery == 0 && (got.WatchEvery != 5e9 || got.Stages != "1,10%,50%,100%" || got.MaxFailures != "0" || got.Parallel != 10) {
+				t.Errorf("defaults: %+v", got)
 			}
 		})
 	}
