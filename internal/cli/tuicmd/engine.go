@@ -68,6 +68,7 @@ func (s *Source) target(name string) (collect.Target, bool) {
 // other hosts of run base, so that the new run shows the whole fleet
 // (their collection times say which are new). The run's meta names base.
 func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progress func(tui.CollectEvent)) (*tui.Data, error) {
+	defer s.busy()()
 	if s.inv == nil {
 		return nil, errNoInventory
 	}
@@ -180,6 +181,7 @@ func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progre
 // the host's timeout). A session that fails is closed and opened again at
 // the next reading.
 func (s *Source) Watch(ctx context.Context, hosts []string, every time.Duration, out func(tui.Sample)) {
+	defer s.busy()()
 	var emit sync.Mutex
 	send := func(smp tui.Sample) {
 		emit.Lock()
@@ -434,6 +436,7 @@ func (s *Source) Plan(ctx context.Context, run int64, hosts []string) (*tui.Prop
 // The operator confirmed the whole rollout: it does not ask between
 // stages.
 func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.RolloutEvent)) (tui.RolloutResult, error) {
+	defer s.busy()()
 	if s.inv == nil {
 		return tui.RolloutResult{}, errNoInventory
 	}
@@ -462,6 +465,7 @@ func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.R
 // host's state first, so none runs twice), with this TUI's inventory and
 // policies.
 func (s *Source) Resume(ctx context.Context, id int64, progress func(tui.RolloutEvent)) (tui.RolloutResult, error) {
+	defer s.busy()()
 	if s.inv == nil {
 		return tui.RolloutResult{}, errNoInventory
 	}

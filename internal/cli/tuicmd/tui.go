@@ -203,6 +203,9 @@ type Source struct {
 	poll          time.Duration
 	effectTimeout time.Duration
 
+	// active counts the incident work under way, for closing.
+	active sync.WaitGroup
+
 	mu sync.Mutex
 	// run is the run Load judges; a collection moves it to its new run.
 	run int64
@@ -298,7 +301,28 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 		s.budget = "0"
 	}
 	s.parallel = max(s.parallel, 1)
-	return s, func() { st.Close() }, nil
+	// Closing waits (a while) for the work under way to end first: a
+	// cancelled rollout journals how it stopped, a cancelled collection
+	// stores what it has, a watch deletes its shells.
+	return s, func() {
+		done := make(chan struct{})
+		go func() { s.active.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(closeWait):
+		}
+		st.Close()
+	}, nil
+}
+
+// closeWait bounds how long closing the source waits for its work.
+const closeWait = 15 * time.Second
+
+// busy counts a piece of work under way until the returned func is
+// called.
+func (s *Source) busy() func() {
+	s.active.Add(1)
+	return s.active.Done
 }
 
 // Run is the id of the run the source shows.
