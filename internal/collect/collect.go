@@ -183,8 +183,9 @@ func release(fleet *semaphore.Weighted, held []*semaphore.Weighted) {
 	}
 }
 
-// statusOf maps a session error to the host's status.
-func statusOf(err error) facts.Status {
+// StatusOf maps a session error to the host's status: what collection
+// records for a host whose session failed with err.
+func StatusOf(err error) facts.Status {
 	switch remote.ClassOf(err) {
 	case remote.ClassUnreachable:
 		return facts.StatusUnreachable
@@ -218,7 +219,7 @@ func collectHost(ctx context.Context, t Target, opts Options) *facts.Host {
 	defer cancel()
 
 	fail := func(err error) *facts.Host {
-		h.Status, h.Error = statusOf(err), oneLine(err)
+		h.Status, h.Error = StatusOf(err), oneLine(err)
 		return h
 	}
 	cred, err := t.Credentials()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,10 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/fleetport/fleetport/internal/collect"
 	"github.com/fleetport/fleetport/internal/dispatch"
-	"github.com/fleetport/fleetport/internal/drift"
-	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/plan"
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/internal/rollout"
@@ -167,7 +163,7 @@ func (r *runner) apply(ctx context.Context, m jetstream.Msg, j *dispatch.Job, se
 			return leasedSession{Session: s, l: l}, nil
 		},
 		Verify: func(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
-			return verify(ctx, t, set, ph, hp)
+			return rollout.Recollect(ctx, t, set, ph, hp, nil)
 		},
 		CommandTimeout: a.CommandTimeout,
 		EffectTimeout:  a.EffectTimeout,
@@ -247,32 +243,3 @@ func (s *journalSink) Append(ctx context.Context, step, state, detail string) er
 
 // Aborting reports whether the controller said the rollout is stopping.
 func (s *journalSink) Aborting(context.Context) bool { return s.l.aborting.Load() }
-
-// verify collects the host again and judges the policies its plan names,
-// as a local rollout does.
-func verify(ctx context.Context, t collect.Target, set *policies.Set, ph policies.Host, hp plan.HostPlan) rollout.Verdict {
-	var got *facts.Host
-	err := collect.Run(ctx, []collect.Target{t}, collect.Options{Concurrency: 1, Policies: set},
-		func(fh *facts.Host) { got = fh })
-	if err != nil || got == nil {
-		return rollout.Verdict{Unreachable: true, Detail: "collecting again: " + fmt.Sprint(err)}
-	}
-	switch got.Status {
-	case facts.StatusOK, facts.StatusParseError, facts.StatusCommandFailed:
-	default:
-		return rollout.Verdict{Unreachable: true, Detail: "collecting again: " + got.Status.String() + ": " + got.Error}
-	}
-	rep := drift.Evaluate(drift.Input{Policies: set, CrossFact: true, Hosts: []drift.HostInput{{Policy: ph, Facts: got}}})
-	var still []string
-	for _, v := range rep.Hosts[0].Verdicts {
-		for _, want := range hp.Verify {
-			if v.Policy == want && v.Result != drift.Pass && v.Result != drift.NotApplicable {
-				still = append(still, v.Policy+" "+v.Result.String())
-			}
-		}
-	}
-	if len(still) > 0 {
-		return rollout.Verdict{Detail: strings.Join(still, ", ")}
-	}
-	return rollout.Verdict{Fixed: true}
-}

@@ -23,7 +23,6 @@ import (
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/internal/collect"
 	"github.com/fleetport/fleetport/internal/facts"
-	"github.com/fleetport/fleetport/internal/history"
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/internal/store"
 	"github.com/fleetport/fleetport/inventory"
@@ -258,21 +257,7 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 	results := make([]*facts.Host, 0, len(hosts))
-	var writeErr error
-	pending := make([]store.HostRecord, 0, 64)
-	var baselines []store.Baseline
-	flush := func() {
-		if len(pending) == 0 || writeErr != nil {
-			return
-		}
-		// The store is written with its own context, so that a Ctrl-C
-		// does not lose what was collected.
-		writeErr = st.PutHosts(context.WithoutCancel(ctx), runID, pending)
-		if writeErr == nil {
-			writeErr = st.PutBaselines(context.WithoutCancel(ctx), baselines)
-		}
-		pending, baselines = pending[:0], baselines[:0]
-	}
+	w := NewHostWriter(ctx, st, runID)
 	prog := newProgress(opts.IO, len(hosts))
 	runErr := run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: pset, Progress: prog.event, Now: opts.Now},
 		func(h *facts.Host) {
@@ -280,22 +265,9 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 			// store, so memory does not grow with the fleet's facts.
 			results = append(results, &facts.Host{Version: h.Version, Name: h.Name, Address: h.Address, Status: h.Status, Error: h.Error,
 				Started: h.Started, Finished: h.Finished})
-			raw, err := json.Marshal(h)
-			if err != nil {
-				writeErr = err
-				return
-			}
-			pending = append(pending, store.HostRecord{Name: h.Name, Status: h.Status.String(), Error: h.Error, Started: h.Started, Duration: h.Duration(), Facts: raw})
-			if !h.BootTime.IsZero() && len(h.Registry) > 0 {
-				if b, err := json.Marshal(history.BaselineOf(h)); err == nil {
-					baselines = append(baselines, store.Baseline{Name: h.Name, Boot: time.Unix(0, history.BootKey(h.BootTime)), Run: runID, Facts: b})
-				}
-			}
-			if len(pending) >= 64 {
-				flush()
-			}
+			w.Add(h)
 		})
-	flush()
+	writeErr := w.Flush()
 	prog.done()
 	finished := opts.Now()
 	status, why := store.RunComplete, ""

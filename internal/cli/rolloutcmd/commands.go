@@ -386,7 +386,7 @@ them, then plan and apply again.`,
 				return err
 			}
 			defer st.Close()
-			s, err := rollout.Abort(c.Context(), st, id, alive, f.Now())
+			s, err := rollout.Abort(c.Context(), st, id, cmdutil.ProcessAlive, f.Now())
 			if err != nil {
 				return err
 			}
@@ -538,7 +538,7 @@ func resumeRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Sha
 	defer fl.close()
 	cfg := fl.config(parallel, poll)
 	cfg.Confirm = confirmer(f.IO, yes)
-	res, err := rollout.Resume(ctx, cfg, id, alive)
+	res, err := rollout.Resume(ctx, cfg, id, cmdutil.ProcessAlive)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
@@ -24,7 +23,6 @@ import (
 	"github.com/fleetport/fleetport/internal/cli/driftcmd"
 	"github.com/fleetport/fleetport/internal/collect"
 	"github.com/fleetport/fleetport/internal/drift"
-	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/history"
 	"github.com/fleetport/fleetport/internal/plan"
 	"github.com/fleetport/fleetport/internal/remote"
@@ -115,30 +113,7 @@ func (f *fleet) verify(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
 	if !ok {
 		return rollout.Verdict{Detail: hp.Host + " is not in the inventory"}
 	}
-	var got *facts.Host
-	err := collect.Run(ctx, []collect.Target{f.target(h)}, collect.Options{Concurrency: 1, Policies: f.set, Now: f.now},
-		func(fh *facts.Host) { got = fh })
-	if err != nil || got == nil {
-		return rollout.Verdict{Unreachable: true, Detail: "collecting again: " + fmt.Sprint(err)}
-	}
-	switch got.Status {
-	case facts.StatusOK, facts.StatusParseError, facts.StatusCommandFailed:
-	default:
-		return rollout.Verdict{Unreachable: true, Detail: "collecting again: " + got.Status.String() + ": " + got.Error}
-	}
-	rep := drift.Evaluate(drift.Input{Policies: f.set, CrossFact: true, Hosts: []drift.HostInput{{Policy: cmdutil.PolicyHost(h), Facts: got}}})
-	var still []string
-	for _, v := range rep.Hosts[0].Verdicts {
-		for _, want := range hp.Verify {
-			if v.Policy == want && v.Result != drift.Pass && v.Result != drift.NotApplicable {
-				still = append(still, v.Policy+" "+v.Result.String())
-			}
-		}
-	}
-	if len(still) > 0 {
-		return rollout.Verdict{Detail: strings.Join(still, ", ")}
-	}
-	return rollout.Verdict{Fixed: true}
+	return rollout.Recollect(ctx, f.target(h), f.set, cmdutil.PolicyHost(h), hp, f.now)
 }
 
 // report collects (or takes the stored run) and judges it.
@@ -194,15 +169,6 @@ func selectedHas(sel []*inventory.Host, name string) bool {
 		}
 	}
 	return false
-}
-
-// alive reports whether a process runs (a rollout's owner).
-func alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // progress prints journal entries as they are written, one line each on

@@ -3,7 +3,6 @@ package tuicmd
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,14 +10,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fleetport/fleetport/internal/buildinfo"
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/internal/cli/collectcmd"
 	"github.com/fleetport/fleetport/internal/collect"
-	"github.com/fleetport/fleetport/internal/drift"
 	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/history"
 	"github.com/fleetport/fleetport/internal/parse"
@@ -114,48 +111,14 @@ func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progre
 	// The store is written without the caller's context: what was
 	// collected is kept when the TUI cancels.
 	wctx := context.WithoutCancel(ctx)
-	var (
-		mu       sync.Mutex
-		pending  []store.HostRecord
-		baseline []store.Baseline
-		writeErr error
-	)
-	flush := func() {
-		if len(pending) == 0 || writeErr != nil {
-			return
-		}
-		writeErr = s.st.PutHosts(wctx, run, pending)
-		if writeErr == nil {
-			writeErr = s.st.PutBaselines(wctx, baseline)
-		}
-		pending, baseline = pending[:0], baseline[:0]
-	}
+	w := collectcmd.NewHostWriter(ctx, s.st, run)
 	runErr := collect.Run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: s.set, Now: s.now,
 		Progress: func(e collect.Event) { progress(tui.CollectEvent{Host: e.Host, Done: e.Done, Status: e.Status}) }},
-		func(h *facts.Host) {
-			mu.Lock()
-			defer mu.Unlock()
-			raw, err := json.Marshal(h)
-			if err != nil {
-				writeErr = err
-				return
-			}
-			pending = append(pending, store.HostRecord{Name: h.Name, Status: h.Status.String(), Error: h.Error, Started: h.Started, Duration: h.Duration(), Facts: raw})
-			if !h.BootTime.IsZero() && len(h.Registry) > 0 {
-				if b, err := json.Marshal(history.BaselineOf(h)); err == nil {
-					baseline = append(baseline, store.Baseline{Name: h.Name, Boot: time.Unix(0, history.BootKey(h.BootTime)), Run: run, Facts: b})
-				}
-			}
-			if len(pending) >= 64 {
-				flush()
-			}
-		})
-	mu.Lock()
-	flush()
+		w.Add)
+	writeErr := w.Flush()
 	if writeErr == nil && len(others) > 0 {
 		writeErr = s.st.PutHosts(wctx, run, others)
 	}
-	mu.Unlock()
 	status, why := store.RunComplete, ""
 	if runErr != nil {
 		status, why = store.RunInterrupted, "interrupted: "+runErr.Error()
@@ -270,7 +233,7 @@ func (w *watchHost) sample(ctx context.Context, timeout time.Duration) tui.Sampl
 		}
 		s, err := remote.Open(ctx, w.t.Endpoint, cred, w.t.Session)
 		if err != nil {
-			return fail(statusOf(err), err)
+			return fail(collect.StatusOf(err), err)
 		}
 		w.s, w.id = s, nil
 	}
@@ -278,14 +241,14 @@ func (w *watchHost) sample(ctx context.Context, timeout time.Duration) tui.Sampl
 		id, err := w.identify(ctx)
 		if err != nil {
 			w.close()
-			return fail(statusOf(err), err)
+			return fail(collect.StatusOf(err), err)
 		}
 		w.id = id
 	}
 	res, err := w.s.Run(ctx, remote.Command{Line: "netstat -ano"})
 	if err != nil {
 		w.close()
-		return fail(statusOf(err), err)
+		return fail(collect.StatusOf(err), err)
 	}
 	if res.ExitCode != 0 {
 		return fail(facts.StatusCommandFailed, fmt.Errorf("netstat -ano exited %d", res.ExitCode))
@@ -347,28 +310,6 @@ func (w *watchHost) identify(ctx context.Context) (*facts.Host, error) {
 		h.DynamicPorts = append(h.DynamicPorts, r)
 	}
 	return h, nil
-}
-
-// statusOf maps a session error to a host status, as collection does.
-func statusOf(err error) facts.Status {
-	switch remote.ClassOf(err) {
-	case remote.ClassUnreachable:
-		return facts.StatusUnreachable
-	case remote.ClassTimeout:
-		return facts.StatusTimeout
-	case remote.ClassAuth:
-		return facts.StatusAuth
-	case remote.ClassTLS:
-		return facts.StatusTLS
-	case remote.ClassQuota:
-		return facts.StatusQuota
-	case remote.ClassCommand:
-		return facts.StatusCommandFailed
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return facts.StatusTimeout
-	}
-	return facts.StatusProtocol
 }
 
 func oneLine(err error) string {
@@ -471,7 +412,7 @@ func (s *Source) Resume(ctx context.Context, id int64, progress func(tui.Rollout
 	}
 	cfg, done := s.rolloutConfig(progress)
 	defer done()
-	res, err := rollout.Resume(ctx, cfg, id, alive)
+	res, err := rollout.Resume(ctx, cfg, id, cmdutil.ProcessAlive)
 	return result(res), err
 }
 
@@ -538,22 +479,13 @@ func (s *Source) Continue(id int64) error {
 // rollout abort does), then a paused rollout continues to its next step,
 // where it stops.
 func (s *Source) Abort(ctx context.Context, id int64) error {
-	if _, err := rollout.Abort(ctx, s.st, id, alive, s.now()); err != nil {
+	if _, err := rollout.Abort(ctx, s.st, id, cmdutil.ProcessAlive, s.now()); err != nil {
 		return err
 	}
 	if g, err := s.gate(id); err == nil {
 		g.Continue()
 	}
 	return nil
-}
-
-// alive reports whether a process runs (a rollout's owner).
-func alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // open opens a session to a host of a plan, as collection does.
@@ -576,28 +508,7 @@ func (s *Source) verify(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
 	if !ok {
 		return rollout.Verdict{Detail: hp.Host + " is not in the inventory"}
 	}
-	var got *facts.Host
-	err := collect.Run(ctx, []collect.Target{t}, collect.Options{Concurrency: 1, Policies: s.set, Now: s.now},
-		func(fh *facts.Host) { got = fh })
-	if err != nil || got == nil {
-		return rollout.Verdict{Unreachable: true, Detail: "collecting again: " + fmt.Sprint(err)}
-	}
-	switch got.Status {
-	case facts.StatusOK, facts.StatusParseError, facts.StatusCommandFailed:
-	default:
-		return rollout.Verdict{Unreachable: true, Detail: "collecting again: " + got.Status.String() + ": " + got.Error}
-	}
-	rep := drift.Evaluate(drift.Input{Policies: s.set, CrossFact: true, Hosts: []drift.HostInput{{Policy: cmdutil.PolicyHost(s.hosts[hp.Host]), Facts: got}}})
-	var still []string
-	for _, v := range rep.Hosts[0].Verdicts {
-		if slices.Contains(hp.Verify, v.Policy) && v.Result != drift.Pass && v.Result != drift.NotApplicable {
-			still = append(still, v.Policy+" "+v.Result.String())
-		}
-	}
-	if len(still) > 0 {
-		return rollout.Verdict{Detail: strings.Join(still, ", ")}
-	}
-	return rollout.Verdict{Fixed: true}
+	return rollout.Recollect(ctx, t, s.set, cmdutil.PolicyHost(s.hosts[hp.Host]), hp, s.now)
 }
 
 var _ inventory.Resolver = resolver{}
