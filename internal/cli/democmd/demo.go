@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/internal/cli/collectcmd"
 	"github.com/fleetport/fleetport/internal/cli/driftcmd"
+	"github.com/fleetport/fleetport/internal/cli/tuicmd"
 	"github.com/fleetport/fleetport/internal/history"
 	"github.com/fleetport/fleetport/internal/report"
 	"github.com/fleetport/fleetport/internal/sim"
@@ -42,6 +44,10 @@ type Options struct {
 	GroupBy     string
 	Verbose     bool
 	Concurrency int
+	// TUI opens the incident TUI on the run instead of printing the
+	// report, with the fleet running until it quits.
+	TUI      bool
+	ReadOnly bool
 }
 
 // NewCmdDemo makes the command; runF replaces the run function in tests.
@@ -65,7 +71,8 @@ Exit codes as fleetport drift: 2 when drift is found (the demo fleet always
 has some), 1 on errors.`,
 		Example: `  fleetport demo
   fleetport demo --hosts 1000 --format html --out demo.html
-  fleetport demo --keep /tmp/fleetport-demo && fleetport history --store /tmp/fleetport-demo/fleetport.db`,
+  fleetport demo --keep /tmp/fleetport-demo && fleetport history --store /tmp/fleetport-demo/fleetport.db
+  fleetport demo --tui --hosts 60`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if opts.Hosts < 1 || opts.Hosts > 10000 {
@@ -73,6 +80,12 @@ has some), 1 on errors.`,
 			}
 			if _, err := report.ParseFormats(opts.Formats); err != nil {
 				return cmdutil.FlagErrorf("--format: %v", err)
+			}
+			if opts.TUI && (c.Flags().Changed("format") || opts.Out != "") {
+				return cmdutil.FlagErrorf("--tui shows the run in the TUI: it takes no --format or --out")
+			}
+			if opts.TUI && !opts.IO.IsStdoutTTY() {
+				return cmdutil.WithHint(errors.New("fleetport demo --tui needs a terminal"), "fleetport demo prints the report instead")
 			}
 			if runF != nil {
 				return runF(c.Context(), opts)
@@ -90,6 +103,8 @@ has some), 1 on errors.`,
 	fl.StringVar(&opts.GroupBy, "group-by", "policy", "table and markdown: group findings by policy or host")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "table: show the evidence under each finding")
 	fl.IntVar(&opts.Concurrency, "concurrency", 100, "hosts collected at once")
+	fl.BoolVar(&opts.TUI, "tui", false, "open the incident TUI on the run, with the simulated fleet running until it quits")
+	fl.BoolVar(&opts.ReadOnly, "read-only", false, "with --tui: hide every action that changes a host")
 	return cmd
 }
 
@@ -150,6 +165,12 @@ func demoRun(ctx context.Context, opts *Options) error {
 		Changed: func(n string) bool { return n != "policies" }})
 	if err != nil {
 		return err
+	}
+	if opts.TUI {
+		if c.Interrupted != nil {
+			return c.Interrupted
+		}
+		return openTUI(ctx, opts, shared, c.RunID)
 	}
 	st, err := store.Open(ctx, shared.Store)
 	if err != nil {
@@ -229,4 +250,21 @@ func startFleet(opts *Options) (*sim.Fleet, error) {
 	}
 	return nil, cmdutil.WithHint(fmt.Errorf("no network to start the demo fleet on:\n  %s", strings.Join(errs, "\n  ")),
 		"another fleetport demo or sim may hold the addresses; pass --network 127.N.0.0/16")
+}
+
+// openTUI runs fleetport tui on the demo's run, as the command line would
+// (its flags' defaults and checks), while the fleet runs.
+func openTUI(ctx context.Context, opts *Options, shared cmdutil.Shared, run int64) error {
+	f := &cmdutil.Factory{IO: opts.IO, Now: opts.Now}
+	cmd := tuicmd.NewCmdTUI(f, nil)
+	args := []string{"--store", shared.Store, "-i", shared.Inventory, "--run", strconv.FormatInt(run, 10),
+		"--timeout", shared.Timeout.String(), "--poll", "500ms", "--effect-timeout", "2m"}
+	if opts.ReadOnly {
+		args = append(args, "--read-only")
+	}
+	cmd.SetArgs(args)
+	cmd.SetOut(opts.IO.Out)
+	cmd.SetErr(opts.IO.ErrOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	return cmd.ExecuteContext(ctx)
 }

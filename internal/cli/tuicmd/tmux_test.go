@@ -15,106 +15,12 @@ import (
 
 	"github.com/fleetport/fleetport/internal/sim"
 	"github.com/fleetport/fleetport/internal/sim/simtest"
+	"github.com/fleetport/fleetport/internal/tmuxtest"
 )
 
 // This file drives the real binary in a real terminal: fleetport sim in
 // one process, fleetport tui in a tmux pane of 80x24, keys sent with
 // send-keys and every screen read back with capture-pane.
-
-// buildBinary builds cmd/fleetport into dir.
-func buildBinary(t *testing.T, dir string) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	bin := filepath.Join(dir, "fleetport")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/fleetport")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	return bin
-}
-
-// tmuxPane is one tmux server of the test's own (-L), with one session
-// whose pane runs the command under test.
-type tmuxPane struct {
-	t      *testing.T
-	sock   string
-	conf   string
-	env    []string
-	target string   // the session; "fp" when empty
-	screen []string // every screen read, for the failure report
-}
-
-func (p *tmuxPane) session() string {
-	if p.target == "" {
-		return "fp"
-	}
-	return p.target
-}
-
-func (p *tmuxPane) tmux(args ...string) (string, error) {
-	cmd := exec.Command("tmux", append([]string{"-L", p.sock, "-f", p.conf}, args...)...)
-	cmd.Env = p.env
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// keys sends tmux key names (Enter, Escape, Space) or, with literal,
-// text as typed. After Escape, wait for its effect before the next key:
-// an escape followed at once by a key reads as alt+key.
-func (p *tmuxPane) keys(literal bool, keys ...string) {
-	p.t.Helper()
-	args := []string{"send-keys", "-t", p.session()}
-	if literal {
-		args = append(args, "-l")
-	}
-	if out, err := p.tmux(append(args, keys...)...); err != nil {
-		p.t.Fatalf("send-keys %q: %v\n%s", keys, err, out)
-	}
-}
-
-func (p *tmuxPane) capture() string {
-	p.t.Helper()
-	out, err := p.tmux("capture-pane", "-p", "-t", p.session())
-	if err != nil {
-		p.t.Fatalf("capture-pane: %v\n%s", err, out)
-	}
-	return out
-}
-
-// waitFor reads the screen until ok holds and returns that screen.
-func (p *tmuxPane) waitFor(what string, timeout time.Duration, ok func(string) bool) string {
-	p.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var s string
-	for {
-		s = p.capture()
-		if ok(s) {
-			p.screen = append(p.screen, what+":\n"+s)
-			return s
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("the screen never showed %s within %s; last screen:\n%s", what, timeout, s)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (p *tmuxPane) waitText(timeout time.Duration, texts ...string) string {
-	p.t.Helper()
-	return p.waitFor(strconv.Quote(strings.Join(texts, `", "`)), timeout, func(s string) bool {
-		for _, x := range texts {
-			if !strings.Contains(s, x) {
-				return false
-			}
-		}
-		return true
-	})
-}
 
 // tmuxScenario is six 2019 web servers, web0001 with the default dynamic
 // port range (a fix that needs no restart).
@@ -159,7 +65,7 @@ func TestTUIInTmux(t *testing.T) {
 		t.Fatal("tmux is needed (scripts/test installs it): ", err)
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := tmuxtest.BuildBinary(t, dir)
 	// The environment without NO_COLOR (even empty, it asks for no
 	// colour): the first session is a colour terminal.
 	var env []string
@@ -220,46 +126,33 @@ func TestTUIInTmux(t *testing.T) {
 		t.Fatalf("collect: %v\n%s", err, out)
 	}
 
-	conf := filepath.Join(dir, "tmux.conf")
-	if err := os.WriteFile(conf, []byte("set -g status off\nset -g remain-on-exit on\nset -g escape-time 0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := &tmuxPane{t: t, sock: fmt.Sprintf("fleetport-test-%d", os.Getpid()), conf: conf, env: env}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("screens:\n%s", strings.Join(p.screen, "\n"))
-		}
-		_, _ = p.tmux("kill-server")
-	})
-	exitFile := filepath.Join(dir, "tui.exit")
-	tuiLine := fmt.Sprintf("%s tui -i %s --store %s --watch-every 1s --stages 1,100%% --poll 200ms; echo $? > %s", bin, inv, db, exitFile)
-	if out, err := p.tmux("new-session", "-d", "-s", "fp", "-x", "80", "-y", "24", tuiLine); err != nil {
-		t.Fatalf("tmux new-session: %v\n%s", err, out)
-	}
+	srv := tmuxtest.NewServer(t, env)
+	tuiLine := fmt.Sprintf("%s tui -i %s --store %s --watch-every 1s --stages 1,100%% --poll 200ms", bin, inv, db)
+	p := srv.Start("fp", 80, 24, tuiLine)
 
 	// The fleet: six hosts, web0001 drifts.
-	s := p.waitText(30*time.Second, "fleetport | run 1 complete | 6 hosts: 1 fail, 5 pass", "HOST▲", "GROUPS", "web0006", "1/6 | sort HOST▲")
+	s := p.WaitText(30*time.Second, "fleetport | run 1 complete | 6 hosts: 1 fail, 5 pass", "HOST▲", "GROUPS", "web0006", "1/6 | sort HOST▲")
 	if n := len(strings.Split(strings.TrimRight(s, "\n"), "\n")); n != 24 {
 		t.Errorf("the screen has %d lines, want 24", n)
 	}
-	if raw, err := p.tmux("capture-pane", "-e", "-p", "-t", "fp"); err != nil || !sgr.MatchString(raw) {
-		t.Errorf("no colour on a colour terminal (%v):\n%q", err, raw)
+	if raw := p.Capture(true); !sgr.MatchString(raw) {
+		t.Errorf("no colour on a colour terminal:\n%q", raw)
 	}
 	// Filter, drill into the host, back.
-	p.keys(false, "/")
-	p.keys(true, "web0001")
-	p.keys(false, "Enter")
-	p.waitText(10*time.Second, "fleet [/web0001]", "1/1 of 6", `filter "web0001": 1 of 6 hosts`)
-	p.keys(false, "Enter")
-	p.waitText(10*time.Second, "web0001 > findings", "FINDINGS (", "dynamic_port_range")
-	p.keys(false, "Tab")
-	p.waitText(10*time.Second, "web0001 > facts", "sockets")
-	p.keys(false, "Escape")
-	p.waitText(10*time.Second, "> web0001", "1/1 of 6")
+	p.Keys(false, "/")
+	p.Keys(true, "web0001")
+	p.Keys(false, "Enter")
+	p.WaitText(10*time.Second, "fleet [/web0001]", "1/1 of 6", `filter "web0001": 1 of 6 hosts`)
+	p.Keys(false, "Enter")
+	p.WaitText(10*time.Second, "web0001 > findings", "FINDINGS (", "dynamic_port_range")
+	p.Keys(false, "Tab")
+	p.WaitText(10*time.Second, "web0001 > facts", "sockets")
+	p.Keys(false, "Escape")
+	p.WaitText(10*time.Second, "> web0001", "1/1 of 6")
 
 	// Watch web0001: quiet at first, then a pile grows from SIGUSR2 on.
-	p.keys(true, "w")
-	s = p.waitText(20*time.Second, "watch (1 host, every 1s)", "client ports 49152-65535", "2 samples")
+	p.Keys(true, "w")
+	s = p.WaitText(20*time.Second, "watch (1 host, every 1s)", "client ports 49152-65535", "2 samples")
 	if m := timeWaitRe.FindStringSubmatch(s); m == nil || m[1] != "0" {
 		t.Fatalf("TIME_WAIT before the incident: %v\n%s", m, s)
 	}
@@ -267,7 +160,7 @@ func TestTUIInTmux(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []int
-	p.waitFor("a TIME_WAIT pile growing on web0001", 45*time.Second, func(s string) bool {
+	p.WaitFor("a TIME_WAIT pile growing on web0001", 45*time.Second, func(s string) bool {
 		m := timeWaitRe.FindStringSubmatch(s)
 		if m == nil {
 			return false
@@ -283,66 +176,53 @@ func TestTUIInTmux(t *testing.T) {
 			t.Errorf("TIME_WAIT went from %d to %d: %v", seen[i-1], seen[i], seen)
 		}
 	}
-	s = p.waitText(5*time.Second, "top TIME_WAIT remotes:", "in use")
+	s = p.WaitText(5*time.Second, "top TIME_WAIT remotes:", "in use")
 	if !regexp.MustCompile(`client ports 49152-65535: \d+ in use, \d+\.\d%`).MatchString(s) {
 		t.Errorf("the share of the client range is not shown:\n%s", s)
 	}
 
 	// Plan web0001's fix, confirm it, follow it to the end.
-	p.keys(false, "Escape")
-	p.waitText(10*time.Second, "fleet [/web0001]", "| watching 1", "> web0001")
-	p.keys(true, "a")
-	p.waitText(20*time.Second, "plan (1 host)", "PLAN of run 1 for 1 host", "dynamic_port_range", "a applies this plan")
-	p.keys(true, "a")
-	p.waitText(10*time.Second, "Apply this plan?", "It changes 1 host in 1 stage (1,100%)", "y yes (confirm)", "n no (cancel)")
-	p.keys(true, "y")
-	p.waitText(60*time.Second, "rollout 1 complete", "1 fixed, 0 failed, 0 unreachable, 0 to go", "web0001 host fixed")
-	p.waitText(30*time.Second, "run 2: 1 host collected again, 0 failed")
+	p.Keys(false, "Escape")
+	p.WaitText(10*time.Second, "fleet [/web0001]", "| watching 1", "> web0001")
+	p.Keys(true, "a")
+	p.WaitText(20*time.Second, "plan (1 host)", "PLAN of run 1 for 1 host", "dynamic_port_range", "a applies this plan")
+	p.Keys(true, "a")
+	p.WaitText(10*time.Second, "Apply this plan?", "It changes 1 host in 1 stage (1,100%)", "y yes (confirm)", "n no (cancel)")
+	p.Keys(true, "y")
+	p.WaitText(60*time.Second, "rollout 1 complete", "1 fixed, 0 failed, 0 unreachable, 0 to go", "web0001 host fixed")
+	p.WaitText(30*time.Second, "run 2: 1 host collected again, 0 failed")
 
 	// The host as collected after its fix: the range drift is gone.
-	p.keys(true, ":")
-	p.keys(true, "host web0001")
-	p.keys(false, "Enter")
-	s = p.waitText(10*time.Second, "web0001 > findings", "run 2")
+	p.Keys(true, ":")
+	p.Keys(true, "host web0001")
+	p.Keys(false, "Enter")
+	s = p.WaitText(10*time.Second, "web0001 > findings", "run 2")
 	if strings.Contains(s, "dynamic_port_range") {
 		t.Errorf("web0001 still drifts on its port range after the fix:\n%s", s)
 	}
 
 	// q quits cleanly.
-	p.keys(true, "q")
-	// The shell around the TUI writes its exit status.
-	var code string
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		if b, err := os.ReadFile(exitFile); err == nil && len(b) > 0 {
-			code = strings.TrimSpace(string(b))
-			break
-		}
-	}
-	if code != "0" {
+	p.Keys(true, "q")
+	if code := p.Exit(10 * time.Second); code != "0" {
 		t.Errorf("the TUI ended with status %q after q", code)
 	}
 
 	// NO_COLOR: the same run without a colour or an escape code; and
 	// --read-only offers nothing that changes a host.
-	line := fmt.Sprintf("NO_COLOR=1 %s tui -i %s --store %s --read-only", bin, inv, db)
-	if out, err := p.tmux("new-session", "-d", "-s", "plain", "-x", "80", "-y", "24", line); err != nil {
-		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	plain := srv.Start("plain", 80, 24, fmt.Sprintf("NO_COLOR=1 %s tui -i %s --store %s --read-only", bin, inv, db))
+	plain.WaitText(30*time.Second, "fleetport READ-ONLY | run 2", "HOST^", "1/6 | sort HOST^")
+	if raw := plain.Capture(true); strings.Contains(raw, "\x1b[") {
+		t.Errorf("escape codes with NO_COLOR:\n%q", raw)
 	}
-	plain := &tmuxPane{t: t, sock: p.sock, conf: p.conf, env: p.env, target: "plain"}
-	plain.waitText(30*time.Second, "fleetport READ-ONLY | run 2", "HOST^", "1/6 | sort HOST^")
-	if raw, err := plain.tmux("capture-pane", "-e", "-p", "-t", "plain"); err != nil || strings.Contains(raw, "\x1b[") {
-		t.Errorf("escape codes with NO_COLOR (%v):\n%q", err, raw)
-	}
-	plain.keys(true, "a")
-	plain.keys(true, "?")
-	s = plain.waitText(10*time.Second, "fleet > help", "w watch selection", "c collect selection")
+	plain.Keys(true, "a")
+	plain.Keys(true, "?")
+	s = plain.WaitText(10*time.Second, "fleet > help", "w watch selection", "c collect selection")
 	for _, x := range []string{"plan a fix", "abort rollout", "pause/continue", "resume rollout"} {
 		if strings.Contains(s, x) {
 			t.Errorf("read-only help offers %q", x)
 		}
 	}
-	p.screen = append(p.screen, plain.screen...)
-	plain.keys(true, "q")
+	plain.Keys(true, "q")
 
 	// The rollout is in the store, as fleetport apply leaves one.
 	st := exec.Command(bin, "rollout", "status", "1", "--store", db)
@@ -351,7 +231,7 @@ func TestTUIInTmux(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "rollout 1 (apply) complete") || !strings.Contains(string(out), "web0001 (stage 1): fixed") {
 		t.Errorf("rollout status 1: %v\n%s", err, out)
 	}
-	if strings.Contains(strings.Join(p.screen, "\n"), sim.DemoPassword) {
+	if strings.Contains(strings.Join(srv.Screens(), "\n"), sim.DemoPassword) {
 		t.Error("a screen showed the password")
 	}
 }
