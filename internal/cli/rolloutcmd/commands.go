@@ -268,7 +268,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		meta["no_builtin"] = "true"
 	}
 	if fl.dispatch != nil {
-		meta["dispatched"] = "true" // never the URL: it may carry credentials
+		meta[cmdutil.MetaDispatched] = "true"
 	}
 	cfg := fl.config(opts.Parallel, opts.Poll)
 	cfg.Confirm = confirm
@@ -507,9 +507,8 @@ func fleetFor(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shar
 	}
 	// The rollout verifies against the policies it was planned with.
 	sh.NoBuiltin = opts.Meta["no_builtin"] == "true"
-	if opts.Meta["dispatched"] == "true" && !sh.Dispatch.Enabled() {
-		return nil, cmdutil.WithHint(fmt.Errorf("rollout %d sent its hosts with a site to site runners", id),
-			"pass --nats URL (or set $"+cmdutil.EnvNATS+") to continue it through them")
+	if err := sh.Dispatch.CheckResume(id, opts.Meta); err != nil {
+		return nil, err
 	}
 	polChanged := changed("policies")
 	if sh.Policies == "" {

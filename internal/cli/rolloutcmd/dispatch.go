@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"sort"
 
-	"github.com/fleetport/fleetport/internal/controller"
-	"github.com/fleetport/fleetport/internal/dispatch"
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/inventory"
 )
 
 // openDispatch, with --nats, sends the rollout's hosts that have a site to
@@ -21,35 +21,16 @@ func (f *fleet) openDispatch(ctx context.Context) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var hosts []dispatch.Host
-	for _, n := range names {
-		h := f.hosts[n]
-		if h.Site == "" {
-			continue
-		}
-		dh, err := controller.HostOf(h, f.target(h))
-		if err != nil {
-			return err
-		}
-		hosts = append(hosts, dh)
+	hosts := make([]*inventory.Host, len(names))
+	for i, n := range names {
+		hosts[i] = f.hosts[n]
 	}
-	if len(hosts) == 0 {
-		return nil
-	}
-	spec, err := controller.SpecOf(f.set)
-	if err != nil {
+	link := d.Link(slog.New(slog.NewTextHandler(f.io.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	disp, err := cmdutil.RolloutDispatch(ctx, link, hosts, f.target, f.set)
+	if err != nil || disp == nil {
+		link.Close()
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(f.io.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ctl, stop, err := d.OpenController(ctx, log)
-	if err != nil {
-		return err
-	}
-	disp, err := ctl.Rollout(ctx, hosts, spec)
-	if err != nil {
-		stop()
-		return err
-	}
-	f.dispatch, f.stopDispatch = disp, stop
+	f.dispatch, f.stopDispatch = disp, link.Close
 	return nil
 }

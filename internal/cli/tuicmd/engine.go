@@ -3,6 +3,7 @@ package tuicmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -33,6 +34,13 @@ import (
 // pause, abort), with collection, remote, parse, plan and rollout. Each
 // method is called from a TUI command goroutine, never the UI's, and every
 // remote call runs under a deadline.
+//
+// With --nats, collecting again and the rollouts send the hosts that have
+// a site to their site's runners, through the source's one controller
+// link (connected at the first of them, closed with the source), as
+// fleetport collect and apply do; the store gets the same runs and
+// journals. The watch reads every host from this process: it needs WinRM
+// reach to them.
 
 // resolver resolves credentials from the environment and files. It never
 // prompts: the TUI owns the terminal, and a prompt would land under it.
@@ -80,6 +88,19 @@ func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progre
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("none of the %d hosts is in the inventory %s", len(hosts), s.shared.Inventory)
 	}
+	// Connected before the run begins: a NATS error stores no empty run.
+	run := collectcmd.RunFunc(collect.Run)
+	if s.link != nil {
+		sel := make([]*inventory.Host, len(targets))
+		for i, t := range targets {
+			sel[i] = s.hosts[t.Name]
+		}
+		r, _, err := collectcmd.DispatchRun(ctx, s.link, sel, targets, s.set)
+		if err != nil {
+			return nil, dispatchErr(err)
+		}
+		run = r
+	}
 	recs, err := s.st.Hosts(ctx, base)
 	if err != nil {
 		return nil, err
@@ -101,7 +122,7 @@ func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progre
 		conc = s.concurrency
 	}
 	started := s.now()
-	run, err := s.st.BeginRun(ctx, "collect", started, len(targets)+len(others), map[string]string{
+	runID, err := s.st.BeginRun(ctx, "collect", started, len(targets)+len(others), map[string]string{
 		"inventory": s.shared.Inventory, "policies": s.shared.Policies, "limit": fmt.Sprintf("tui: %d hosts again", len(targets)),
 		"base": fmt.Sprint(base), "version": buildinfo.Read().Version,
 	})
@@ -111,25 +132,25 @@ func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progre
 	// The store is written without the caller's context: what was
 	// collected is kept when the TUI cancels.
 	wctx := context.WithoutCancel(ctx)
-	w := collectcmd.NewHostWriter(ctx, s.st, run)
-	runErr := collect.Run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: s.set, Now: s.now,
+	w := collectcmd.NewHostWriter(ctx, s.st, runID)
+	runErr := run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: s.set, Now: s.now,
 		Progress: func(e collect.Event) { progress(tui.CollectEvent{Host: e.Host, Done: e.Done, Status: e.Status}) }},
 		w.Add)
 	writeErr := w.Flush()
 	if writeErr == nil && len(others) > 0 {
-		writeErr = s.st.PutHosts(wctx, run, others)
+		writeErr = s.st.PutHosts(wctx, runID, others)
 	}
 	status, why := store.RunComplete, ""
 	if runErr != nil {
 		status, why = store.RunInterrupted, "interrupted: "+runErr.Error()
 	}
-	if err := s.st.FinishRun(wctx, run, status, s.now(), why); err != nil && writeErr == nil {
+	if err := s.st.FinishRun(wctx, runID, status, s.now(), why); err != nil && writeErr == nil {
 		writeErr = err
 	}
 	if writeErr != nil {
 		return nil, fmt.Errorf("store the run: %w", writeErr)
 	}
-	s.setRun(run)
+	s.setRun(runID)
 	data, err := s.Load(wctx)
 	if err != nil {
 		return nil, err
@@ -389,13 +410,25 @@ func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.R
 	if err != nil {
 		return tui.RolloutResult{}, err
 	}
+	names := make([]string, len(p.Plan.Hosts))
+	for i, hp := range p.Plan.Hosts {
+		names[i] = hp.Host
+	}
+	disp, err := s.rolloutDispatch(ctx, names)
+	if err != nil {
+		return tui.RolloutResult{}, err
+	}
 	cfg, done := s.rolloutConfig(progress)
 	defer done()
+	cfg.Dispatch = disp
 	inv, _ := filepath.Abs(s.shared.Inventory)
 	meta := map[string]string{"inventory": inv, "limit": s.shared.Limit}
 	if s.policiesGiven {
 		pol, _ := filepath.Abs(s.shared.Policies)
 		meta["policies"] = pol
+	}
+	if disp != nil {
+		meta[cmdutil.MetaDispatched] = "true"
 	}
 	res, err := rollout.Start(ctx, cfg, "apply", p.Plan, rollout.Options{Stages: stages, MaxFailures: budget, Wait: s.wait, Meta: meta}, 0)
 	return result(res), err
@@ -404,16 +437,77 @@ func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.R
 // Resume implements tui.Remediator: it continues a rollout where it
 // stopped, as fleetport rollout resume does (each action reads the
 // host's state first, so none runs twice), with this TUI's inventory and
-// policies.
+// policies. A rollout that sent hosts to site runners continues only
+// with --nats, through them.
 func (s *Source) Resume(ctx context.Context, id int64, progress func(tui.RolloutEvent)) (tui.RolloutResult, error) {
 	defer s.busy()()
 	if s.inv == nil {
 		return tui.RolloutResult{}, errNoInventory
 	}
+	rec, err := s.st.Rollout(ctx, id)
+	if err != nil {
+		return tui.RolloutResult{}, err
+	}
+	var opts rollout.Options
+	if err := json.Unmarshal([]byte(rec.Options), &opts); err != nil {
+		return tui.RolloutResult{}, fmt.Errorf("rollout %d: its stored options: %w", id, err)
+	}
+	if err := s.shared.Dispatch.CheckResume(id, opts.Meta); err != nil {
+		return tui.RolloutResult{}, err
+	}
+	p, err := plan.Read(bytes.NewReader(rec.Plan))
+	if err != nil {
+		return tui.RolloutResult{}, fmt.Errorf("rollout %d: its stored plan: %w", id, err)
+	}
+	names := make([]string, len(p.Hosts))
+	for i, hp := range p.Hosts {
+		names[i] = hp.Host
+	}
+	disp, err := s.rolloutDispatch(ctx, names)
+	if err != nil {
+		return tui.RolloutResult{}, err
+	}
 	cfg, done := s.rolloutConfig(progress)
 	defer done()
+	cfg.Dispatch = disp
 	res, err := rollout.Resume(ctx, cfg, id, cmdutil.ProcessAlive)
 	return result(res), err
+}
+
+// rolloutDispatch is the dispatcher of a rollout over the named hosts
+// with --nats (cmdutil.RolloutDispatch), or nil: without --nats, or when
+// none of them has a site. Names the inventory lacks are left to the
+// rollout, which refuses them.
+func (s *Source) rolloutDispatch(ctx context.Context, names []string) (rollout.Dispatcher, error) {
+	if s.link == nil {
+		return nil, nil
+	}
+	names = slices.Clone(names)
+	slices.Sort(names)
+	hosts := make([]*inventory.Host, 0, len(names))
+	for _, n := range slices.Compact(names) {
+		if h, ok := s.hosts[n]; ok {
+			hosts = append(hosts, h)
+		}
+	}
+	disp, err := cmdutil.RolloutDispatch(ctx, s.link, hosts, func(h *inventory.Host) collect.Target {
+		t, _ := s.target(h.Name)
+		return t
+	}, s.set)
+	if err != nil {
+		return nil, dispatchErr(err)
+	}
+	return disp, nil
+}
+
+// dispatchErr is a dispatch error as the TUI shows it: one message, with
+// its hints, which the TUI has no other place for.
+func dispatchErr(err error) error {
+	var h *cmdutil.HintError
+	if errors.As(err, &h) && len(h.Hints) > 0 {
+		return fmt.Errorf("site runners: %w (%s)", err, strings.Join(h.Hints, "; "))
+	}
+	return fmt.Errorf("site runners: %w", err)
 }
 
 func result(res rollout.Result) tui.RolloutResult {

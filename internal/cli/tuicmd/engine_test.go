@@ -32,26 +32,49 @@ func incidentFleet(t *testing.T, extra ...string) (*sim.Fleet, *tuicmd.Source, s
 	sc.Drift = []sim.Drift{{Kind: sim.DriftDynamicRangeDefault, Hosts: []string{"web0001", "web0002"}}}
 	f := simtest.Serve(t, sc)
 	inv := simtest.Inventory(t, f, sim.InventoryOptions{})
+	db := collectInto(t, inv)
+	src, _ := openSource(t, inv, db, extra...)
+	return f, src, db
+}
+
+// collectInto collects the inventory's hosts into a new store, as
+// fleetport collect does without --nats, and returns the store's path.
+func collectInto(t *testing.T, inv string) string {
+	t.Helper()
 	db := filepath.Join(t.TempDir(), "fleetport.db")
 	ios, _, out, errOut := cmdutil.Test()
 	if code := root.Run(context.Background(), &cmdutil.Factory{IO: ios, Now: time.Now}, []string{"collect", "-i", inv, "--store", db}); code != 0 {
 		t.Fatalf("collect: exit %d\n%s\n%s", code, out, errOut)
 	}
-	ios2, _, _, errOut2 := cmdutil.Test()
+	return db
+}
+
+// openSource opens the TUI's source on a store through the command's
+// flags, as `fleetport tui -i INV --store DB --stages 1,100% --poll 100ms
+// extra...` does, and returns it with its close (which the test's
+// cleanup calls too; once is enough).
+func openSource(t *testing.T, inv, db string, extra ...string) (*tuicmd.Source, func()) {
+	t.Helper()
+	ios, _, _, errOut := cmdutil.Test()
 	var src *tuicmd.Source
-	cmd := tuicmd.NewCmdTUI(&cmdutil.Factory{IO: ios2, Now: time.Now}, func(ctx context.Context, o *tuicmd.Options) error {
+	var closeOnce func()
+	cmd := tuicmd.NewCmdTUI(&cmdutil.Factory{IO: ios, Now: time.Now}, func(ctx context.Context, o *tuicmd.Options) error {
 		s, closeSrc, err := tuicmd.NewSource(ctx, o)
 		if err == nil {
-			t.Cleanup(closeSrc)
+			closeOnce = sync.OnceFunc(closeSrc)
+			t.Cleanup(closeOnce)
 		}
 		src = s
 		return err
 	})
 	cmd.SetArgs(append([]string{"-i", inv, "--store", db, "--stages", "1,100%", "--poll", "100ms"}, extra...))
 	if err := cmd.Execute(); err != nil {
-		t.Fatalf("%v\n%s", err, errOut2)
+		t.Fatalf("%v\n%s", err, errOut)
 	}
-	return f, src, db
+	if errOut.Len() > 0 {
+		t.Errorf("the source wrote to stderr: %s", errOut)
+	}
+	return src, closeOnce
 }
 
 // TestWatchOverWinRM watches two hosts while a TIME_WAIT pile grows on

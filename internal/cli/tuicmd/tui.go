@@ -8,13 +8,17 @@
 // Output rules: the TUI owns the terminal while it runs; warnings found
 // before it starts (no inventory) and errors go to stderr. It needs a
 // terminal on stdout. Nothing prompts while it runs: credentials come
-// from env() and file() references.
+// from env() and file() references. With --nats, the controller's log
+// (a lost NATS connection, a refused request) is discarded: what it
+// costs a host shows as the host's status, and a failed connection as
+// the action's error.
 package tuicmd
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -101,6 +105,14 @@ Incident work (the hosts are reached with the inventory, -i):
      resume and rollback work on it. When it ends, its hosts are collected
      again.
 
+Site runners: with --nats URL (or $FLEETPORT_NATS), c, C and the rollouts
+send the selected hosts that have a site in the inventory to their site's
+runners (fleetport runner), as fleetport collect and apply do; the others
+are worked on here, and the store gets the same runs and journals. The
+connection to NATS opens at the first of them and closes when the TUI
+quits; a NATS failure is that action's error. The watch (w) always reads
+the hosts from this machine: it needs direct WinRM reach to them.
+
 --read-only hides every action that changes a host (a, p, x, R);
 watching and collecting stay. NO_COLOR and --no-color give a screen
 without colour or escape codes.
@@ -111,7 +123,8 @@ To try it on a simulated fleet:
   fleetport tui -i sim.hcl --store /tmp/fp.db`,
 		Example: `  fleetport tui
   fleetport tui --run 42 --read-only
-  fleetport tui -i sim.hcl --store /tmp/fp.db --watch-every 2s --stages 1,100%`,
+  fleetport tui -i sim.hcl --store /tmp/fp.db --watch-every 2s --stages 1,100%
+  fleetport tui -i inventory --nats nats://nats.example:4222`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
@@ -130,6 +143,13 @@ To try it on a simulated fleet:
 			if opts.Parallel < 1 {
 				return cmdutil.FlagErrorf("--parallel must be at least 1")
 			}
+			// A malformed URL is found before the TUI starts; a server
+			// that does not answer, at the first action that needs it.
+			if opts.Shared.Dispatch.Enabled() {
+				if err := opts.Shared.Dispatch.Check(); err != nil {
+					return err
+				}
+			}
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
@@ -139,6 +159,7 @@ To try it on a simulated fleet:
 	opts.Shared.BindInventory(cmd)
 	opts.Shared.BindPolicies(cmd)
 	opts.Shared.BindRun(cmd)
+	opts.Shared.BindDispatch(cmd)
 	fl := cmd.Flags()
 	fl.Int64Var(&opts.Run, "run", 0, "show this stored run (default: the newest collect run; see fleetport history)")
 	fl.BoolVar(&opts.ReadOnly, "read-only", false, "hide every action that changes a host (plan, apply, pause, abort)")
@@ -191,6 +212,9 @@ type Source struct {
 	hosts map[string]*inventory.Host
 	res   inventory.Resolver
 	now   func() time.Time
+	// link is the controller of --nats (nil without it, or without an
+	// inventory); closing the source closes it.
+	link *cmdutil.Link
 
 	shared        cmdutil.Shared
 	policiesGiven bool
@@ -215,8 +239,10 @@ type Source struct {
 
 // NewSource opens the store, picks the run (opts.Run, or the newest
 // collect run) and loads the policies and the inventory, as fleetport
-// drift --run does. The returned func closes the store. A store without
-// runs is an error with a hint, so that the TUI never opens on nothing.
+// drift --run does. It does not connect to NATS: with --nats, the first
+// collection or rollout does. The returned func closes the NATS
+// connection and the store. A store without runs is an error with a
+// hint, so that the TUI never opens on nothing.
 func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -282,6 +308,10 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 	for _, h := range selected {
 		s.hosts[h.Name] = h
 	}
+	if inv != nil && opts.Shared.Dispatch.Enabled() {
+		// Discarded: the TUI owns the terminal (see the package doc).
+		s.link = opts.Shared.Dispatch.Link(slog.New(slog.DiscardHandler))
+	}
 	// The policies' rollout block gives the defaults; flags win.
 	if r := pset.Rollout; r != nil {
 		if len(r.Stages) > 0 && !changed("stages") {
@@ -310,6 +340,9 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 		select {
 		case <-done:
 		case <-time.After(closeWait):
+		}
+		if s.link != nil {
+			s.link.Close()
 		}
 		st.Close()
 	}, nil
