@@ -258,18 +258,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 			return fmt.Errorf("not confirmed: nothing changed")
 		}
 	}
-	inv, _ := filepath.Abs(opts.Shared.Inventory)
-	meta := map[string]string{"inventory": inv, "limit": opts.Shared.Limit}
-	if opts.changed("policies") || cmdutil.Exists(opts.Shared.Policies) {
-		pol, _ := filepath.Abs(opts.Shared.Policies)
-		meta["policies"] = pol
-	}
-	if opts.Shared.NoBuiltin {
-		meta["no_builtin"] = "true"
-	}
-	if fl.dispatch != nil {
-		meta[cmdutil.MetaDispatched] = "true"
-	}
+	meta := cmdutil.RolloutMeta(opts.Shared, opts.changed("policies") || cmdutil.Exists(opts.Shared.Policies), fl.dispatch != nil)
 	cfg := fl.config(opts.Parallel, opts.Poll)
 	cfg.Confirm = confirm
 	res, err := rollout.Start(ctx, cfg, "apply", p, rollout.Options{Stages: stages, MaxFailures: budget, Wait: opts.Wait, Meta: meta}, 0)
@@ -506,7 +495,7 @@ func fleetFor(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shar
 		sh.Inventory = opts.Meta["inventory"]
 	}
 	// The rollout verifies against the policies it was planned with.
-	sh.NoBuiltin = opts.Meta["no_builtin"] == "true"
+	sh.NoBuiltin = opts.Meta[cmdutil.MetaNoBuiltin] == "true"
 	if err := sh.Dispatch.CheckResume(id, opts.Meta); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -421,15 +420,7 @@ func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.R
 	cfg, done := s.rolloutConfig(progress)
 	defer done()
 	cfg.Dispatch = disp
-	inv, _ := filepath.Abs(s.shared.Inventory)
-	meta := map[string]string{"inventory": inv, "limit": s.shared.Limit}
-	if s.policiesGiven {
-		pol, _ := filepath.Abs(s.shared.Policies)
-		meta["policies"] = pol
-	}
-	if disp != nil {
-		meta[cmdutil.MetaDispatched] = "true"
-	}
+	meta := cmdutil.RolloutMeta(s.shared, s.policiesGiven, disp != nil)
 	res, err := rollout.Start(ctx, cfg, "apply", p.Plan, rollout.Options{Stages: stages, MaxFailures: budget, Wait: s.wait, Meta: meta}, 0)
 	return result(res), err
 }
