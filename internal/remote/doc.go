@@ -29,6 +29,19 @@
 // one and sends the Command again (the host did not start it).
 // Options.MaxCommandsPerShell replaces the shell earlier, before the fault.
 //
+// # Orphaned shells
+//
+// A process that dies with a session open leaves its shell on the host,
+// holding one of the user's MaxShellsPerUser (5 on Server 2008 R2) and its
+// commands' operations until the host's idle timeout (2 hours by default):
+// a few such shells lock the user out of the host. A [ShellTrace] in the
+// context given to Open ([WithShellTrace]) reports every shell a session
+// creates, before a command goes to it, and every shell it deletes, so a
+// caller can record them; after a crash, [DeleteShells] deletes the
+// recorded ids, and only those, over a connection that creates no shell.
+// Shells are created with Options.ShellIdleTimeout (10 minutes), so that
+// those nobody recorded clear within that time too.
+//
 // # Entry points
 //
 //   - [Open] with an [Endpoint], [Credentials] and [Options] returns a
@@ -37,6 +50,8 @@
 //   - [PowerShell] builds the Command for a script:
 //     powershell -NoProfile -NonInteractive -EncodedCommand <base64>.
 //   - [Session.Close] ends the session; [Session.Stats] counts its work.
+//   - [WithShellTrace] observes the shells of the sessions opened with a
+//     context; [DeleteShells] deletes shells by id without creating one.
 //   - [ClassOf] and [errors.As] with [*Error], [*Fault], [*HTTPError] and
 //     [*ExitError] take errors apart.
 //
@@ -50,10 +65,11 @@
 // # Transports
 //
 // The SOAP messages are built by masterzen/winrm's builders
-// (NewOpenShellRequest, NewExecuteCommandRequest, NewGetOutputRequest,
-// NewSignalRequest, NewDeleteShellRequest) with masterzen's Parameters
-// (codepage 65001, en-US, MaxEnvelopeSize 153600, OperationTimeout from
-// Options). They travel over fleetport's own transport, a winrm.Transporter
+// (NewExecuteCommandRequest, NewGetOutputRequest, NewSignalRequest,
+// NewDeleteShellRequest) with masterzen's Parameters (codepage 65001,
+// en-US, MaxEnvelopeSize 153600, OperationTimeout from Options); the
+// Create is NewOpenShellRequest's message plus rsp:IdleTimeOut, built with
+// masterzen's soap package (its builder sets no idle timeout). They travel over fleetport's own transport, a winrm.Transporter
 // that Open hands to masterzen's Client through
 // Parameters.TransportDecorator and that also serves masterzen's Client API
 // (its Post returns every SOAP fault as an error). Each session has its own
@@ -134,8 +150,10 @@
 //     validation should catch these before a run.
 //
 // A lost shell (WinRM restarted, the host rebooted, the shell idled out)
-// fails the Run that finds it at once, never as a busy loop; the next Run
-// creates a new shell.
+// is never a busy loop. When the host refuses a Command for it, nothing
+// ran: the session creates a new shell and sends the Command again, once.
+// When a Receive finds it, the command may have run: that Run fails at
+// once, and the next one creates a new shell.
 //
 // # Deadlines and cancellation
 //
@@ -146,8 +164,10 @@
 // session sends Signal terminate and Delete within CloseTimeout, detached
 // from the caller's context, and the next Run creates a new shell. Close
 // deletes the shell within CloseTimeout too, whatever happened before. A
-// shell whose Delete fails stays on the host until its IdleTimeout and
-// counts against MaxShellsPerUser meanwhile.
+// shell whose Delete fails stays on the host until its idle timeout
+// (Options.ShellIdleTimeout) and counts against MaxShellsPerUser
+// meanwhile; the ShellTrace reports the failure. DeleteShells bounds every
+// request by RequestTimeout and the whole by its context.
 //
 // # Concurrency, and who closes what
 //

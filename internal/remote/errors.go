@@ -92,8 +92,10 @@ var (
 	ErrEmptyShellID = errors.New("host created a shell without an id")
 	// ErrShellLost: the host no longer knows the session's shell (WinRM
 	// restarted, the shell idled out, the host rebooted). With Op
-	// "command" the host refused the Command, so it did not run; with Op
-	// "receive" it may have run. The next Run opens a new shell.
+	// "receive" the command may have run. With Op "command" the host
+	// refused the Command, so it did not run: Run already sent it again
+	// on a new shell, and that one was lost too. The next Run opens a new
+	// shell.
 	ErrShellLost = errors.New("shell lost on the host")
 	// ErrCommandLost: the host no longer knows the running command.
 	ErrCommandLost = errors.New("command lost on the host")

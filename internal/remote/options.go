@@ -225,6 +225,18 @@ type Options struct {
 	// EnvelopeSize is w:MaxEnvelopeSize, the largest SOAP answer the host
 	// may send. Default 153600 (what masterzen, pywinrm and Ansible send).
 	EnvelopeSize int
+	// ShellIdleTimeout is the rsp:IdleTimeOut of the shells the session
+	// creates: the host deletes a shell that sees no request for this
+	// long. It bounds how long a shell outlives a process that died
+	// before it could delete it or record it (a recorded one can be
+	// deleted at once, [DeleteShells]); the host's own winrs/IdleTimeout
+	// is 2 hours, and it clamps larger values to it. A session whose
+	// shell idled out gets a new one with its next command. Default 10
+	// minutes: above fleetport's longest deadlines for work in one session
+	// (collection's 5 minutes per host, a rollout's 2 minutes per
+	// command), while a command runs its Receive polls keep the shell
+	// busy. A negative value sends none: the host's idle timeout applies.
+	ShellIdleTimeout time.Duration
 	// MaxCommandsPerShell replaces the shell after this many commands.
 	// Every command counts against the host's
 	// MaxConcurrentOperationsPerUser (1500; 15 on Server 2008 R2) until its
@@ -260,6 +272,7 @@ func (o Options) withDefaults() (Options, error) {
 	def(&o.ConnectTimeout, 10*time.Second)
 	def(&o.IdleTimeout, 90*time.Second)
 	def(&o.CloseTimeout, 5*time.Second)
+	def(&o.ShellIdleTimeout, 10*time.Minute)
 	def(&o.Retry.BaseDelay, 250*time.Millisecond)
 	def(&o.Retry.MaxDelay, 5*time.Second)
 	if o.MaxOutputBytes == 0 {
@@ -284,6 +297,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("RequestTimeout %v must exceed OperationTimeout %v, or every Receive long poll times out", o.RequestTimeout, o.OperationTimeout)
 	case o.ConnectTimeout < 0 || o.IdleTimeout < 0 || o.CloseTimeout < 0 || o.Retry.BaseDelay < 0 || o.Retry.MaxDelay < 0:
 		return o, errors.New("negative duration in options")
+	case o.ShellIdleTimeout > 0 && o.ShellIdleTimeout < time.Second:
+		return o, fmt.Errorf("ShellIdleTimeout %v is below the 1 s Windows accepts", o.ShellIdleTimeout)
 	case o.MaxOutputBytes < 0 || o.MaxResponseBytes < 4096 || o.EnvelopeSize < 8192:
 		return o, errors.New("MaxOutputBytes, MaxResponseBytes (at least 4096) or EnvelopeSize (at least 8192) out of range")
 	case o.MaxResponseBytes < int64(o.EnvelopeSize):

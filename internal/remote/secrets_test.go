@@ -82,14 +82,27 @@ func TestNoCredentialInErrorsOrLogs(t *testing.T) {
 			try(h, tr, good, func(ep *remote.Endpoint) { ep.CAFile, ep.CAPEM = "", other.CertPEM() })
 		}
 	}
-	s, err := remote.Open(context.Background(), endpoint(f, f.Host("web0006"), ntlmEncrypted), good, opts)
+	small := opts
+	small.MaxOutputBytes = 100
+	s, err := remote.Open(context.Background(), endpoint(f, f.Host("web0006"), ntlmEncrypted), good, small)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Host("web0006").Service.Reset()
-	_, err = s.Run(context.Background(), remote.Command{Line: "hostname"})
+	_, err = s.Run(context.Background(), remote.Command{Line: "netstat -ano"})
 	errs = append(errs, err)
 	s.Close()
+	// Deleting shells by id: refused credentials, a host that hangs, an
+	// id that cannot be sent.
+	for _, c := range []struct {
+		h    string
+		cred remote.Credentials
+		id   string
+	}{{"web0005", wrong, "6F1903CA-E06A-4A8B-BDFC-B44203149D55"}, {"web0002", good, "6F1903CA-E06A-4A8B-BDFC-B44203149D55"}, {"web0006", good, "bad id"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		_, err := remote.DeleteShells(ctx, endpoint(f, f.Host(c.h), ntlmEncrypted), c.cred, opts, []string{c.id})
+		cancel()
+		errs = append(errs, err)
+	}
 	krb := filepath.Join(t.TempDir(), "krb5.conf")
 	if err := os.WriteFile(krb, []byte("[libdefaults]\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -33,6 +33,7 @@ type Session struct {
 
 	abort  context.Context // cancelled by Close to interrupt a Run
 	cancel context.CancelFunc
+	trace  *ShellTrace // from Open's context; nil: none
 
 	// mu is held for a whole Run and by Close; it guards the fields below.
 	mu       sync.Mutex
@@ -62,8 +63,29 @@ type Stats struct {
 // Open connects to the host, authenticates and creates the shell, retrying
 // connection setup failures and quota faults with backoff (Options.Retry)
 // while ctx allows. Every error is an [*Error]. The caller must Close the
-// session it gets.
+// session it gets. A [ShellTrace] in ctx ([WithShellTrace]) observes the
+// session's shells for the session's whole life.
 func Open(ctx context.Context, ep Endpoint, cred Credentials, opts Options) (*Session, error) {
+	s, err := newSession(ep, cred, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.trace = ContextShellTrace(ctx)
+	s.mu.Lock()
+	err = s.openShell(ctx)
+	s.mu.Unlock()
+	if err != nil {
+		s.cancel()
+		s.tr.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSession checks the input and sets up the transport and masterzen's
+// client; it sends nothing and creates no shell. The caller closes s.tr
+// and calls s.cancel.
+func newSession(ep Endpoint, cred Credentials, opts Options) (*Session, error) {
 	host := ep.Address()
 	config := func(err error) error { return &Error{Class: ClassConfig, Op: "open", Host: host, Err: err} }
 	o, err := opts.withDefaults()
@@ -104,30 +126,24 @@ func Open(ctx context.Context, ep Endpoint, cred Credentials, opts Options) (*Se
 	}
 	s := &Session{host: host, opts: o, log: o.Logger, tr: tr, client: client, url: ep.url()}
 	s.abort, s.cancel = context.WithCancel(context.Background())
-	s.mu.Lock()
-	err = s.openShell(ctx)
-	s.mu.Unlock()
-	if err != nil {
-		s.cancel()
-		tr.close()
-		return nil, err
-	}
 	return s, nil
 }
 
 // Run runs one command in the session's shell and returns its output and
 // exit code: Command, then Receive until the command is done (a Receive
 // that the host ends with TimedOut is simply sent again). A command that
-// ends in an error or is given up is stopped with Signal terminate. The shell is created again first if an earlier failure lost
-// it.
+// ends in an error or is given up is stopped with Signal terminate. The
+// shell is created again first if an earlier failure lost it, and once
+// when the host refuses the Command because it no longer has the shell
+// (it idled out, WinRM restarted).
 //
 // Every error is an [*Error]; with an error the Result holds what arrived
 // before it. When ctx ends, or the connection fails, while the command may
 // still run, Run stops the command and deletes the shell within
 // Options.CloseTimeout, detached from ctx. A Command is never sent twice:
-// only connection setup failures (before anything was sent) and quota
-// faults (which the host answers instead of starting the command) are
-// retried.
+// only connection setup failures (before anything was sent), quota faults
+// and the lost-shell fault (which the host answers instead of starting the
+// command) are retried.
 func (s *Session) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err := cmd.Validate(); err != nil {
 		return Result{}, s.fail("run", err)
@@ -201,9 +217,7 @@ func (s *Session) Stats() Stats {
 // openShell creates the shell. s.mu is held.
 func (s *Session) openShell(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
-		env, err := s.call(ctx, "create", true, func() *soap.SoapMessage {
-			return winrm.NewOpenShellRequest(s.url, &s.client.Parameters)
-		})
+		env, err := s.call(ctx, "create", true, s.createRequest)
 		if err == nil {
 			id := env.shellID()
 			if id == "" {
@@ -211,6 +225,7 @@ func (s *Session) openShell(ctx context.Context) error {
 			}
 			s.shellID, s.commands = id, 0
 			s.shells.Add(1)
+			s.trace.created(s.host, id)
 			return nil
 		}
 		if f := faultOf(err); f != nil && f.Quota() && attempt < s.opts.Retry.Attempts {
@@ -269,8 +284,15 @@ func (s *Session) startCommand(ctx context.Context, line string) (string, error)
 				return "", err
 			}
 			continue
+		case f != nil && f.shellLost() && !recycled:
+			// The shell is gone (it idled out, WinRM restarted): the host
+			// refused the Command, so it did not run. Start a new shell.
+			recycled = true
+			s.log.Debug("winrm shell lost: new shell", "host", s.host)
+			s.forgetShell()
+			continue
 		case f != nil && f.shellLost():
-			s.shellID, s.commands = "", 0
+			s.forgetShell()
 			return "", s.fail("command", fmt.Errorf("%w: %w", ErrShellLost, f))
 		}
 		return "", err
@@ -297,7 +319,7 @@ func (s *Session) receive(ctx context.Context, id string, res *Result) error {
 			case f != nil && f.commandLost():
 				return s.fail("receive", fmt.Errorf("%w: %w", ErrCommandLost, f))
 			case f != nil && f.shellLost():
-				s.shellID, s.commands = "", 0
+				s.forgetShell()
 				return s.fail("receive", fmt.Errorf("%w: %w", ErrShellLost, f))
 			default:
 				return err
@@ -361,13 +383,30 @@ func (s *Session) deleteShell(ctx context.Context) error {
 	if id == "" {
 		return nil
 	}
-	_, err := s.call(ctx, "delete", false, func() *soap.SoapMessage {
+	_, err := s.deleteByID(ctx, id, false)
+	s.trace.deleted(s.host, id, err)
+	return err
+}
+
+// forgetShell drops a shell the host reported lost. s.mu is held.
+func (s *Session) forgetShell() {
+	id := s.shellID
+	s.shellID, s.commands = "", 0
+	if id != "" {
+		s.trace.deleted(s.host, id, nil)
+	}
+}
+
+// deleteByID sends Delete for a shell. gone reports that the host did
+// not have it (then err is nil). retry allows connection setup retries.
+func (s *Session) deleteByID(ctx context.Context, id string, retry bool) (gone bool, err error) {
+	_, err = s.call(ctx, "delete", retry, func() *soap.SoapMessage {
 		return winrm.NewDeleteShellRequest(s.url, id, &s.client.Parameters)
 	})
 	if f := faultOf(err); f != nil && f.shellLost() {
-		return nil // gone already
+		return true, nil
 	}
-	return err
+	return false, err
 }
 
 func (s *Session) signalRequest(id string) func() *soap.SoapMessage {

@@ -157,31 +157,44 @@ func TestOperationsQuotaReplacesShell(t *testing.T) {
 	})
 }
 
-// TestLostShell: the WinRM service restarts between two commands. The next
-// command fails at once with ErrShellLost (masterzen would spin on Receive
-// until its context ends), and the one after it gets a new shell.
+// TestLostShell: the WinRM service restarts between two commands. The host
+// refuses the next Command for the lost shell, so nothing ran: the session
+// creates a new shell and sends it again, at once (masterzen would spin on
+// Receive until its context ends), and the trace sees the lost shell go and
+// the new one come.
 func TestLostShell(t *testing.T) {
 	f := startFleet(t, 1, nil)
 	h := f.Hosts()[0]
-	s := open(t, endpoint(f, h, ntlmEncrypted), fastOptions())
+	var tr traceLog
+	ctx, cancel := context.WithTimeout(remote.WithShellTrace(context.Background(), tr.trace()), 10*time.Second)
+	defer cancel()
+	s, err := remote.Open(ctx, endpoint(f, h, ntlmEncrypted), demo, fastOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	run(t, s, "hostname")
+	first := tr.open()
 	h.Service.Reset()
 	start := time.Now()
-	_, err := s.Run(context.Background(), remote.Command{Line: "hostname"})
-	wantClass(t, err, remote.ClassProtocol)
-	var fault *remote.Fault
-	if !errors.Is(err, remote.ErrShellLost) || !errors.As(err, &fault) || fault.Code != remote.CodeInvalidSelectors {
-		t.Errorf("error %v", err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("a lost shell took %v to report", d)
-	}
 	if r := run(t, s, "hostname"); r.ExitCode != 0 {
 		t.Errorf("after the lost shell: %+v", r)
 	}
-	if st := s.Stats(); st.Shells != 2 || st.Connections != 1 {
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("a lost shell took %v to replace", d)
+	}
+	if st := s.Stats(); st.Shells != 2 || st.Connections != 1 || st.Commands != 2 {
 		t.Errorf("stats %+v", st)
+	}
+	if c := h.Counters(); c.Faults["2150858843"] != 1 || c.ShellsOpen != 1 {
+		t.Errorf("host counters %+v", c)
+	}
+	now := tr.open()
+	if len(first) != 1 || len(now) != 1 || now[0] == first[0] {
+		t.Errorf("shells open by the trace: %v, then %v", first, now)
+	}
+	if got := tr.events(); len(got) != 3 || got[1] != "deleted "+first[0]+" <nil>" {
+		t.Errorf("trace %v", got)
 	}
 }
 

@@ -8,9 +8,12 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/masterzen/winrm"
 
 	"github.com/fleetport/fleetport/internal/sim"
 )
@@ -262,5 +265,40 @@ func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCreateRequestIsMasterzens: the Create the session sends is
+// masterzen's NewOpenShellRequest, element for element, plus
+// rsp:IdleTimeOut from the options (and without it when the option is
+// negative).
+func TestCreateRequestIsMasterzens(t *testing.T) {
+	for _, c := range []struct {
+		idle time.Duration
+		want string
+	}{{0, "<rsp:IdleTimeOut>PT600.000S</rsp:IdleTimeOut>"}, {90 * time.Second, "<rsp:IdleTimeOut>PT90.000S</rsp:IdleTimeOut>"}, {-1, ""}} {
+		s, err := newSession(Endpoint{Host: "web01.example.com"}, Credentials{User: "u", Password: "p"}, Options{ShellIdleTimeout: c.idle})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.cancel()
+		s.tr.close()
+		id := regexp.MustCompile(`uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`)
+		ours := s.createRequest().String()
+		theirs := winrm.NewOpenShellRequest(s.url, &s.client.Parameters).String()
+		if n := len(id.FindAllString(ours, -1)); n != 1 || len(id.FindAllString(theirs, -1)) != 1 {
+			t.Fatalf("message ids: %d in ours, %q", n, ours)
+		}
+		// simplexml ends every element with a newline.
+		if c.want != "" && !strings.Contains(ours, "</rsp:OutputStreams>\n"+c.want+"\n</rsp:Shell>") {
+			t.Errorf("idle %v: no %s after the output streams:\n%s", c.idle, c.want, ours)
+		}
+		if c.want != "" {
+			ours = strings.Replace(ours, c.want+"\n", "", 1)
+		}
+		ours = id.ReplaceAllString(ours, "ID")
+		if theirs = id.ReplaceAllString(theirs, "ID"); ours != theirs {
+			t.Errorf("idle %v: the Create differs from masterzen's beyond the idle timeout:\n%s\n%s", c.idle, ours, theirs)
+		}
 	}
 }
