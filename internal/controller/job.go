@@ -204,13 +204,13 @@ func (a *applyJob) claim(jb *job, req *dispatch.Claim, ttl time.Duration) dispat
 	}
 	a.token, a.expires, a.delivery = newToken(), now.Add(ttl), req.Delivery
 	prior := &dispatch.HostState{Changed: st.Changed, Running: st.Running, EffectStarted: st.EffectStarted,
-		EffectRan: st.EffectRan, EffectDone: st.EffectDone, EffectDetail: st.EffectDetail}
+		EffectRan: st.EffectRan, EffectDone: st.EffectDone, EffectDetail: st.EffectDetail, Shells: st.Shells}
 	return dispatch.Reply{Status: dispatch.StatusOK, Token: a.token, Prior: prior, Aborting: a.aborting}
 }
 
 // write journals one step of the lease holder, durably, before it answers.
 func (a *applyJob) write(jb *job, e *dispatch.JournalEntry, ttl time.Duration) dispatch.Reply {
-	if !strings.HasPrefix(e.Step, "action:") && e.Step != "effect" && e.Step != "verify" {
+	if !strings.HasPrefix(e.Step, "action:") && e.Step != "effect" && e.Step != "verify" && e.Step != "shell" {
 		return dispatch.Reply{Status: dispatch.StatusError, Error: fmt.Sprintf("a runner may not write step %q", e.Step)}
 	}
 	if len(e.Detail) > 4096 || len(e.State) > 64 || len(e.Step) > 256 {

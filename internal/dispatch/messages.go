@@ -136,8 +136,9 @@ type Reply struct {
 
 // HostState is what a rollout's journal says of a host so far, as the
 // rollout package reads it: whether an action ran, which actions started
-// and did not finish (a crash may have left them half done), and how far
-// the effect (restart or reboot) went.
+// and did not finish (a crash may have left them half done), how far the
+// effect (restart or reboot) went, and which WinRM shells an earlier
+// delivery created and did not delete (the runner deletes them first).
 type HostState struct {
 	Changed       bool     `json:"changed,omitempty"`
 	Running       []string `json:"running,omitempty"`
@@ -145,6 +146,7 @@ type HostState struct {
 	EffectRan     bool     `json:"effect_ran,omitempty"`
 	EffectDone    bool     `json:"effect_done,omitempty"`
 	EffectDetail  string   `json:"effect_detail,omitempty"`
+	Shells        []string `json:"shells,omitempty"`
 }
 
 // Heartbeat announces a runner (HeartbeatSubject(site)).

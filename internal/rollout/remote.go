@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fleetport/fleetport/internal/plan"
+	"github.com/fleetport/fleetport/internal/remote"
 )
 
 // Dispatcher runs hosts' work elsewhere.
@@ -61,6 +62,10 @@ type HostState struct {
 	// what the "start" entry recorded.
 	EffectStarted, EffectRan, EffectDone bool
 	EffectDetail                         string
+	// Shells are the WinRM shells a session of the rollout created on
+	// the host and the journal does not show deleted: the host's next
+	// work deletes them before it opens a session.
+	Shells []string
 }
 
 // Journal is a running rollout's journal, as a dispatcher serves it to the
@@ -77,7 +82,8 @@ func (j Journal) State(host string) HostState {
 		return HostState{}
 	}
 	st := HostState{Outcome: hs.outcome, Detail: hs.detail, Changed: hs.changed,
-		EffectStarted: hs.effectStarted, EffectRan: hs.effectRan, EffectDone: hs.effectDone, EffectDetail: hs.effectDetail}
+		EffectStarted: hs.effectStarted, EffectRan: hs.effectRan, EffectDone: hs.effectDone, EffectDetail: hs.effectDetail,
+		Shells: slices.Clone(hs.shells)}
 	for a := range hs.running {
 		st.Running = append(st.Running, a)
 	}
@@ -131,7 +137,8 @@ var ErrJournal = errors.New("journal")
 // Dispatch are not used), writing every step through j. prior is what the
 // journal said of the host when the work was handed over: actions already
 // done are skipped after their probe, half-done ones finished, an effect
-// already started is checked before it runs again. An error wrapping
+// already started is checked before it runs again, shells left open are
+// deleted (cfg.DeleteShells) before the first session. An error wrapping
 // [ErrJournal] means a journal write failed and the work stopped; the
 // result's Outcome is then "".
 func RunHost(ctx context.Context, cfg Config, stage int, hp plan.HostPlan, prior HostState, j HostJournal) (HostResult, error) {
@@ -139,7 +146,8 @@ func RunHost(ctx context.Context, cfg Config, stage int, hp plan.HostPlan, prior
 	r := &runner{cfg: cfg, sink: j}
 	h := &hostRun{r: r, stage: stage, hp: hp}
 	ps := &hostState{outcome: prior.Outcome, detail: prior.Detail, changed: prior.Changed,
-		effectStarted: prior.EffectStarted, effectRan: prior.EffectRan, effectDone: prior.EffectDone, effectDetail: prior.EffectDetail}
+		effectStarted: prior.EffectStarted, effectRan: prior.EffectRan, effectDone: prior.EffectDone, effectDetail: prior.EffectDetail,
+		shells: prior.Shells}
 	if len(prior.Running) > 0 {
 		ps.running = map[string]bool{}
 		for _, a := range prior.Running {
@@ -147,9 +155,11 @@ func RunHost(ctx context.Context, cfg Config, stage int, hp plan.HostPlan, prior
 		}
 	}
 	h.changed, h.halfDone = ps.changed, ps.running
-	out, detail, err := h.run(ctx, ps)
-	if h.s != nil {
-		_ = h.s.Close()
+	h.shells = newShellBook(h, ps.shells)
+	out, detail, err := h.run(remote.WithShellTrace(ctx, h.shells.trace(ctx)), ps)
+	h.drop()
+	if h.jerr == nil {
+		h.jerr = h.shells.failed()
 	}
 	if h.jerr != nil {
 		return HostResult{Changed: h.changed}, errors.Join(ErrJournal, h.jerr)

@@ -34,8 +34,16 @@ type Verdict struct {
 // Config wires a runner to the world.
 type Config struct {
 	Store *store.Store
-	// Open opens a session to a host of the plan, within ctx.
+	// Open opens a session to a host of the plan, within ctx. ctx carries
+	// the remote.ShellTrace that journals the session's shells (pass it
+	// to remote.Open); Verify's ctx carries it too.
 	Open func(ctx context.Context, host plan.HostPlan) (Session, error)
+	// DeleteShells deletes WinRM shells of a host by id, as
+	// remote.DeleteShells does with the endpoint and credentials Open
+	// uses. Before a host's work opens a session it is given the shells
+	// the journal lists as created and never deleted (see shells.go). Nil
+	// leaves them to the host's idle timeout.
+	DeleteShells func(ctx context.Context, host plan.HostPlan, ids []string) ([]remote.ShellDeletion, error)
 	// Verify collects the host again and judges the policies the plan
 	// names (HostPlan.Verify). Nil, or a host plan with no Verify, means
 	// the read-back of the actions' probes is the verification (rollback).
@@ -226,6 +234,8 @@ type hostState struct {
 	// running are the actions whose commands started ("run") and did
 	// not finish: a crash may have left them half done.
 	running map[string]bool
+	// shells are the WinRM shells created and not deleted (shells.go).
+	shells []string
 }
 
 func (r *runner) hostStates() map[string]*hostState {
@@ -258,6 +268,8 @@ func (r *runner) hostStates() map[string]*hostState {
 			hs.effectRan = true
 		case e.Step == "effect" && e.State == "done":
 			hs.effectDone = true
+		case e.Step == "shell":
+			hs.shells = openShells(hs.shells, e.State, e.Detail)
 		}
 	}
 	return out
@@ -491,22 +503,30 @@ func (r *runner) runHost(ctx context.Context, stage int, hp plan.HostPlan, prior
 		return r.runRemote(ctx, stage, hp, prior)
 	}
 	h := &hostRun{r: r, stage: stage, hp: hp}
+	var shells []string
 	if prior != nil {
 		h.changed = prior.changed
 		h.halfDone = prior.running
+		shells = prior.shells
 	}
+	h.shells = newShellBook(h, shells)
 	if err := r.journal(ctx, stage, hp.Host, "host", "start", ""); err != nil {
 		return "", false, err
 	}
+	ctx = remote.WithShellTrace(ctx, h.shells.trace(ctx))
 	out, detail, err := h.run(ctx, prior)
+	// The session is deleted before the outcome is journaled, and also
+	// when the host stops without one: a shell left open would hold the
+	// host's quota after this process ends.
+	h.drop()
+	if h.jerr == nil {
+		h.jerr = h.shells.failed()
+	}
 	if h.jerr != nil {
 		return "", h.changed, h.jerr
 	}
 	if errors.Is(err, errAbort) || out == "" {
 		return "", h.changed, nil
-	}
-	if h.s != nil {
-		_ = h.s.Close()
 	}
 	return out, h.changed, r.journal(ctx, stage, hp.Host, "host", out, detail)
 }
@@ -519,10 +539,14 @@ type hostRun struct {
 	s        Session
 	changed  bool
 	halfDone map[string]bool // actions a crash may have left half done
-	jerr     error           // a journal write failed
+	shells   *shellBook
+	jerr     error // a journal write failed
 }
 
 func (h *hostRun) log(ctx context.Context, step, state, detail string) {
+	if h.jerr == nil {
+		h.jerr = h.shells.failed()
+	}
 	if h.jerr != nil {
 		return
 	}
@@ -530,10 +554,12 @@ func (h *hostRun) log(ctx context.Context, step, state, detail string) {
 }
 
 // session opens (or returns) the session, within the command timeout.
+// Before it opens one, it deletes the shells a predecessor left.
 func (h *hostRun) session(ctx context.Context) (Session, error) {
 	if h.s != nil {
 		return h.s, nil
 	}
+	h.cleanShells(ctx)
 	cctx, cancel := context.WithTimeout(ctx, h.r.cfg.CommandTimeout)
 	defer cancel()
 	s, err := h.r.cfg.Open(cctx, h.hp)

@@ -136,7 +136,7 @@ func (r *runner) apply(ctx context.Context, m jetstream.Msg, j *dispatch.Job, se
 	var prior rollout.HostState
 	if p := rep.Prior; p != nil {
 		prior = rollout.HostState{Changed: p.Changed, Running: p.Running, EffectStarted: p.EffectStarted,
-			EffectRan: p.EffectRan, EffectDone: p.EffectDone, EffectDetail: p.EffectDetail}
+			EffectRan: p.EffectRan, EffectDone: p.EffectDone, EffectDetail: p.EffectDetail, Shells: p.Shells}
 	}
 
 	stop := make(chan struct{})
@@ -161,6 +161,17 @@ func (r *runner) apply(ctx context.Context, m jetstream.Msg, j *dispatch.Job, se
 				return nil, err
 			}
 			return leasedSession{Session: s, l: l}, nil
+		},
+		// The shells an earlier delivery left, deleted under this lease.
+		DeleteShells: func(ctx context.Context, _ plan.HostPlan, ids []string) ([]remote.ShellDeletion, error) {
+			if err := l.check(); err != nil {
+				return nil, err
+			}
+			cred, err := t.Credentials()
+			if err != nil {
+				return nil, err
+			}
+			return remote.DeleteShells(ctx, t.Endpoint, cred, t.Session, ids)
 		},
 		Verify: func(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
 			return rollout.Recollect(ctx, t, set, ph, hp, nil)

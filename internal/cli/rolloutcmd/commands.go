@@ -189,7 +189,7 @@ Exit codes: 0 complete, 2 stopped by the failure budget, 1 errors or abort.`,
 
 func (fl *fleet) config(parallel int, poll time.Duration) rollout.Config {
 	pr := &progress{io: fl.io, started: fl.now()}
-	return rollout.Config{Store: fl.st, Open: fl.open, Verify: fl.verify, Progress: pr.event, Now: fl.now,
+	return rollout.Config{Store: fl.st, Open: fl.open, DeleteShells: fl.deleteShells, Verify: fl.verify, Progress: pr.event, Now: fl.now,
 		Concurrency: parallel, PollEvery: poll, EffectTimeout: effectTimeout, PID: os.Getpid(), Dispatch: fl.dispatch}
 }
 
@@ -465,7 +465,7 @@ func statusRun(ctx context.Context, io *cmdutil.IOStreams, st *store.Store, id i
 		}
 		fmt.Fprintf(io.Out, "\n%s (stage %d): %s\n", h, es[0].Stage, outcome)
 		for _, e := range es {
-			if e.Step == "host" {
+			if e.Step == "host" || rollout.Routine(e) {
 				continue
 			}
 			fmt.Fprintf(io.Out, "  %s  %-34s %-7s %s\n", e.Time.Local().Format(time.TimeOnly), e.Step, e.State, e.Detail)

@@ -107,6 +107,21 @@ func (f *fleet) open(ctx context.Context, hp plan.HostPlan) (rollout.Session, er
 	return remote.Open(ctx, t.Endpoint, cred, t.Session)
 }
 
+// deleteShells deletes shells of a host of a plan by id, with the
+// endpoint and credentials of open.
+func (f *fleet) deleteShells(ctx context.Context, hp plan.HostPlan, ids []string) ([]remote.ShellDeletion, error) {
+	h, ok := f.hosts[hp.Host]
+	if !ok {
+		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
+	}
+	t := f.target(h)
+	cred, err := t.Credentials()
+	if err != nil {
+		return nil, err
+	}
+	return remote.DeleteShells(ctx, t.Endpoint, cred, t.Session, ids)
+}
+
 // verify collects a host again and judges the policies its plan names.
 func (f *fleet) verify(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
 	h, ok := f.hosts[hp.Host]
@@ -201,7 +216,7 @@ func (p *progress) event(e store.Event) {
 		fmt.Fprintf(p.io.ErrOut, "[%7s] stage %d %s %s\n", t, e.Stage, e.State, e.Detail)
 	case e.Host == "":
 		fmt.Fprintf(p.io.ErrOut, "[%7s] rollout %s %s\n", t, e.State, e.Detail)
-	case e.Step == "host" && e.State == "start":
+	case e.Step == "host" && e.State == "start", rollout.Routine(e):
 	default:
 		d := e.Detail
 		if len(d) > 120 {

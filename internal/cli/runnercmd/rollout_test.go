@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -162,6 +163,24 @@ func TestSitesRollout(t *testing.T) {
 	if !regexp.MustCompile(`delivery=([2-9]|\d\d)`).MatchString(replacement.log.String()) {
 		t.Errorf("the replacement runner took no job delivered a second time:\n%s", replacement.log.String())
 	}
+	// The runners journal their sessions' shells through the controller
+	// (every host's work opens one at least). The replacement deletes the
+	// shells the killed runner left open on the hosts it takes over; which
+	// hosts had one open at the kill depends on timing (a host waiting for
+	// its reboot has none), so that is only logged.
+	var opened, cleaned []string
+	for _, e := range journal(db, 1) {
+		switch {
+		case e.Step == "shell" && e.State == "open":
+			opened = append(opened, e.Host)
+		case e.Step == "shell" && strings.HasPrefix(e.Host, victim) && !slices.Contains([]string{"open", "closed", "left"}, e.State):
+			cleaned = append(cleaned, e.Host+" "+e.State+" "+e.Detail)
+		}
+	}
+	if len(opened) < len(p.Hosts) {
+		t.Errorf("%d shells journaled for %d hosts", len(opened), len(p.Hosts))
+	}
+	t.Logf("shells the killed runner left, as the replacement found them: %v", cleaned)
 }
 
 func count(lines []string, c string) int {

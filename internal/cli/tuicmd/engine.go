@@ -512,7 +512,7 @@ func result(res rollout.Result) tui.RolloutResult {
 func (s *Source) rolloutConfig(progress func(tui.RolloutEvent)) (rollout.Config, func()) {
 	gate := &rollout.Gate{}
 	var id int64
-	cfg := rollout.Config{Store: s.st, Open: s.open, Verify: s.verify, Now: s.now, Concurrency: s.parallel,
+	cfg := rollout.Config{Store: s.st, Open: s.open, DeleteShells: s.deleteShells, Verify: s.verify, Now: s.now, Concurrency: s.parallel,
 		PollEvery: s.poll, EffectTimeout: s.effectTimeout, PID: os.Getpid(), Gate: gate,
 		Progress: func(e store.Event) {
 			s.mu.Lock()
@@ -521,6 +521,9 @@ func (s *Source) rolloutConfig(progress func(tui.RolloutEvent)) (rollout.Config,
 				s.gates[id] = gate
 			}
 			s.mu.Unlock()
+			if rollout.Routine(e) {
+				return // a session's own shell coming and going
+			}
 			progress(tui.RolloutEvent{Rollout: e.Rollout, Time: e.Time, Stage: e.Stage, Host: e.Host, Step: e.Step, State: e.State, Detail: e.Detail})
 		}}
 	return cfg, func() {
@@ -584,6 +587,20 @@ func (s *Source) open(ctx context.Context, hp plan.HostPlan) (rollout.Session, e
 		return nil, err
 	}
 	return remote.Open(ctx, t.Endpoint, cred, t.Session)
+}
+
+// deleteShells deletes shells of a host of a plan by id, with the
+// endpoint and credentials of open.
+func (s *Source) deleteShells(ctx context.Context, hp plan.HostPlan, ids []string) ([]remote.ShellDeletion, error) {
+	t, ok := s.target(hp.Host)
+	if !ok {
+		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
+	}
+	cred, err := t.Credentials()
+	if err != nil {
+		return nil, err
+	}
+	return remote.DeleteShells(ctx, t.Endpoint, cred, t.Session, ids)
 }
 
 // verify collects a host again and judges the policies its plan names,
