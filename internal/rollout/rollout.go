@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -760,10 +761,26 @@ func (h *hostRun) tookEffect(ctx context.Context, detail string) bool {
 			hp.Verify = append(hp.Verify, v)
 		}
 	}
+	// The policies judge the configured listen list, which the plan's
+	// action set before the restart: that the restart of HTTP ran is
+	// that http.sys listens on that list (the controller may have
+	// stopped before the scheduled task ran, or with the task's
+	// schtasks command cut short).
+	if restartsHTTP(h.hp.Effect) && !slices.Contains(hp.Verify, checkNotInEffect) {
+		hp.Verify = append(hp.Verify, checkNotInEffect)
+	}
 	if len(hp.Verify) == 0 {
 		return false
 	}
 	return h.r.cfg.Verify(ctx, hp).Fixed
+}
+
+// checkNotInEffect is drift's cross-fact check that the listen list
+// http.sys listens on is the configured one.
+const checkNotInEffect = "fleetport.not_in_effect"
+
+func restartsHTTP(e plan.Effect) bool {
+	return e.Kind == plan.EffectServiceRestart && slices.ContainsFunc(e.Services, func(s string) bool { return strings.EqualFold(s, "HTTP") })
 }
 
 func (h *hostRun) bootTime(ctx context.Context) (time.Time, error) {
