@@ -3,6 +3,7 @@ package dispatch
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func TestJobValidate(t *testing.T) {
 		error string // "" = valid
 	}{
 		{"valid", func(*Job) {}, ""},
-		{"another version", func(j *Job) { j.V = 2 }, "message version 2"},
+		{"another version", func(j *Job) { j.V = Version + 1 }, fmt.Sprintf("message version %d", Version+1)},
 		{"no id", func(j *Job) { j.ID = "" }, "no id"},
 		{"bad controller", func(j *Job) { j.Controller = "a.b" }, "controller id"},
 		{"bad site", func(j *Job) { j.Site = "-x" }, "site name"},

@@ -13,8 +13,10 @@ import (
 	"github.com/fleetport/fleetport/policies"
 )
 
-// Version is the version of every message of this package.
-const Version = 1
+// Version is the version of every message of this package. 2: runners
+// journal their sessions' WinRM shells (step "shell"), which a controller
+// of version 1 refuses.
+const Version = 2
 
 // Size caps: a job, a request or a reply larger than these is refused
 // before it is decoded.

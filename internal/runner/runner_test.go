@@ -7,6 +7,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -196,11 +197,12 @@ func TestMalformedJobs(t *testing.T) {
 	logs, _ := serve(t, s, Options{Site: "lab"})
 	c := dial(t, s, controller.Options{AckWait: time.Second, SiteTimeout: time.Minute})
 	nc := jobqtest.Connect(t, s, "rogue")
+	v := fmt.Sprintf(`{"v":%d,`, dispatch.Version)
 	for _, payload := range []string{
 		"not json",
 		`{"v":99,"id":"x","kind":"collect"}`,
-		`{"v":1,"id":"x","kind":"collect","controller":"c1","site":"other","deadline":"2099-01-01T00:00:00Z","ack_wait":1000000000,"host":{"name":"h","endpoint":{"address":"127.0.0.1","auth":"ntlm"}}}`,
-		`{"v":1,"id":"x","kind":"collect","controller":"c1","site":"lab","deadline":"2099-01-01T00:00:00Z","ack_wait":1000000000,"host":{"name":"h","endpoint":{"address":"127.0.0.1","auth":"ntlm"},"password":{"source":"literal","value":"x"}}}`,
+		v + `"id":"x","kind":"collect","controller":"c1","site":"other","deadline":"2099-01-01T00:00:00Z","ack_wait":1000000000,"host":{"name":"h","endpoint":{"address":"127.0.0.1","auth":"ntlm"}}}`,
+		v + `"id":"x","kind":"collect","controller":"c1","site":"lab","deadline":"2099-01-01T00:00:00Z","ack_wait":1000000000,"host":{"name":"h","endpoint":{"address":"127.0.0.1","auth":"ntlm"},"password":{"source":"literal","value":"x"}}}`,
 	} {
 		if err := nc.Publish(dispatch.JobSubject("lab"), []byte(payload)); err != nil {
 			t.Fatal(err)
