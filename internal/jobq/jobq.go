@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -162,15 +163,45 @@ func StreamConfig() jetstream.StreamConfig {
 	}
 }
 
-// EnsureStream creates the jobs stream, or updates it to StreamConfig.
+// EnsureStream creates the jobs stream, or updates it to StreamConfig
+// when it differs. A stream already as configured is left alone: the
+// controller and every runner call this at start, and an update racing
+// the sites' consumers being created is what the server handles worst.
 func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	s, err := js.CreateOrUpdateStream(ctx, StreamConfig())
-	if err != nil {
+	want := StreamConfig()
+	fail := func(err error) (jetstream.Stream, error) {
 		return nil, fmt.Errorf("the jobs stream %s: %w (does the NATS server run with JetStream enabled?)", dispatch.Stream, err)
 	}
+	s, err := js.Stream(ctx, want.Name)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		s, err = js.CreateStream(ctx, want)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			s, err = js.Stream(ctx, want.Name) // another process created it first
+		}
+		if err != nil {
+			return fail(err)
+		}
+		return s, nil
+	case err != nil:
+		return fail(err)
+	}
+	if sameStream(s.CachedInfo().Config, want) {
+		return s, nil
+	}
+	if s, err = js.UpdateStream(ctx, want); err != nil {
+		return fail(err)
+	}
 	return s, nil
+}
+
+// sameStream compares what StreamConfig sets.
+func sameStream(have, want jetstream.StreamConfig) bool {
+	return have.Description == want.Description && slices.Equal(have.Subjects, want.Subjects) &&
+		have.Retention == want.Retention && have.Storage == want.Storage && have.MaxAge == want.MaxAge &&
+		have.MaxMsgSize == want.MaxMsgSize && have.Duplicates == want.Duplicates
 }
 
 // Consumer defaults: how long a runner may go without acking progress

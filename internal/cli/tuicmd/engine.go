@@ -409,18 +409,12 @@ func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.R
 	if err != nil {
 		return tui.RolloutResult{}, err
 	}
-	names := make([]string, len(p.Plan.Hosts))
-	for i, hp := range p.Plan.Hosts {
-		names[i] = hp.Host
-	}
-	disp, err := s.rolloutDispatch(ctx, names)
+	cfg, done, err := s.dispatchedConfig(ctx, p.Plan, progress)
 	if err != nil {
 		return tui.RolloutResult{}, err
 	}
-	cfg, done := s.rolloutConfig(progress)
 	defer done()
-	cfg.Dispatch = disp
-	meta := cmdutil.RolloutMeta(s.shared, s.policiesGiven, disp != nil)
+	meta := cmdutil.RolloutMeta(s.shared, s.policiesGiven, cfg.Dispatch != nil)
 	res, err := rollout.Start(ctx, cfg, "apply", p.Plan, rollout.Options{Stages: stages, MaxFailures: budget, Wait: s.wait, Meta: meta}, 0)
 	return result(res), err
 }
@@ -450,19 +444,30 @@ func (s *Source) Resume(ctx context.Context, id int64, progress func(tui.Rollout
 	if err != nil {
 		return tui.RolloutResult{}, fmt.Errorf("rollout %d: its stored plan: %w", id, err)
 	}
+	cfg, done, err := s.dispatchedConfig(ctx, p, progress)
+	if err != nil {
+		return tui.RolloutResult{}, err
+	}
+	defer done()
+	res, err := rollout.Resume(ctx, cfg, id, cmdutil.ProcessAlive)
+	return result(res), err
+}
+
+// dispatchedConfig is the rollout configuration for plan p, with the
+// dispatcher of its hosts that have a site when --nats is given; done
+// ends what the configuration holds.
+func (s *Source) dispatchedConfig(ctx context.Context, p *plan.Plan, progress func(tui.RolloutEvent)) (rollout.Config, func(), error) {
 	names := make([]string, len(p.Hosts))
 	for i, hp := range p.Hosts {
 		names[i] = hp.Host
 	}
 	disp, err := s.rolloutDispatch(ctx, names)
 	if err != nil {
-		return tui.RolloutResult{}, err
+		return rollout.Config{}, nil, err
 	}
 	cfg, done := s.rolloutConfig(progress)
-	defer done()
 	cfg.Dispatch = disp
-	res, err := rollout.Resume(ctx, cfg, id, cmdutil.ProcessAlive)
-	return result(res), err
+	return cfg, done, nil
 }
 
 // rolloutDispatch is the dispatcher of a rollout over the named hosts
