@@ -152,11 +152,7 @@ func (r *runner) apply(ctx context.Context, m jetstream.Msg, j *dispatch.Job, se
 			if err := l.check(); err != nil {
 				return nil, err
 			}
-			cred, err := t.Credentials()
-			if err != nil {
-				return nil, err
-			}
-			s, err := remote.Open(ctx, t.Endpoint, cred, t.Session)
+			s, err := t.Open(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -167,11 +163,7 @@ func (r *runner) apply(ctx context.Context, m jetstream.Msg, j *dispatch.Job, se
 			if err := l.check(); err != nil {
 				return nil, err
 			}
-			cred, err := t.Credentials()
-			if err != nil {
-				return nil, err
-			}
-			return remote.DeleteShells(ctx, t.Endpoint, cred, t.Session, ids)
+			return t.DeleteShells(ctx, ids)
 		},
 		Verify: func(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
 			return rollout.Recollect(ctx, t, set, ph, hp, nil)

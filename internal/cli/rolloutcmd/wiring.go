@@ -99,12 +99,7 @@ func (f *fleet) open(ctx context.Context, hp plan.HostPlan) (rollout.Session, er
 	if !ok {
 		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
 	}
-	t := f.target(h)
-	cred, err := t.Credentials()
-	if err != nil {
-		return nil, err
-	}
-	return remote.Open(ctx, t.Endpoint, cred, t.Session)
+	return f.target(h).Open(ctx)
 }
 
 // deleteShells deletes shells of a host of a plan by id, with the
@@ -114,12 +109,7 @@ func (f *fleet) deleteShells(ctx context.Context, hp plan.HostPlan, ids []string
 	if !ok {
 		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
 	}
-	t := f.target(h)
-	cred, err := t.Credentials()
-	if err != nil {
-		return nil, err
-	}
-	return remote.DeleteShells(ctx, t.Endpoint, cred, t.Session, ids)
+	return f.target(h).DeleteShells(ctx, ids)
 }
 
 // verify collects a host again and judges the policies its plan names.
@@ -167,12 +157,8 @@ func (f *fleet) buildPlan(ctx context.Context, rep *drift.Report) (*plan.Plan, e
 		if !ok || !selectedHas(f.selected, hr.Name) {
 			continue
 		}
-		ph := cmdutil.PolicyHost(h)
-		fd := docs[hr.Name]
-		if fd != nil && fd.OS != nil {
-			ph.OS, ph.OSBuild = fd.OS.Release, int(fd.OS.Build)
-		}
-		in = append(in, plan.HostInput{Policy: ph, Facts: fd, Report: hr})
+		// plan.Build takes the release from the facts.
+		in = append(in, plan.HostInput{Policy: cmdutil.PolicyHost(h), Facts: docs[hr.Name], Report: hr})
 	}
 	return plan.Build(f.set, rep.Run.ID, in, plan.Options{Now: f.now()}), nil
 }

@@ -372,12 +372,8 @@ func (s *Source) Plan(ctx context.Context, run int64, hosts []string) (*tui.Prop
 			refused = append(refused, plan.Refusal{Host: hr.Name, Policy: "-", Reason: "not in the inventory: fleetport cannot reach it"})
 			continue
 		}
-		ph := cmdutil.PolicyHost(h)
-		fd := docs[hr.Name]
-		if fd != nil && fd.OS != nil {
-			ph.OS, ph.OSBuild = fd.OS.Release, int(fd.OS.Build)
-		}
-		in = append(in, plan.HostInput{Policy: ph, Facts: fd, Report: hr})
+		// plan.Build takes the release from the facts.
+		in = append(in, plan.HostInput{Policy: cmdutil.PolicyHost(h), Facts: docs[hr.Name], Report: hr})
 	}
 	for h := range want {
 		refused = append(refused, plan.Refusal{Host: h, Policy: "-", Reason: fmt.Sprintf("not in run %d", run)})
@@ -587,11 +583,7 @@ func (s *Source) open(ctx context.Context, hp plan.HostPlan) (rollout.Session, e
 	if !ok {
 		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
 	}
-	cred, err := t.Credentials()
-	if err != nil {
-		return nil, err
-	}
-	return remote.Open(ctx, t.Endpoint, cred, t.Session)
+	return t.Open(ctx)
 }
 
 // deleteShells deletes shells of a host of a plan by id, with the
@@ -601,11 +593,7 @@ func (s *Source) deleteShells(ctx context.Context, hp plan.HostPlan, ids []strin
 	if !ok {
 		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
 	}
-	cred, err := t.Credentials()
-	if err != nil {
-		return nil, err
-	}
-	return remote.DeleteShells(ctx, t.Endpoint, cred, t.Session, ids)
+	return t.DeleteShells(ctx, ids)
 }
 
 // verify collects a host again and judges the policies its plan names,
