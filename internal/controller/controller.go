@@ -281,7 +281,7 @@ func (c *Controller) serve(m *nats.Msg) {
 		if dispatch.Decode(m.Data, dispatch.MaxMessageBytes, &req) != nil {
 			return
 		}
-		if jb := c.lookup(req.Job); jb != nil && jb.job.Host.Name == req.Host {
+		if jb := c.hostJob(req.Job, req.Host, false); jb != nil {
 			jb.started()
 		}
 	case dispatch.OpResult:
@@ -290,8 +290,8 @@ func (c *Controller) serve(m *nats.Msg) {
 			fail(err)
 			return
 		}
-		jb := c.lookup(req.Job)
-		if jb == nil || jb.job.Host.Name != req.Host {
+		jb := c.hostJob(req.Job, req.Host, false)
+		if jb == nil {
 			reply(dispatch.Reply{Status: dispatch.StatusUnknown})
 			return
 		}
@@ -302,8 +302,8 @@ func (c *Controller) serve(m *nats.Msg) {
 			fail(err)
 			return
 		}
-		jb := c.lookup(req.Job)
-		if jb == nil || jb.apply == nil || jb.job.Host.Name != req.Host {
+		jb := c.hostJob(req.Job, req.Host, true)
+		if jb == nil {
 			reply(dispatch.Reply{Status: dispatch.StatusUnknown})
 			return
 		}
@@ -314,8 +314,8 @@ func (c *Controller) serve(m *nats.Msg) {
 			fail(err)
 			return
 		}
-		jb := c.lookup(req.Job)
-		if jb == nil || jb.apply == nil || jb.job.Host.Name != req.Host {
+		jb := c.hostJob(req.Job, req.Host, true)
+		if jb == nil {
 			reply(dispatch.Reply{Status: dispatch.StatusUnknown})
 			return
 		}
@@ -326,8 +326,8 @@ func (c *Controller) serve(m *nats.Msg) {
 			fail(err)
 			return
 		}
-		jb := c.lookup(req.Job)
-		if jb == nil || jb.apply == nil || jb.job.Host.Name != req.Host {
+		jb := c.hostJob(req.Job, req.Host, true)
+		if jb == nil {
 			reply(dispatch.Reply{Status: dispatch.StatusUnknown})
 			return
 		}
@@ -337,10 +337,17 @@ func (c *Controller) serve(m *nats.Msg) {
 	}
 }
 
-func (c *Controller) lookup(id string) *job {
+// hostJob is the job with this id when it is for this host (and, with
+// apply, a rollout's); nil otherwise: a runner's request about anything
+// else is answered "unknown".
+func (c *Controller) hostJob(id, host string, apply bool) *job {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.jobs[id]
+	jb := c.jobs[id]
+	c.mu.Unlock()
+	if jb == nil || jb.job.Host.Name != host || apply && jb.apply == nil {
+		return nil
+	}
+	return jb
 }
 
 // heartbeat records a runner's heartbeat.
