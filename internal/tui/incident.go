@@ -194,19 +194,11 @@ func (m *Model) watchBatch(msg watchBatchMsg) tea.Cmd {
 
 func (m *Model) watchKey(msg tea.KeyPressMsg) {
 	k, wv := &m.keys, &m.watch
+	if d, ok := k.cursorMove(msg, wv.tableRows(), len(wv.order)); ok {
+		wv.move(d)
+		return
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		wv.move(-1)
-	case key.Matches(msg, k.Down):
-		wv.move(1)
-	case key.Matches(msg, k.PageUp):
-		wv.move(-wv.tableRows())
-	case key.Matches(msg, k.PageDown):
-		wv.move(wv.tableRows())
-	case key.Matches(msg, k.Top):
-		wv.move(-len(wv.order))
-	case key.Matches(msg, k.Bottom):
-		wv.move(len(wv.order))
 	case key.Matches(msg, k.StopWatch):
 		if wv.running {
 			m.stopWatch()
@@ -305,19 +297,11 @@ func planHosts(p *Proposal) []string {
 
 func (m *Model) rolloutKey(msg tea.KeyPressMsg) tea.Cmd {
 	k, rv := &m.keys, &m.ro
+	if d, ok := k.cursorMove(msg, max(rv.height-2, 1), 1<<20); ok {
+		rv.move(d)
+		return nil
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		rv.move(-1)
-	case key.Matches(msg, k.Down):
-		rv.move(1)
-	case key.Matches(msg, k.PageUp):
-		rv.move(-max(rv.height-2, 1))
-	case key.Matches(msg, k.PageDown):
-		rv.move(max(rv.height-2, 1))
-	case key.Matches(msg, k.Top):
-		rv.move(-1 << 20)
-	case key.Matches(msg, k.Bottom):
-		rv.move(1 << 20)
 	case key.Matches(msg, k.Enter):
 		if rv.state == roRunning || rv.state == roDone {
 			if n := rv.currentName(); n != "" {

@@ -1,6 +1,9 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
 
 // KeyMap is every key binding of the TUI, in the conventions of k9s and
 // lazygit: esc goes back one level, q quits from anywhere (ctrl+c too),
@@ -132,4 +135,25 @@ func (k KeyMap) helpFor(p page, dialog int, rv *rolloutView, watching bool) view
 		return viewHelp{short: []key.Binding{k.Enter, k.Down, k.Back, k.Command, k.Help, k.Quit}}
 	}
 	return viewHelp{short: []key.Binding{k.Enter, k.Filter, k.Select, k.Watch, k.Collect, k.Fix, k.Sort, k.Command, k.Help, k.Quit}}
+}
+
+// cursorMove is how far a vertical movement key moves a list's cursor:
+// one row, a page, or all the way (all: the list's length or more) to
+// either end. ok is false for any other key.
+func (k *KeyMap) cursorMove(msg tea.KeyPressMsg, page, all int) (delta int, ok bool) {
+	switch {
+	case key.Matches(msg, k.Up):
+		return -1, true
+	case key.Matches(msg, k.Down):
+		return 1, true
+	case key.Matches(msg, k.PageUp):
+		return -page, true
+	case key.Matches(msg, k.PageDown):
+		return page, true
+	case key.Matches(msg, k.Top):
+		return -all, true
+	case key.Matches(msg, k.Bottom):
+		return all, true
+	}
+	return 0, false
 }

@@ -430,19 +430,11 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 
 func (m *Model) fleetKey(msg tea.KeyPressMsg) {
 	k, f := &m.keys, &m.fleet
+	if d, ok := k.cursorMove(msg, f.pageSize(), len(f.view)); ok {
+		f.move(d)
+		return
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		f.move(-1)
-	case key.Matches(msg, k.Down):
-		f.move(1)
-	case key.Matches(msg, k.PageUp):
-		f.move(-f.pageSize())
-	case key.Matches(msg, k.PageDown):
-		f.move(f.pageSize())
-	case key.Matches(msg, k.Top):
-		f.move(-len(f.view))
-	case key.Matches(msg, k.Bottom):
-		f.move(len(f.view))
 	case key.Matches(msg, k.Select):
 		f.toggleSelect()
 	case key.Matches(msg, k.Sort):
@@ -463,20 +455,11 @@ func (m *Model) fleetKey(msg tea.KeyPressMsg) {
 
 func (m *Model) matrixKey(msg tea.KeyPressMsg) {
 	k, mv, rep := &m.keys, &m.matrix, m.data.Report
-	page := max(mv.height-1, 1)
+	if d, ok := k.cursorMove(msg, max(mv.height-1, 1), len(rep.Policies)); ok {
+		mv.move(rep, &m.fleet, d, 0)
+		return
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		mv.move(rep, &m.fleet, -1, 0)
-	case key.Matches(msg, k.Down):
-		mv.move(rep, &m.fleet, 1, 0)
-	case key.Matches(msg, k.PageUp):
-		mv.move(rep, &m.fleet, -page, 0)
-	case key.Matches(msg, k.PageDown):
-		mv.move(rep, &m.fleet, page, 0)
-	case key.Matches(msg, k.Top):
-		mv.move(rep, &m.fleet, -len(rep.Policies), 0)
-	case key.Matches(msg, k.Bottom):
-		mv.move(rep, &m.fleet, len(rep.Policies), 0)
 	case key.Matches(msg, k.Left):
 		mv.move(rep, &m.fleet, 0, -1)
 	case key.Matches(msg, k.Right):
