@@ -22,14 +22,9 @@ type envelope struct {
 		Action string `xml:"Action"`
 	} `xml:"http://www.w3.org/2003/05/soap-envelope Header"`
 	Body struct {
-		Fault           *soapFault `xml:"http://www.w3.org/2003/05/soap-envelope Fault"`
-		ResourceCreated *struct {
-			Selectors []struct {
-				Name  string `xml:"Name,attr"`
-				Value string `xml:",chardata"`
-			} `xml:"ReferenceParameters>SelectorSet>Selector"`
-		} `xml:"http://schemas.xmlsoap.org/ws/2004/09/transfer ResourceCreated"`
-		Shell *struct {
+		Fault           *soapFault       `xml:"http://www.w3.org/2003/05/soap-envelope Fault"`
+		ResourceCreated *resourceCreated `xml:"http://schemas.xmlsoap.org/ws/2004/09/transfer ResourceCreated"`
+		Shell           *struct {
 			ShellID string `xml:"ShellId"`
 		} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Shell"`
 		CommandResponse *struct {
@@ -39,17 +34,30 @@ type envelope struct {
 	} `xml:"http://www.w3.org/2003/05/soap-envelope Body"`
 }
 
+type resourceCreated struct {
+	Selectors []selector `xml:"ReferenceParameters>SelectorSet>Selector"`
+}
+
+type selector struct {
+	Name  string `xml:"Name,attr"`
+	Value string `xml:",chardata"`
+}
+
 type receiveResponse struct {
-	Streams []struct {
-		Name      string `xml:"Name,attr"`
-		CommandID string `xml:"CommandId,attr"`
-		Data      string `xml:",chardata"`
-	} `xml:"Stream"`
-	State *struct {
-		CommandID string  `xml:"CommandId,attr"`
-		State     string  `xml:"State,attr"`
-		ExitCode  *string `xml:"ExitCode"`
-	} `xml:"CommandState"`
+	Streams []stream      `xml:"Stream"`
+	State   *commandState `xml:"CommandState"`
+}
+
+type stream struct {
+	Name      string `xml:"Name,attr"`
+	CommandID string `xml:"CommandId,attr"`
+	Data      string `xml:",chardata"`
+}
+
+type commandState struct {
+	CommandID string  `xml:"CommandId,attr"`
+	State     string  `xml:"State,attr"`
+	ExitCode  *string `xml:"ExitCode"`
 }
 
 // parseEnvelope reads a SOAP answer: with the fast reader when it can

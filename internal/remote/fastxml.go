@@ -116,12 +116,7 @@ func fastBodyPart(env *envelope, body, k *xnode) bool {
 	}
 	switch k.Local {
 	case "ResourceCreated":
-		rc := &struct {
-			Selectors []struct {
-				Name  string `xml:"Name,attr"`
-				Value string `xml:",chardata"`
-			} `xml:"ReferenceParameters>SelectorSet>Selector"`
-		}{}
+		rc := &resourceCreated{}
 		rp, ok := k.child("", "ReferenceParameters")
 		if !ok {
 			return false
@@ -139,10 +134,7 @@ func fastBodyPart(env *envelope, body, k *xnode) bool {
 					if len(s.Kids) > 0 {
 						return false
 					}
-					rc.Selectors = append(rc.Selectors, struct {
-						Name  string `xml:"Name,attr"`
-						Value string `xml:",chardata"`
-					}{s.attr("Name"), string(s.Text)})
+					rc.Selectors = append(rc.Selectors, selector{s.attr("Name"), string(s.Text)})
 				}
 			}
 		}
@@ -172,22 +164,14 @@ func fastBodyPart(env *envelope, body, k *xnode) bool {
 			if len(s.Kids) > 0 {
 				return false
 			}
-			rr.Streams = append(rr.Streams, struct {
-				Name      string `xml:"Name,attr"`
-				CommandID string `xml:"CommandId,attr"`
-				Data      string `xml:",chardata"`
-			}{s.attr("Name"), s.attr("CommandId"), string(s.Text)})
+			rr.Streams = append(rr.Streams, stream{s.attr("Name"), s.attr("CommandId"), string(s.Text)})
 		}
 		cs, ok := k.child("", "CommandState")
 		if !ok {
 			return false
 		}
 		if cs != nil {
-			rr.State = &struct {
-				CommandID string  `xml:"CommandId,attr"`
-				State     string  `xml:"State,attr"`
-				ExitCode  *string `xml:"ExitCode"`
-			}{CommandID: cs.attr("CommandId"), State: cs.attr("State")}
+			rr.State = &commandState{CommandID: cs.attr("CommandId"), State: cs.attr("State")}
 			code, found, ok := cs.leaf("", "ExitCode")
 			if !ok {
 				return false
