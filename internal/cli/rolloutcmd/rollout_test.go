@@ -277,9 +277,17 @@ func TestApplyConvergesAndRollsBack(t *testing.T) {
 
 	// Roll back: every value the apply changed is back, as reg query and
 	// the other probes read it through WinRM.
+	beforeRollback := audit(f)
 	code, out, errOut = run(t, "rollout", "rollback", "1", "--store", db, "--yes", "--poll", "200ms", "--effect-timeout", "30s")
 	if code != 0 || !strings.Contains(out, "is back") {
 		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, h := range f.Hosts() {
+		for _, l := range beforeRollback.since(f, h.Plan.Name) {
+			if strings.Contains(strings.ToLower(l), "net stop w3svc") {
+				t.Errorf("%s: the rollback stopped W3SVC: %q", h.Plan.Name, l)
+			}
+		}
 	}
 	// The actions the apply ran (an action found already done, such as a
 	// service a reboot started, was not the apply's change to undo).
@@ -310,6 +318,17 @@ func TestApplyConvergesAndRollsBack(t *testing.T) {
 				}
 				if st := probe(t, f, hp.Host, a); st != plan.StateAfter {
 					t.Errorf("%s %s after the rollback: %s, want the fixed list kept", hp.Host, a.ID, st)
+				}
+				continue
+			}
+			if a.Kind == plan.KindService {
+				// A rollback restores values, not run states: the service
+				// the apply started keeps running, and is not stopped.
+				if st := probe(t, f, hp.Host, a); st != plan.StateAfter {
+					t.Errorf("%s %s after the rollback: %s, want the service left as the apply set it", hp.Host, a.ID, st)
+				}
+				if !strings.Contains(errOut, a.Service.Name+" stays "+a.Service.After) {
+					t.Errorf("%s: the rollback does not say %s stays %s:\n%s", hp.Host, a.Service.Name, a.Service.After, errOut)
 				}
 				continue
 			}
