@@ -14,6 +14,7 @@ import (
 	"github.com/fleetport/fleetport/internal/plan"
 	"github.com/fleetport/fleetport/internal/sim"
 	"github.com/fleetport/fleetport/internal/sim/simtest"
+	"github.com/fleetport/fleetport/internal/store"
 )
 
 // effects counts a host's effect steps so far: reboots and restarts of
@@ -114,8 +115,26 @@ func TestNoEffectWithoutChange(t *testing.T) {
 			t.Errorf("%s: booted again (%s, was %s)", hp.Host, b, boots[hp.Host])
 		}
 	}
-	if hp := p.Hosts[0]; hp.Effect.Kind != plan.EffectNone && !strings.Contains(errOut, "effect   skip") {
-		t.Errorf("the second apply does not say it skipped the effects:\n%s", errOut)
+	// The journal of the second rollout says why each effect was skipped.
+	_, js, _ := run(t, "rollout", "status", "2", "--store", db, "--json")
+	var story struct{ Events []store.Event }
+	if err := json.Unmarshal([]byte(js), &story); err != nil {
+		t.Fatal(err)
+	}
+	skipped := map[string]string{}
+	for _, e := range story.Events {
+		if e.Step == "effect" {
+			if e.State != "skip" {
+				t.Errorf("%s: effect %s %s in the second apply", e.Host, e.State, e.Detail)
+			}
+			skipped[e.Host] = e.Detail
+		}
+	}
+	for _, hp := range p.Hosts {
+		if hp.Effect.Kind != plan.EffectNone && !strings.Contains(skipped[hp.Host], "nothing was changed on the host that needs it") &&
+			!strings.Contains(skipped[hp.Host], "in effect") && !strings.Contains(skipped[hp.Host], "already listens") {
+			t.Errorf("%s: the journal does not say why its %s was skipped: %q", hp.Host, hp.Effect.Kind, skipped[hp.Host])
+		}
 	}
 }
 
@@ -257,8 +276,8 @@ host "frontend-a" {
 	if err := os.WriteFile(inv, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut := run(t, "validate", "-i", inv, "--no-builtin", "-p", dir)
-	if code != 1 || !strings.Contains(errOut, "Management address is not where fleetport connects") || !strings.Contains(errOut, "fleet.hcl:10") {
+	code, _, errOut := run(t, "validate", "-i", inv)
+	if code != 1 || !strings.Contains(errOut, "Management address is not where fleetport connects") || !strings.Contains(errOut, "fleet.hcl line 10") {
 		t.Errorf("validate: exit %d\n%s", code, errOut)
 	}
 	before := audit(fl)
