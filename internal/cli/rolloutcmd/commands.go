@@ -148,11 +148,18 @@ shares are cumulative; group:NAME and tag:KEY=VALUE take those hosts first).
 A rollout block in the policies sets the defaults of --stages,
 --max-failures and --wait.
 
+A saved plan (--plan) is narrowed by --limit, then every host of it is
+derived again from the plan's stored run, the inventory and the policies:
+a value, an effect or an address edited into the file refuses the whole
+plan before any host is touched. --policy NAME fixes one policy only.
+
 Per host: read each value first (an action already done is skipped, one
 whose host changed since the plan is refused), change it, put the changes
-into effect once (a service restart with every dependant started again,
-run detached when it would cut WinRM; or a reboot), wait for the host to
-come back, collect it again, and mark it fixed only when its drift is gone.
+into effect once and only if a change needs it (a service restart with
+every dependant started again, run detached when it would cut WinRM; or a
+reboot; a value set earlier and still not in effect counts), wait for the
+host to come back, collect it again, and mark it fixed only when its drift
+is gone. docs/SAFETY.md lists every guarantee and its test.
 
 A host that fails verification or becomes unreachable after its change
 counts against the stage's budget (--max-failures N or P%); when it is
@@ -164,7 +171,9 @@ fleetport rollout resume ID continues exactly where it stopped.
 
 Exit codes: 0 complete, 2 stopped by the failure budget, 1 errors or abort.`,
 		Example: `  fleetport apply --stages 1,25%,100% --yes
-  fleetport apply --plan plan.json --stages group:canary,50%,100% --max-failures 5%`,
+  fleetport apply --plan plan.json --stages group:canary,50%,100% --max-failures 5%
+  fleetport apply --plan plan.json --limit web01,web02 --stages 100%
+  fleetport apply --policy tcp_timed_wait_delay --limit group:web`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,10 +19,11 @@ import (
 )
 
 // effects counts a host's effect steps so far: reboots and restarts of
-// HTTP, SMTP and W3SVC.
+// HTTP and SMTP (an HTTP restart starts W3SVC again too, which is the
+// same step).
 func effects(f *sim.Fleet, host string) int {
 	m := f.Host(host).Model
-	return m.Reboots() + m.Restarts("HTTP") + m.Restarts("SMTPSVC") + m.Restarts("W3SVC")
+	return m.Reboots() + m.Restarts("HTTP") + m.Restarts("SMTPSVC")
 }
 
 // planOnce collects and plans the fleet into plan.json, which must change
@@ -375,6 +377,46 @@ group "web" {}
 		}
 		if hp.Effect.Kind == plan.EffectReboot || plan.SameStep(hp.Effect, plan.Effect{Kind: plan.EffectServiceRestart, Services: []string{"HTTP"}, Detached: true}) {
 			t.Errorf("HTTP restart planned through NAT: %+v", hp.Effect)
+		}
+	}
+}
+
+// TestPolicyFilter: plan --policy and apply --policy fix the named policy
+// only; an unknown name is refused before anything is collected.
+func TestPolicyFilter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end over WinRM")
+	}
+	f, inv := driftFleet(t, 8)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleetport.db")
+	code, _, errOut := run(t, "plan", "-i", inv, "--store", db, "--policy", "no_such_policy")
+	if code != 1 || !strings.Contains(errOut, "--policy no_such_policy: no such policy") {
+		t.Errorf("unknown policy: exit %d\n%s", code, errOut)
+	}
+	planFile, p := planOnce(t, inv, db, dir, "--policy", "tcp_timed_wait_delay")
+	if !slices.Equal(p.Policies, []string{"tcp_timed_wait_delay"}) {
+		t.Errorf("the plan does not record its filter: %v", p.Policies)
+	}
+	for _, hp := range p.Hosts {
+		for _, a := range hp.Actions {
+			if a.Policy != "tcp_timed_wait_delay" {
+				t.Errorf("%s: %s planned under --policy tcp_timed_wait_delay", hp.Host, a.ID)
+			}
+		}
+	}
+	before := audit(f)
+	code, out, errOut := run(t, "apply", "-i", inv, "--store", db, "--plan", planFile, "--stages", "100%", "--yes",
+		"--poll", "200ms", "--effect-timeout", "30s", "--timeout", "30s")
+	if code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, h := range f.Hosts() {
+		for _, l := range before.since(f, h.Plan.Name) {
+			if (strings.HasPrefix(l, "reg add") && !strings.Contains(l, "TcpTimedWaitDelay")) || strings.Contains(l, "iplisten") && !strings.Contains(l, "show") ||
+				strings.Contains(l, "set dynamicport") || strings.Contains(l, "adsutil.vbs set") {
+				t.Errorf("%s: %q ran under --policy tcp_timed_wait_delay", h.Plan.Name, l)
+			}
 		}
 	}
 }
