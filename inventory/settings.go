@@ -148,10 +148,11 @@ const (
 type setting struct {
 	spec     *settingSpec
 	attr     *hcl.Attribute
-	filename string    // the declaring file, for relative paths
-	block    hcl.Range // the declaring block, for password diagnostics
-	static   bool      // refers to nothing: evaluated once
-	literal  bool      // a credential written as a literal
+	filename string      // the declaring file, for relative paths
+	src      *evalSource // the declaring file's evaluation budget
+	block    hcl.Range   // the declaring block, for password diagnostics
+	static   bool        // refers to nothing: evaluated once
+	literal  bool        // a credential written as a literal
 	val      any
 	state    valState
 }
@@ -176,7 +177,7 @@ var blockBodySchema = func() *hcl.BodySchema {
 }()
 
 // decodeSettings decodes the arguments of a defaults, group or host body.
-func decodeSettings(body hcl.Body, kind blockKind, filename string, block hcl.Range) (map[string]*setting, hcl.Diagnostics) {
+func decodeSettings(body hcl.Body, kind blockKind, src *evalSource, block hcl.Range) (map[string]*setting, hcl.Diagnostics) {
 	content, diags := body.Content(blockBodySchema)
 	for _, b := range content.Blocks {
 		diags = append(diags, errorDiag(b.DefRange, "Unexpected nested block", fmt.Sprintf(
@@ -197,7 +198,7 @@ func decodeSettings(body hcl.Body, kind blockKind, filename string, block hcl.Ra
 				"A %s block cannot set %s. %s", kind, a.Name, spec.elsewhere)))
 			continue
 		}
-		s := &setting{spec: spec, attr: a, filename: filename, block: block}
+		s := &setting{spec: spec, attr: a, filename: src.filename, src: src, block: block}
 		s.static = len(a.Expr.Variables()) == 0
 		if spec.kind == kindCredential {
 			s.literal = credentialCall(a.Expr) == nil
@@ -236,7 +237,7 @@ func (s *setting) eval(host string) (any, valState, hcl.Diagnostics) {
 
 // evaluate evaluates and checks the setting, for host when it is not "".
 func (s *setting) evaluate(host string) (any, valState, hcl.Diagnostics) {
-	ctx := evalContext(host)
+	ctx := s.src.evalContext(host)
 	if s.spec.kind == kindCredential {
 		v, st, diags := s.decodeCredential(ctx)
 		return v, st, s.protect(diags)
