@@ -68,7 +68,7 @@ func parse(src []byte, filename string, b *hclguard.Budget, maxTokens int) (f *F
 		return f, shieldPasswordLines(src, nil, diags), tokens
 	}
 	f.hcl = hf
-	defer func() { diags = shieldPasswordLines(src, hf.Body, diags) }()
+	defer func() { diags = shieldPasswordLines(src, hf.Body, hintPassword(diags)) }()
 	if body, ok := hf.Body.(*hclsyntax.Body); ok {
 		if ld := hclguard.CheckLoops(body); ld.HasErrors() {
 			return f, append(diags, ld...), tokens
@@ -284,6 +284,28 @@ func shieldPasswordLines(src []byte, body hcl.Body, diags hcl.Diagnostics) hcl.D
 				}
 			}
 		}
+		diags[i] = &c
+	}
+	return diags
+}
+
+// unsupportedArg is HCL's detail for an argument no schema has.
+var unsupportedArg = regexp.MustCompile(`^An argument named "([^"]*)" is not expected here\.`)
+
+// hintPassword adds "Did you mean "password"?" to the unsupported
+// arguments that are password misspelt or in another case (PASSWORD,
+// pass_word, pwd), which HCL's own suggestion, case-sensitive, misses.
+func hintPassword(diags hcl.Diagnostics) hcl.Diagnostics {
+	for i, d := range diags {
+		if d.Summary != "Unsupported argument" || strings.Contains(d.Detail, "Did you mean") {
+			continue
+		}
+		m := unsupportedArg.FindStringSubmatch(d.Detail)
+		if m == nil || !hclguard.LooksLikePassword(m[1]) {
+			continue
+		}
+		c := *d
+		c.Detail += ` Did you mean "password"?`
 		diags[i] = &c
 	}
 	return diags
