@@ -25,7 +25,7 @@ const unknownLength = 1000
 // so a budget alone cannot stop a few lines of nested loops over long
 // literal lists.
 func CheckLoops(node hclsyntax.Node) hcl.Diagnostics {
-	w := &loopWalker{stack: []int64{1}}
+	w := &loopWalker{stack: []int64{0}}
 	hclsyntax.Walk(node, w)
 	// Report only the outermost loop of each nest: an inner one is
 	// cheaper and would repeat the message.
@@ -47,7 +47,7 @@ type loopDiag struct {
 
 func (w *loopWalker) Enter(n hclsyntax.Node) hcl.Diagnostics {
 	if _, ok := n.(*hclsyntax.ForExpr); ok {
-		w.stack = append(w.stack, 1)
+		w.stack = append(w.stack, 0)
 	}
 	return nil
 }
@@ -57,7 +57,7 @@ func (w *loopWalker) Exit(n hclsyntax.Node) hcl.Diagnostics {
 	if !ok {
 		return nil
 	}
-	inner := w.stack[len(w.stack)-1]
+	inner := max(w.stack[len(w.stack)-1], 1)
 	w.stack = w.stack[:len(w.stack)-1]
 	length := int64(unknownLength)
 	switch c := f.CollExpr.(type) {
@@ -67,7 +67,7 @@ func (w *loopWalker) Exit(n hclsyntax.Node) hcl.Diagnostics {
 		length = int64(len(c.Items))
 	}
 	cost := int64(MaxLoopIterations + 1)
-	if length <= MaxLoopIterations/max(inner, 1) {
+	if length <= MaxLoopIterations/inner {
 		cost = length * inner
 	}
 	if cost > MaxLoopIterations {
