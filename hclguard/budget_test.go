@@ -108,7 +108,7 @@ func TestCheckLoops(t *testing.T) {
 	list := "[" + strings.Repeat("1,", 999) + "1]"
 	for src, want := range map[string]bool{
 		`[for a in ` + list + ` : [for b in ` + list + ` : [for c in ` + list + ` : 1]]]`: true,
-		`[for a in ` + list + ` : [for b in ` + list + ` : 1]]`:                               false,
+		`[for a in ` + list + ` : [for b in ` + list + ` : 1]]`:                           false,
 		`[for a in [1,2] : a]`: false,
 	} {
 		f, d := hclsyntax.ParseConfig([]byte("x = "+src+"\n"), "t.hcl", hcl.InitialPos)
