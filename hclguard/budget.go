@@ -255,7 +255,8 @@ var estimators = map[string]estimator{
 			}
 			nums = append(nums, a.AsBigFloat())
 		}
-		start, end, step := big.NewFloat(0), big.NewFloat(0), big.NewFloat(1)
+		var end *big.Float
+		start, step := big.NewFloat(0), big.NewFloat(1)
 		switch len(nums) {
 		case 1:
 			end = nums[0]

@@ -64,7 +64,7 @@ func FuzzFunctionBomb(f *testing.F) {
 			return
 		}
 		e, diags := hclsyntax.ParseExpression([]byte(expr), "fuzz.hcl", hcl.InitialPos)
-		if diags.HasErrors() {
+		if diags.HasErrors() || CheckLoops(e.(hclsyntax.Node)).HasErrors() {
 			return
 		}
 		b := NewBudget()

@@ -17,14 +17,14 @@ import (
 // goroutine stack, which the test caps at 64 MiB (the parser needs a few
 // kilobytes per level, so an unchecked nest of thousands overflows it).
 func FuzzDeepNesting(f *testing.F) {
-	f.Add([]byte("["), uint16(60000), []byte("1"))
-	f.Add([]byte("{a="), uint16(60000), []byte("1"))
-	f.Add([]byte("(!-"), uint16(30000), []byte("x"))
-	f.Add([]byte(`"${`), uint16(30000), []byte("1"))
-	f.Add([]byte("1+"), uint16(60000), []byte("1"))
-	f.Add([]byte("a?b:"), uint16(30000), []byte("c"))
-	f.Add([]byte("<<EOT\n${"), uint16(20000), []byte("1"))
-	f.Add([]byte("[for x in "), uint16(20000), []byte("[1] : x]"))
+	f.Add([]byte("["), uint16(3000), []byte("1"))
+	f.Add([]byte("{a="), uint16(3000), []byte("1"))
+	f.Add([]byte("(!-"), uint16(3000), []byte("x"))
+	f.Add([]byte(`"${`), uint16(3000), []byte("1"))
+	f.Add([]byte("1+"), uint16(3000), []byte("1"))
+	f.Add([]byte("a?b:"), uint16(3000), []byte("c"))
+	f.Add([]byte("<<EOT\n${"), uint16(3000), []byte("1"))
+	f.Add([]byte("[for x in "), uint16(3000), []byte("[1] : x]"))
 	prev := debug.SetMaxStack(64 << 20)
 	defer debug.SetMaxStack(prev)
 	f.Fuzz(func(t *testing.T, open []byte, n uint16, inner []byte) {

@@ -24,9 +24,9 @@ type Limits struct {
 
 // DefaultLimits are generous for any hand-written or generated
 // configuration: real files nest a handful of levels and hold a few
-// operators per expression. A million tokens is an inventory of about
-// 60,000 hosts in one file.
-var DefaultLimits = Limits{MaxDepth: 100, MaxOperators: 1000, MaxTokens: 1 << 20}
+// operators per expression. Half a million tokens is an inventory of
+// about 30,000 hosts in one file, and takes the parser about 300 MB.
+var DefaultLimits = Limits{MaxDepth: 100, MaxOperators: 1000, MaxTokens: 1 << 19}
 
 // frame kinds of the scanner's stack.
 const (
