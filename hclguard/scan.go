@@ -1,6 +1,7 @@
 package hclguard
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
@@ -82,6 +83,9 @@ type scanner struct {
 	tokens    int
 	line      int
 	lineStart int
+	// lastCommentEnd is where the last "*/" of the file starts: a "/*"
+	// after it opens no comment (HCL's lexer reads / and * instead).
+	lastCommentEnd int
 }
 
 func (s *scanner) pos(i int) hcl.Pos {
@@ -100,7 +104,7 @@ func (s *scanner) diag(i int, summary, detail string) *hcl.Diagnostic {
 }
 
 func (s *scanner) push(i int, f frame) *hcl.Diagnostic {
-	if len(s.stack) >= s.lim.MaxDepth {
+	if len(s.stack)-1 >= s.lim.MaxDepth {
 		return s.diag(i, "Nesting too deep", fmt.Sprintf(
 			"Brackets, braces, parentheses and strings nest more than %d levels deep here; fleetport reads at most %d. "+
 				"Flatten the structure, or check the file is the one you meant.", s.lim.MaxDepth, s.lim.MaxDepth))
@@ -158,6 +162,7 @@ func isIdentByte(c byte) bool {
 
 func (s *scanner) run() *hcl.Diagnostic {
 	src := s.src
+	s.lastCommentEnd = bytes.LastIndex(src, []byte("*/"))
 	s.stack = append(s.stack, frame{kind: frameCode})
 	i := 0
 	for i < len(src) {
@@ -166,14 +171,14 @@ func (s *scanner) run() *hcl.Diagnostic {
 		switch top.kind {
 		case frameQuoted:
 			switch {
-			case c == '\\':
+			case c == '\\' && i+1 < len(src) && src[i+1] != '\n' && src[i+1] != '\r':
 				i += 2
 				continue
 			case c == '"':
 				s.pop()
 			case c == '\n':
-				// HCL ends an unterminated string at the line's end.
-				s.pop()
+				// HCL's lexer carries on with the string past the line's
+				// end (the parser reports it), and so does this scan.
 				s.newline(i)
 			case (c == '$' || c == '%') && i+2 < len(src) && src[i+1] == c && src[i+2] == '{':
 				i += 3
@@ -189,15 +194,17 @@ func (s *scanner) run() *hcl.Diagnostic {
 			continue
 		case frameHeredoc:
 			if i == s.lineStart {
-				j := i
-				for j < len(src) && (src[j] == ' ' || src[j] == '\t') {
-					j++
+				// As HCL's lexer: a line that is the marker once trimmed
+				// of white space ends the heredoc.
+				end := bytes.IndexByte(src[i:], '\n')
+				if end < 0 {
+					end = len(src)
+				} else {
+					end += i
 				}
-				k := j + len(top.marker)
-				if k <= len(src) && string(src[j:k]) == string(top.marker) &&
-					(k == len(src) || src[k] == '\n' || src[k] == '\r') {
+				if bytes.Equal(bytes.TrimSpace(src[i:end]), top.marker) {
 					s.pop()
-					i = k
+					i = end
 					continue
 				}
 			}
@@ -232,7 +239,7 @@ func (s *scanner) run() *hcl.Diagnostic {
 			for i < len(src) && src[i] != '\n' {
 				i++
 			}
-		case c == '/' && i+1 < len(src) && src[i+1] == '*':
+		case c == '/' && i+1 < len(src) && src[i+1] == '*' && s.lastCommentEnd >= i+2:
 			i += 2
 			for i < len(src) && !(src[i] == '*' && i+1 < len(src) && src[i+1] == '/') {
 				if src[i] == '\n' {
@@ -285,9 +292,26 @@ func (s *scanner) run() *hcl.Diagnostic {
 				return d
 			}
 			i++
-		case c == ')' || c == ']' || c == '}':
+		case c == ')' || c == ']':
 			if len(s.stack) > 1 && top.closer == c {
 				s.pop()
+			}
+			if d := s.token(i); d != nil {
+				return d
+			}
+			i++
+		case c == '}':
+			// HCL's lexer follows braces only: a } closes the nearest
+			// brace or interpolation, whatever brackets are still open.
+			for k := len(s.stack) - 1; k > 0; k-- {
+				if f := s.stack[k]; f.kind != frameCode && f.kind != frameInterp {
+					break
+				} else if f.closer == '}' {
+					for len(s.stack) > k {
+						s.pop()
+					}
+					break
+				}
 			}
 			if d := s.token(i); d != nil {
 				return d
