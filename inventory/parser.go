@@ -30,7 +30,7 @@ const MaxFileSize = 32 << 20
 // Parse always returns a non-nil File. On errors it holds what could be
 // decoded, which is safe for careful analysis.
 func Parse(src []byte, filename string) (f *File, diags hcl.Diagnostics) {
-	f, diags, _ = parse(src, filename, hclguard.NewBudget(), hclguard.DefaultLimits.MaxTokens)
+	f, diags, _ = parse(src, filename, newBudget(), hclguard.DefaultLimits.MaxTokens)
 	return f, diags
 }
 
@@ -38,6 +38,22 @@ func Parse(src []byte, filename string) (f *File, diags hcl.Diagnostics) {
 // the parser keeps each token and its syntax tree in memory. Two million
 // tokens is an inventory of about 120,000 hosts.
 const MaxTokens = 2 << 20
+
+// Evaluation budget of one inventory. A value that refers to host.name is
+// evaluated for every host it applies to, so the calls and the bytes
+// they return grow with the fleet: two million calls is a few function
+// calls per host of a large fleet, and 128 MiB of results bounds the
+// memory the values keep.
+const (
+	maxCalls       = 2_000_000
+	maxResultTotal = 128 << 20
+)
+
+func newBudget() *hclguard.Budget {
+	b := hclguard.NewBudget()
+	b.MaxCalls, b.MaxTotal = maxCalls, maxResultTotal
+	return b
+}
 
 // parse is [Parse] drawing on a budget shared with other files: the
 // evaluation budget b, and at most maxTokens tokens. It returns the tokens
@@ -201,7 +217,7 @@ func Load(fsys fs.FS, root string, opts Options) (*Inventory, hcl.Diagnostics) {
 	}
 
 	var files []*File
-	budget := hclguard.NewBudget()
+	budget := newBudget()
 	tokens := 0
 	for _, p := range paths {
 		src, err := readCapped(fsys, p)

@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/fleetport/fleetport/hclguard"
 )
 
 // Transports and authentication methods a host may use.
@@ -287,19 +289,52 @@ func (s *setting) subject() hcl.Range {
 
 // protect keeps a literal password out of diagnostics: rendered with
 // source snippets, a diagnostic about the password line would print it.
-// Such diagnostics point at the block instead and name the line.
+// Such diagnostics point at the block instead and name the line, and
+// the texts written in the value (its strings, the names it refers to)
+// are removed from their summaries and details, so that an error such as
+// tonumber's "cannot convert ..." does not quote the password.
 func (s *setting) protect(diags hcl.Diagnostics) hcl.Diagnostics {
 	if s.spec.name != "password" || !s.literal {
 		return diags
 	}
+	secrets := expressionTexts(s.attr.Expr)
 	out := make(hcl.Diagnostics, len(diags))
 	for i, d := range diags {
 		c := *d
+		c.Summary = hclguard.Scrub(c.Summary, secrets)
+		c.Detail = hclguard.Scrub(c.Detail, secrets)
 		c.Subject = s.block.Ptr()
 		c.Context = nil
 		c.Expression, c.EvalContext = nil, nil
 		c.Detail = strings.TrimSpace(fmt.Sprintf("%s (password at %s)", c.Detail, at(s.attr.Range)))
 		out[i] = &c
+	}
+	return out
+}
+
+// expressionTexts returns the strings written in expr and the names it
+// refers to.
+func expressionTexts(expr hcl.Expression) []string {
+	var out []string
+	node, ok := expr.(hclsyntax.Node)
+	if !ok {
+		return nil
+	}
+	hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		switch e := n.(type) {
+		case *hclsyntax.LiteralValueExpr:
+			if e.Val.Type() == cty.String && e.Val.IsKnown() && !e.Val.IsNull() {
+				out = append(out, e.Val.AsString())
+			}
+		case *hclsyntax.ScopeTraversalExpr:
+			out = append(out, e.Traversal.RootName())
+		}
+		return nil
+	})
+	for i, t := range out {
+		if t == "host" {
+			out[i] = ""
+		}
 	}
 	return out
 }
