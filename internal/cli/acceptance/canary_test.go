@@ -76,7 +76,7 @@ func TestSecretCanary(t *testing.T) {
 		common := []string{"-i", invDir, "-p", pol}
 		runs := [][]string{
 			append([]string{"validate"}, common...),
-			{"fmt", "--check", invDir},
+			{"fmt", "--check", "--diff", invDir},
 			{"inventory", "list", "-i", invDir},
 			append([]string{"collect", "--store", db, "--timeout", "20s"}, common...),
 			append([]string{"drift", "--store", db, "--timeout", "20s"}, common...),

@@ -12,6 +12,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	// The binary's code, so that a change to it invalidates cached
+	// results of these tests (the go build below is invisible to the
+	// test cache).
+	_ "github.com/fleetport/fleetport/internal/cli/root"
 )
 
 // binary is the fleetport binary TestMain builds.

@@ -204,6 +204,17 @@ func readCapped(path string) ([]byte, error) {
 func writeDiff(io *cmdutil.IOStreams, path string, before, after []byte) {
 	a := strings.Split(string(before), "\n")
 	b := strings.Split(string(after), "\n")
+	// A line that sets a secret is never printed, changed or not.
+	hide := func(src []byte, lines []string) {
+		red := hclguard.NewRedactor(map[string]*hcl.File{path: {Bytes: src}})
+		for i := range lines {
+			if red.SecretLine(path, i+1) {
+				lines[i] = "(line not shown: it sets a secret)"
+			}
+		}
+	}
+	hide(before, a)
+	hide(after, b)
 	fmt.Fprintf(io.Out, "--- %s\n+++ %s (formatted)\n", path, path)
 	n := max(len(a), len(b))
 	for i := range n {
