@@ -16,6 +16,10 @@ const (
 	DefaultMaxResult = 1 << 20  // bytes one function call may return
 	DefaultMaxTotal  = 64 << 20 // bytes all calls together may return
 	DefaultMaxCalls  = 100_000  // function calls
+	// DefaultMaxIterations bounds the iterations of for expressions
+	// (counted when [InstrumentLoops] rewrote them): HCL takes from a few
+	// to some fifty microseconds per iteration.
+	DefaultMaxIterations = 20_000
 	// MaxFormatWidth caps the widths and precisions in a format string,
 	// so that a few bytes cannot ask for gigabytes of padding.
 	MaxFormatWidth = 1000
@@ -30,18 +34,20 @@ const (
 //
 // A Budget is not safe for concurrent use: give each goroutine its own.
 type Budget struct {
-	MaxResult int64
-	MaxTotal  int64
-	MaxCalls  int
+	MaxResult     int64
+	MaxTotal      int64
+	MaxCalls      int
+	MaxIterations int
 
-	calls int
-	total int64
-	err   error
+	calls      int
+	iterations int
+	total      int64
+	err        error
 }
 
 // NewBudget returns a budget with the default limits.
 func NewBudget() *Budget {
-	return &Budget{MaxResult: DefaultMaxResult, MaxTotal: DefaultMaxTotal, MaxCalls: DefaultMaxCalls}
+	return &Budget{MaxResult: DefaultMaxResult, MaxTotal: DefaultMaxTotal, MaxCalls: DefaultMaxCalls, MaxIterations: DefaultMaxIterations}
 }
 
 // Err returns the first limit the evaluation hit, or nil.
@@ -58,11 +64,14 @@ func (b *Budget) fail(format string, args ...any) error {
 	return err
 }
 
-// Functions returns base with every function bounded by the budget.
-// Functions that take expressions rather than values (try, can) are left
-// as they are: the calls inside them are counted.
+// Functions returns base with every function bounded by the budget, and
+// [LoopFunc], which counts the iterations of the for expressions that
+// [InstrumentLoops] rewrote. Functions that take expressions rather than
+// values (try, can) are left as they are: the calls inside them are
+// counted.
 func (b *Budget) Functions(base map[string]function.Function) map[string]function.Function {
-	out := make(map[string]function.Function, len(base))
+	out := make(map[string]function.Function, len(base)+1)
+	out[LoopFunc] = b.loopFunc()
 	for name, f := range base {
 		if name == "try" || name == "can" {
 			out[name] = f
@@ -110,6 +119,30 @@ func (b *Budget) wrap(name string, f function.Function) function.Function {
 			b.total += n
 			if b.total > b.MaxTotal {
 				return unknown, b.fail("the function results add up to more than %s, fleetport's limit for one evaluation", bytesText(b.MaxTotal))
+			}
+			return v, nil
+		},
+	})
+}
+
+// loopFunc returns its argument, counting its elements as iterations.
+func (b *Budget) loopFunc() function.Function {
+	return function.New(&function.Spec{
+		Description: "Counts the iterations of a for expression.",
+		Params: []function.Parameter{{Name: "collection", Type: cty.DynamicPseudoType,
+			AllowUnknown: true, AllowNull: true, AllowMarked: true, AllowDynamicType: true}},
+		Type: func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			v := args[0]
+			if b.err != nil {
+				return v, b.err
+			}
+			u, _ := v.Unmark()
+			if u.IsKnown() && !u.IsNull() && u.CanIterateElements() {
+				b.iterations += u.LengthInt()
+				if b.iterations > b.MaxIterations {
+					return v, b.fail("the for expressions run more than %d iterations, fleetport's limit", b.MaxIterations)
+				}
 			}
 			return v, nil
 		},

@@ -67,6 +67,7 @@ func FuzzFunctionBomb(f *testing.F) {
 		if diags.HasErrors() || CheckLoops(e.(hclsyntax.Node)).HasErrors() {
 			return
 		}
+		InstrumentLoops(e.(hclsyntax.Node))
 		b := NewBudget()
 		v, _ := e.Value(&hcl.EvalContext{Functions: b.Functions(testFunctions)})
 		if v.IsKnown() && !v.IsNull() && Size(v, b.MaxTotal) > b.MaxResult*2 {
@@ -119,5 +120,31 @@ func TestCheckLoops(t *testing.T) {
 		if got.HasErrors() != want || len(got) > 1 {
 			t.Errorf("%.60s...: got %v", src, got)
 		}
+	}
+}
+
+// TestIterationBudget: nested for expressions over function results,
+// which CheckLoops cannot count, stop at the budget's iterations.
+func TestIterationBudget(t *testing.T) {
+	s := `"` + strings.Repeat("a", 1000) + `"`
+	e, _ := hclsyntax.ParseExpression([]byte(`[for a in split("", `+s+`) : [for b in split("", `+s+`) : 1]]`), "t.hcl", hcl.InitialPos)
+	if d := CheckLoops(e.(hclsyntax.Node)); d.HasErrors() {
+		t.Fatalf("CheckLoops refused it already: %v", d)
+	}
+	InstrumentLoops(e.(hclsyntax.Node))
+	b := NewBudget()
+	_, diags := e.Value(&hcl.EvalContext{Functions: b.Functions(testFunctions)})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "more than 20000 iterations") {
+		t.Fatalf("want the iteration limit, got %.300v", diags)
+	}
+	if s := diags[0].Subject; s == nil || s.Start.Line != 1 {
+		t.Errorf("unlocated: %v", diags[0])
+	}
+	// Small loops are untouched.
+	e, _ = hclsyntax.ParseExpression([]byte(`[for x in ["a", "b"] : upper(x)]`), "t.hcl", hcl.InitialPos)
+	InstrumentLoops(e.(hclsyntax.Node))
+	v, diags := e.Value(&hcl.EvalContext{Functions: NewBudget().Functions(testFunctions)})
+	if diags.HasErrors() || v.LengthInt() != 2 || v.Index(cty.NumberIntVal(1)).AsString() != "B" {
+		t.Errorf("got %#v, %v", v, diags)
 	}
 }

@@ -53,6 +53,7 @@ func exercise(t *testing.T, src []byte) {
 	w := &Writer{Out: &out, Files: map[string]*hcl.File{"fuzz.hcl": file}, Width: 78}
 	if file != nil {
 		if body, ok := file.Body.(*hclsyntax.Body); ok && !CheckLoops(body).HasErrors() {
+			InstrumentLoops(body)
 			b := NewBudget()
 			ctx := &hcl.EvalContext{Functions: b.Functions(testFunctions)}
 			for _, a := range body.Attributes {

@@ -100,3 +100,32 @@ func outermost(found []loopDiag) hcl.Diagnostics {
 	}
 	return out
 }
+
+// LoopFunc is the function [InstrumentLoops] puts around the collection of
+// every for expression, so that a [Budget] counts the iterations: HCL
+// runs for expressions without calling any function, and a few lines of
+// nested loops over long lists would otherwise run for hours. Its name,
+// "for", is what its errors show: a call to function "for" failed.
+const LoopFunc = "for"
+
+// InstrumentLoops rewrites the for expressions under node so that their
+// iterations count against the [Budget] of the context they are evaluated
+// in: each collection becomes the argument of a call to [LoopFunc], which
+// a budget's function table provides. Evaluate the node only with such a
+// table (a context without it fails with "There is no function named
+// "for"").
+func InstrumentLoops(node hclsyntax.Node) {
+	hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		f, ok := n.(*hclsyntax.ForExpr)
+		if !ok {
+			return nil
+		}
+		if c, ok := f.CollExpr.(*hclsyntax.FunctionCallExpr); ok && c.Name == LoopFunc {
+			return nil
+		}
+		rng := f.CollExpr.Range()
+		f.CollExpr = &hclsyntax.FunctionCallExpr{Name: LoopFunc, Args: []hclsyntax.Expression{f.CollExpr},
+			NameRange: rng, OpenParenRange: rng, CloseParenRange: rng}
+		return nil
+	})
+}

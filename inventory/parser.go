@@ -42,16 +42,18 @@ const MaxTokens = 2 << 20
 // Evaluation budget of one inventory. A value that refers to host.name is
 // evaluated for every host it applies to, so the calls and the bytes
 // they return grow with the fleet: two million calls is a few function
-// calls per host of a large fleet, and 128 MiB of results bounds the
-// memory the values keep.
+// calls per host of a large fleet, 128 MiB of results bounds the memory
+// the values keep, and 200,000 iterations of for expressions take HCL a
+// few seconds at most.
 const (
 	maxCalls       = 2_000_000
 	maxResultTotal = 128 << 20
+	maxIterations  = 200_000
 )
 
 func newBudget() *hclguard.Budget {
 	b := hclguard.NewBudget()
-	b.MaxCalls, b.MaxTotal = maxCalls, maxResultTotal
+	b.MaxCalls, b.MaxTotal, b.MaxIterations = maxCalls, maxResultTotal, maxIterations
 	return b
 }
 
@@ -89,6 +91,9 @@ func parse(src []byte, filename string, b *hclguard.Budget, maxTokens int) (f *F
 		if ld := hclguard.CheckLoops(body); ld.HasErrors() {
 			return f, append(diags, ld...), tokens
 		}
+		// Every value is evaluated with the budget's functions, which
+		// count the for expressions' iterations.
+		hclguard.InstrumentLoops(body)
 	}
 	fsrc := newEvalSource(filename, b)
 	content, cd := hf.Body.Content(topLevelSchema)

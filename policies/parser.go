@@ -82,6 +82,11 @@ func Parse(src []byte, filename string) (*File, hcl.Diagnostics) {
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "policy":
+			// A policy's expressions are evaluated with the budget's
+			// functions, which count the for expressions' iterations.
+			if body, ok := b.Body.(*hclsyntax.Body); ok {
+				hclguard.InstrumentLoops(body)
+			}
 			p, d := decodePolicyBlock(b)
 			diags = append(diags, d...)
 			f.Policies = append(f.Policies, p)
