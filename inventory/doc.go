@@ -16,7 +16,8 @@
 //     through a [Resolver] the caller provides; [Host.ListJSON] is the
 //     shape of `inventory list --json`.
 //   - [Inventory.Files] maps file names to parsed files, for rendering
-//     diagnostics with source snippets (hcl.NewDiagnosticTextWriter).
+//     diagnostics with source snippets (hclguard.Writer, which never shows
+//     a line that sets a secret).
 //
 // Loading happens in layers, as in OpenTofu's configs package: Parse
 // checks each block and every value that does not depend on the host;
@@ -36,7 +37,16 @@
 // file exists or that a host answers. An Inventory is immutable and safe
 // for concurrent use.
 //
-// It imports only the standard library, hcl/v2 and go-cty.
+// # Limits
+//
+// Whatever the input, loading ends in seconds with a located error rather
+// than a crash: a file is at most [MaxFileSize] bytes, nests at most 100
+// levels and holds at most 512 Ki tokens, an inventory at most [MaxTokens]
+// tokens; its values' function calls return at most 1 MiB each and, over
+// the whole inventory, at most 2 million calls, 128 MiB and 200,000
+// iterations of for expressions (package hclguard).
+//
+// It imports only the standard library, hcl/v2, go-cty and hclguard.
 //
 // # The language
 //

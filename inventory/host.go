@@ -25,14 +25,14 @@ type HostBlock struct {
 func (h *HostBlock) Attributes() hcl.Attributes { return attributesOf(h.settings) }
 
 // decodeHostBlock decodes a host block.
-func decodeHostBlock(block *hcl.Block, filename string) (*HostBlock, hcl.Diagnostics) {
+func decodeHostBlock(block *hcl.Block, src *evalSource) (*HostBlock, hcl.Diagnostics) {
 	h := &HostBlock{Name: block.Labels[0], NameRange: block.LabelRanges[0], DeclRange: block.DefRange}
 	var diags hcl.Diagnostics
 	if !validName(h.Name) {
 		diags = append(diags, errorDiag(h.NameRange, "Invalid host name",
 			fmt.Sprintf("%q is not a valid host name. %s", h.Name, nameRule)))
 	}
-	settings, sd := decodeSettings(block.Body, inHost, filename, block.DefRange)
+	settings, sd := decodeSettings(block.Body, inHost, src, block.DefRange)
 	h.settings = settings
 	diags = append(diags, sd...)
 	if _, ok := settings["address"]; !ok {

@@ -18,6 +18,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/fleetport/fleetport/hclguard"
 )
 
 // Host is what a policy may know about a host before anything is
@@ -62,9 +65,16 @@ var schemaHost = cty.ObjectVal(map[string]cty.Value{
 	"vars":               cty.DynamicVal,
 })
 
-// staticCtx evaluates attributes that must be the same on every host:
-// functions, no variables.
-var staticCtx = &hcl.EvalContext{Functions: functions}
+// staticCtx returns the context of attributes that must be the same on
+// every host: functions, no variables.
+func staticCtx() *hcl.EvalContext { return &hcl.EvalContext{Functions: boundedFunctions()} }
+
+// boundedFunctions returns the function table bounded by a fresh
+// evaluation budget: no call returns more than a mebibyte, and one
+// evaluator's calls stop at the budget's total.
+func boundedFunctions() map[string]function.Function {
+	return hclguard.NewBudget().Functions(functions)
+}
 
 // evaluator evaluates one policy's expressions for one host, or for the
 // schema host at load time (host == nil).
@@ -78,7 +88,7 @@ type evaluator struct {
 func newSchemaEvaluator() *evaluator {
 	return &evaluator{ctx: &hcl.EvalContext{
 		Variables: map[string]cty.Value{"host": schemaHost},
-		Functions: functions,
+		Functions: boundedFunctions(),
 	}}
 }
 
@@ -167,7 +177,7 @@ func newHostEvaluator(h Host, subject hcl.Range) (*evaluator, hcl.Diagnostics) {
 		"vars":               vars,
 	})
 	return &evaluator{
-		ctx:     &hcl.EvalContext{Variables: map[string]cty.Value{"host": host}, Functions: functions},
+		ctx:     &hcl.EvalContext{Variables: map[string]cty.Value{"host": host}, Functions: boundedFunctions()},
 		host:    &h,
 		release: rel,
 		mgmt:    mgmt,
@@ -354,7 +364,7 @@ func staticValue(attr *hcl.Attribute, why string) (cty.Value, hcl.Diagnostics) {
 			Subject: vars[0].SourceRange().Ptr(), Context: attr.Expr.Range().Ptr(),
 		}}
 	}
-	v, diags := attr.Expr.Value(staticCtx)
+	v, diags := attr.Expr.Value(staticCtx())
 	v, _ = v.Unmark()
 	return v, diags
 }

@@ -65,7 +65,7 @@ func under(prefixes ...string) func(string) bool {
 }
 
 var (
-	engine = under("inventory", "policies", "internal/remote", "internal/collect", "internal/drift",
+	engine = under("inventory", "policies", "hclguard", "internal/remote", "internal/collect", "internal/drift",
 		"internal/rollout", "internal/report", "internal/store", "internal/facts", "internal/parse", "internal/sim",
 		"internal/history", "internal/dispatch", "internal/jobq", "internal/controller", "internal/runner")
 	uiAndCLI = []string{module + "/internal/cli", module + "/internal/tui", "github.com/spf13/cobra",
@@ -79,7 +79,7 @@ var rules = []rule{
 	{why: "remote knows nothing of inventories, policies, facts or parsers",
 		from: under("internal/remote"), to: []string{module + "/inventory", module + "/policies", module + "/internal/facts", module + "/internal/parse"}},
 	{why: "the HCL packages and the facts document import only the standard library, hcl, cty and x/text",
-		from: under("inventory", "policies", "internal/facts"),
+		from: under("inventory", "policies", "internal/facts", "hclguard"),
 		to:   []string{module + "/internal", "github.com/masterzen", "modernc.org", "github.com/spf13"}, direct: true},
 	{why: "the parsers turn bytes into facts and import nothing else of fleetport's",
 		from: under("internal/parse"),

@@ -43,17 +43,23 @@ func Facts(ctx context.Context, st *store.Store, run int64) (map[string]*facts.H
 	}
 	out := make(map[string]*facts.Host, len(recs))
 	for _, r := range recs {
-		h := &facts.Host{}
-		if len(r.Facts) == 0 || json.Unmarshal(r.Facts, h) != nil || h.Name != r.Name {
-			h = facts.NewHost(r.Name, "")
-			if err := h.Status.UnmarshalText([]byte(r.Status)); err != nil {
-				h.Status = facts.StatusUnknown
-			}
-			h.Error = "the stored facts of this host cannot be read"
-		}
-		out[r.Name] = h
+		out[r.Name] = decodeRecord(r)
 	}
 	return out, nil
+}
+
+// decodeRecord decodes a host record's facts document, or makes one with
+// the record's status and an error saying the document cannot be read.
+func decodeRecord(r store.HostRecord) *facts.Host {
+	h := &facts.Host{}
+	if len(r.Facts) == 0 || json.Unmarshal(r.Facts, h) != nil || h.Name != r.Name {
+		h = facts.NewHost(r.Name, "")
+		if err := h.Status.UnmarshalText([]byte(r.Status)); err != nil {
+			h.Status = facts.StatusUnknown
+		}
+		h.Error = "the stored facts of this host cannot be read"
+	}
+	return h
 }
 
 // Report judges one run. With compare it also judges the run before it

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/fleetport/fleetport/hclguard"
 	"github.com/fleetport/fleetport/inventory"
 	"github.com/fleetport/fleetport/policies"
 )
@@ -38,12 +39,19 @@ func SplitPath(path, what string) (dir, root string, err error) {
 }
 
 // WriteDiagnostics renders diagnostics with source snippets to ErrOut, in
-// colour only where colour is allowed.
+// colour only where colour is allowed: at most
+// hclguard.DefaultMaxDiagnostics of them, never showing a line that sets
+// a secret (hclguard.Writer).
 func WriteDiagnostics(io *IOStreams, files map[string]*hcl.File, diags hcl.Diagnostics) {
+	WriteDiagnosticsWidth(io, files, diags, 100)
+}
+
+// WriteDiagnosticsWidth is WriteDiagnostics with details wrapped at width.
+func WriteDiagnosticsWidth(io *IOStreams, files map[string]*hcl.File, diags hcl.Diagnostics, width uint) {
 	if len(diags) == 0 {
 		return
 	}
-	wr := hcl.NewDiagnosticTextWriter(io.ErrOut, files, 100, io.ColorEnabled())
+	wr := &hclguard.Writer{Out: io.ErrOut, Files: files, Width: width, Color: io.ColorEnabled()}
 	_ = wr.WriteDiagnostics(diags)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/fleetport/fleetport/hclguard"
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/internal/sim"
 )
@@ -160,7 +161,7 @@ func defaultDir() string {
 func (opts *Options) scenario() (sim.Scenario, error) {
 	sc := sim.DefaultScenario()
 	if opts.ScenarioFile != "" {
-		src, err := os.ReadFile(opts.ScenarioFile)
+		src, err := sim.ReadScenarioFile(opts.ScenarioFile)
 		if err != nil {
 			return sc, err
 		}
@@ -169,7 +170,7 @@ func (opts *Options) scenario() (sim.Scenario, error) {
 		if diags.HasErrors() {
 			var buf bytes.Buffer
 			files := map[string]*hcl.File{opts.ScenarioFile: {Bytes: src}}
-			wr := hcl.NewDiagnosticTextWriter(&buf, files, 78, false)
+			wr := &hclguard.Writer{Out: &buf, Files: files, Width: 78}
 			_ = wr.WriteDiagnostics(diags)
 			return sc, fmt.Errorf("scenario %s:\n%s", opts.ScenarioFile, strings.TrimRight(buf.String(), "\n"))
 		}

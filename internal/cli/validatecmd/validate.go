@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/fleetport/fleetport/hclguard"
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/inventory"
 	"github.com/fleetport/fleetport/policies"
@@ -130,7 +131,9 @@ func validateRun(opts *Options) error {
 	}
 
 	if opts.Shared.JSON {
-		return writeJSON(opts.IO, diags)
+		// The text writer hides secrets itself; JSON has no snippets, but
+		// a detail may quote a value written on a secret's line.
+		return writeJSON(opts.IO, hclguard.NewRedactor(files).Diagnostics(diags))
 	}
 	cmdutil.WriteDiagnostics(opts.IO, files, diags)
 	if diags.HasErrors() {
