@@ -9,7 +9,7 @@ import (
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 
-	"github.com/fleetport/fleetport/hclguard"
+	"github.com/fleetport/fleetport/internal/hclguard"
 )
 
 // Credential functions. They are not functions at all: user and password

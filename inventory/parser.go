@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
-	"github.com/fleetport/fleetport/hclguard"
+	"github.com/fleetport/fleetport/internal/hclguard"
 )
 
 // MaxFileSize caps the size of one inventory file. An inventory of tens of

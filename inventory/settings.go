@@ -14,7 +14,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
-	"github.com/fleetport/fleetport/hclguard"
+	"github.com/fleetport/fleetport/internal/hclguard"
 )
 
 // Transports and authentication methods a host may use.

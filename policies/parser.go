@@ -6,7 +6,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
-	"github.com/fleetport/fleetport/hclguard"
+	"github.com/fleetport/fleetport/internal/hclguard"
 )
 
 // File is one policy file as decoded: its policies in source order.

@@ -12,7 +12,7 @@ import (
 // under testdata/fuzz/FuzzRead starts from a real plan (samplePlan).
 func FuzzRead(f *testing.F) {
 	f.Add([]byte(`{}`))
-	f.Add([]byte(`{"version":1,"hosts":[{"host":"a","actions":[{"id":"a/p/0"}]}]}`))
+	f.Add([]byte(`{"version":2,"hosts":[{"host":"a","actions":[{"id":"a/p/0"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := plan.Read(bytes.NewReader(data))
 		if err != nil {

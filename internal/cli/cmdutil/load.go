@@ -9,7 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/fleetport/fleetport/hclguard"
+	"github.com/fleetport/fleetport/internal/hclguard"
 	"github.com/fleetport/fleetport/inventory"
 	"github.com/fleetport/fleetport/policies"
 )

@@ -17,8 +17,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
 
-	"github.com/fleetport/fleetport/hclguard"
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/hclguard"
 	"github.com/fleetport/fleetport/inventory"
 )
 

@@ -59,7 +59,7 @@ func TestCheckFollowsTheLexer(t *testing.T) {
 // the built-in policies, test data) is within the limits.
 func TestCheckPassesRealFiles(t *testing.T) {
 	n := 0
-	for _, root := range []string{"../examples", "../policies", "../inventory", "../internal/sim", "../bench"} {
+	for _, root := range []string{"../../examples", "../../policies", "../../inventory", "../sim", "../../bench"} {
 		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".hcl") {
 				return nil
