@@ -23,6 +23,8 @@ package testdomain
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -74,7 +76,7 @@ func (d *Domain) AdminPassword() string { return d.adminPassword }
 func (d *Domain) LDAPURL() string { return "ldaps://" + net.JoinHostPort(d.Addr, "636") }
 
 // ServerName is the name on the DC's certificate.
-func (d *Domain) ServerName() string { return strings.ToUpper(DCName) + "." + DNSName }
+func (d *Domain) ServerName() string { return DCName + "." + DNSName }
 
 var (
 	mu      sync.Mutex
@@ -232,7 +234,7 @@ func run(sc, dir, addr string) (*Domain, error) {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); out.Close(); close(done) }()
 	d := &Domain{Dir: dir, Addr: addr, Krb5Conf: filepath.Join(dir, "krb5.conf"),
-		CAFile: filepath.Join(dir, "private", "tls", "ca.pem"), cmd: cmd, done: done, addedAddr: !hadAddr}
+		CAFile: filepath.Join(dir, "tls", "ca.pem"), cmd: cmd, done: done, addedAddr: !hadAddr}
 	// Provisioning takes about 10 s on a quiet machine, a copy of the
 	// template none; samba itself starts in a few seconds.
 	deadline := time.Now().Add(3 * time.Minute)
@@ -244,8 +246,9 @@ func run(sc, dir, addr string) (*Domain, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
+			log := tail(filepath.Join(dir, "samba.out"))
 			d.stop()
-			return nil, fmt.Errorf("samba did not listen on %s within 3 minutes: %s", addr, tail(filepath.Join(dir, "samba.out")))
+			return nil, fmt.Errorf("samba did not listen on %s within 3 minutes: %s", addr, log)
 		}
 	}
 	pass, err := os.ReadFile(filepath.Join(dir, "admin.pass"))
@@ -261,13 +264,26 @@ func (d *Domain) ready() bool {
 	if _, err := os.Stat(d.Krb5Conf); err != nil {
 		return false
 	}
-	for _, port := range []string{"88", "636"} {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort(d.Addr, port), time.Second)
-		if err != nil {
-			return false
-		}
-		c.Close()
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(d.Addr, "88"), time.Second)
+	if err != nil {
+		return false
 	}
+	c.Close()
+	// Ready means LDAPS answers with the DC's certificate.
+	pem, err := os.ReadFile(d.CAFile)
+	if err != nil {
+		return false
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return false
+	}
+	tc, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", net.JoinHostPort(d.Addr, "636"),
+		&tls.Config{RootCAs: pool, ServerName: d.ServerName(), MinVersion: tls.VersionTLS12})
+	if err != nil {
+		return false
+	}
+	tc.Close()
 	return true
 }
 
