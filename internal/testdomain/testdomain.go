@@ -88,18 +88,26 @@ var (
 
 // Main runs the package's tests and stops the domain, if one was started,
 // before the binary exits.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Wrap(m).Run()) }
+
+// Wrap is [Main] for a TestMain that wraps m itself (goleak.VerifyTestMain
+// takes it): its Run runs the tests and then stops the domain.
+func Wrap(m *testing.M) interface{ Run() int } { return wrapped{m} }
+
+type wrapped struct{ m *testing.M }
+
+func (w wrapped) Run() int {
 	mu.Lock()
 	inMain = true
 	mu.Unlock()
-	code := m.Run()
+	code := w.m.Run()
 	mu.Lock()
 	if current != nil {
 		current.stop()
 		current = nil
 	}
 	mu.Unlock()
-	os.Exit(code)
+	return code
 }
 
 // Start returns the binary's domain, starting it on first use. It skips the
