@@ -134,6 +134,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !encrypted && !secure && !e.opts.AllowUnencrypted {
+			// Plain SOAP with the AP-REQ: refused, and the context with it.
+			w.Header().Del("WWW-Authenticate")
+			cs.krb, cs.user = nil, ""
 			h.challenge(w)
 			return
 		}
