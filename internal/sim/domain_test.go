@@ -1,0 +1,87 @@
+package sim_test
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ntlmssp "github.com/Azure/go-ntlmssp"
+
+	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/sim/adjoin"
+	"github.com/fleetport/fleetport/internal/sim/simtest"
+	"github.com/fleetport/fleetport/internal/testdomain"
+)
+
+// TestFleetJoinsTheDomain: a fleet built with a domain has every host in
+// it; MIT's GSS library (python3-gssapi) authenticates to a member with a
+// ticket from the domain's KDC and exchanges sealed messages; the Kerberos
+// faults fail as Windows fails, and a host that refuses NTLM still takes
+// Kerberos.
+func TestFleetJoinsTheDomain(t *testing.T) {
+	if _, err := exec.Command("/usr/bin/python3", "-c", "import gssapi").CombinedOutput(); err != nil && os.Getenv("FLEETPORT_REQUIRE_DOMAIN") != "1" {
+		t.Skip("python3-gssapi is missing (scripts/test installs it as root)")
+	}
+	d := testdomain.Start(t)
+	sc := simtest.Scenario(8)
+	plans, err := sc.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, refusesNTLM, skewed, stale := plans[0].Name, plans[1].Name, plans[2].Name, plans[3].Name
+	sc.Faults = []sim.Fault{{Kind: sim.FaultNTLMRefused, Hosts: []string{refusesNTLM}}, {Kind: sim.FaultClockSkew, Hosts: []string{skewed}},
+		{Kind: sim.FaultStaleKeys, Hosts: []string{stale}}}
+	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir(), Domain: &adjoin.Directory{URL: d.LDAPURL(), ServerName: d.ServerName(),
+		CAFile: d.CAFile, Realm: testdomain.Realm, User: "Administrator@" + testdomain.DNSName, Password: d.AdminPassword()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	cache := d.Kinit(t, "Administrator", d.AdminPassword())
+	run := func(name string) (string, error) {
+		h := f.Host(name)
+		cmd := exec.Command("/usr/bin/python3", "endpoint/testdata/gssapi_client.py", h.Plan.Addr.String(), strconv.Itoa(sc.HTTPPort),
+			"HTTP/"+h.Plan.FQDN(testdomain.DNSName), "Negotiate", "<not-soap/>")
+		cmd.Env = append(os.Environ(), "KRB5_CONFIG="+d.Krb5Conf, "KRB5CCNAME=FILE:"+cache)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	for _, name := range []string{ok, refusesNTLM} {
+		out, err := run(name)
+		// The body is no WS-Man request: the host's WS-Man service answers
+		// with a SOAP fault, sealed like every reply.
+		if err != nil || !strings.HasPrefix(out, "500 ") || !strings.Contains(out, "Envelope") {
+			t.Errorf("%s: %v\n%.400s", name, err, out)
+		}
+	}
+	for _, name := range []string{skewed, stale} {
+		if out, err := run(name); err == nil || !strings.Contains(out, "authentication: HTTP 401") {
+			t.Errorf("%s: %v\n%.400s", name, err, out)
+		}
+	}
+	// NTLM: refused by one host's policy, accepted elsewhere.
+	for name, want := range map[string]int{ok: 200, refusesNTLM: 401} {
+		h := f.Host(name)
+		tr := &http.Transport{}
+		c := &http.Client{Transport: ntlmssp.Negotiator{RoundTripper: tr}, Timeout: 10 * time.Second}
+		req, _ := http.NewRequest(http.MethodPost, "http://"+h.Plan.Addr.String()+":"+strconv.Itoa(sc.HTTPPort)+"/wsman", strings.NewReader(""))
+		req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+		req.SetBasicAuth(sim.DemoUser, sim.DemoPassword)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		tr.CloseIdleConnections()
+		if resp.StatusCode != want {
+			t.Errorf("NTLM to %s: %d, want %d", name, resp.StatusCode, want)
+		}
+	}
+}
