@@ -428,3 +428,25 @@ func appendCounted(b []byte, s string) []byte {
 	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
 	return append(b, s...)
 }
+
+// RehearsalDomain is the Directory of a domain scripts/testdomain made in
+// dir: the DC's address (dir/address), its certificate authority
+// (dir/tls/ca.pem) and the Administrator's password (dir/admin.pass).
+func RehearsalDomain(dir string) (Directory, error) {
+	addr, err := os.ReadFile(dir + "/address")
+	if err != nil {
+		return Directory{}, fmt.Errorf("%s is not a domain made by scripts/testdomain: %w", dir, err)
+	}
+	pass, err := os.ReadFile(dir + "/admin.pass")
+	if err != nil {
+		return Directory{}, fmt.Errorf("the domain's Administrator password: %w", err)
+	}
+	return Directory{
+		URL:        "ldaps://" + net.JoinHostPort(strings.TrimSpace(string(addr)), "636"),
+		ServerName: "dc.fleet.test",
+		CAFile:     dir + "/tls/ca.pem",
+		Realm:      "FLEET.TEST",
+		User:       "Administrator@fleet.test",
+		Password:   strings.TrimSpace(string(pass)),
+	}, nil
+}
