@@ -1,0 +1,178 @@
+package remote_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetport/fleetport/internal/remote"
+	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/sim/adjoin"
+	"github.com/fleetport/fleetport/internal/testdomain"
+)
+
+// joinedFleet serves a fleet whose hosts are members of the test domain.
+func joinedFleet(t *testing.T, d *testdomain.Domain, hosts int, mutate func(*sim.Scenario)) *sim.Fleet {
+	t.Helper()
+	sc := sim.DefaultScenario()
+	sc.Hosts = hosts
+	sc.Network = testNetwork(hosts)
+	sc.Drift, sc.Faults = nil, nil
+	sc.ServiceStep = time.Millisecond
+	sc.OSMix = map[string]float64{"2019": 1}
+	sc.LocaleMix = map[string]float64{"en-US": 1}
+	sc.Roles = []sim.Role{{Name: "web", Share: 1, Services: []string{"W3SVC"}}}
+	if mutate != nil {
+		mutate(&sc)
+	}
+	return serve(t, sim.Options{Scenario: sc, Dir: t.TempDir(), Domain: &adjoin.Directory{URL: d.LDAPURL(), ServerName: d.ServerName(),
+		CAFile: d.CAFile, Realm: testdomain.Realm, User: "Administrator@" + testdomain.DNSName, Password: d.AdminPassword()}})
+}
+
+// kerberosEndpoint addresses h by IP and names it for its SPN, as an
+// inventory with kerberos_name does.
+func kerberosEndpoint(f *sim.Fleet, h *sim.Host, d *testdomain.Domain, https bool) remote.Endpoint {
+	sc := f.Scenario()
+	ep := remote.Endpoint{Host: h.Plan.Addr.String(), Port: sc.HTTPPort, Auth: remote.AuthKerberos,
+		Kerberos: remote.Kerberos{ConfigFile: d.Krb5Conf, ServiceHost: h.Plan.FQDN(testdomain.DNSName)}}
+	if https {
+		ep.HTTPS, ep.Port, ep.CAFile, ep.TLSServerName = true, sc.HTTPSPort, f.CAFile(), h.Plan.Addr.String()
+	}
+	return ep
+}
+
+// TestKerberosWithMessageEncryption runs commands on joined hosts with
+// Kerberos: over http with every message sealed (AllowUnencrypted false),
+// and over https; with tickets from kinit's cache, from a keytab the domain
+// exported, and from a password; all sessions of a run share one ticket
+// cache.
+func TestKerberosWithMessageEncryption(t *testing.T) {
+	d := testdomain.Start(t)
+	f := joinedFleet(t, d, 3, nil)
+	ccache := d.Kinit(t, "Administrator", d.AdminPassword())
+	keytab := filepath.Join(t.TempDir(), "administrator.keytab")
+	if out, err := exec.Command("samba-tool", "domain", "exportkeytab", keytab, "--principal=Administrator",
+		"-s", filepath.Join(d.Dir, "etc", "smb.conf")).CombinedOutput(); err != nil {
+		t.Fatalf("samba-tool domain exportkeytab: %v: %s", err, out)
+	}
+	cache := remote.NewKerberosCache()
+	defer cache.Close()
+	opts := fastOptions()
+	opts.Kerberos = cache
+	cases := []struct {
+		name  string
+		https bool
+		cred  remote.Credentials
+		set   func(*remote.Kerberos)
+	}{
+		{"ccache over http", false, remote.Credentials{}, func(k *remote.Kerberos) { k.CCacheFile = ccache }},
+		{"keytab over http", false, remote.Credentials{User: "Administrator@" + testdomain.Realm}, func(k *remote.Kerberos) { k.KeytabFile = keytab }},
+		{"password over http", false, remote.Credentials{User: `FLEET\Administrator`, Password: d.AdminPassword()}, nil},
+		{"password over https", true, remote.Credentials{User: "Administrator", Password: d.AdminPassword()}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, h := range f.Hosts() {
+				ep := kerberosEndpoint(f, h, d, c.https)
+				if c.set != nil {
+					c.set(&ep.Kerberos)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				s, err := remote.Open(ctx, ep, c.cred, opts)
+				cancel()
+				if err != nil {
+					t.Fatalf("%s: %v", h.Plan.Name, err)
+				}
+				for range 2 {
+					res := run(t, s, "hostname")
+					if got := strings.TrimSpace(string(res.Stdout)); !strings.EqualFold(got, h.Plan.Name) {
+						t.Errorf("%s: hostname says %q", h.Plan.Name, got)
+					}
+				}
+				s.Close()
+				if st := h.Endpoint.Stats(); st.KerberosLogons == 0 {
+					t.Errorf("%s: no Kerberos logon counted", h.Plan.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestKerberosFailures: each failure a domain operator meets is an auth
+// error that says what to do.
+func TestKerberosFailures(t *testing.T) {
+	d := testdomain.Start(t)
+	f := joinedFleet(t, d, 4, func(sc *sim.Scenario) {
+		plans, _ := sc.Plan()
+		sc.Faults = []sim.Fault{{Kind: sim.FaultStaleKeys, Hosts: []string{plans[1].Name}}, {Kind: sim.FaultClockSkew, Hosts: []string{plans[2].Name}},
+			{Kind: sim.FaultRC4Only, Hosts: []string{plans[3].Name}}}
+	})
+	hs := f.Hosts()
+	cred := remote.Credentials{User: "Administrator", Password: d.AdminPassword()}
+	try := func(ep remote.Endpoint, cred remote.Credentials) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		s, err := remote.Open(ctx, ep, cred, fastOptions())
+		if err == nil {
+			_, err = s.Run(ctx, remote.Command{Line: "hostname"})
+			s.Close()
+		}
+		return err
+	}
+	cases := []struct {
+		name string
+		ep   remote.Endpoint
+		cred remote.Credentials
+		want string
+	}{
+		{"unknown SPN", func() remote.Endpoint {
+			ep := kerberosEndpoint(f, hs[0], d, false)
+			ep.Kerberos.ServiceHost = "nosuchhost.fleet.test"
+			return ep
+		}(), cred, "does not know the service principal HTTP/nosuchhost.fleet.test"},
+		{"stale key version", kerberosEndpoint(f, hs[1], d, false), cred, "stale key version"},
+		{"host clock skew", kerberosEndpoint(f, hs[2], d, false), cred, "clock"},
+		{"RC4-only account", kerberosEndpoint(f, hs[3], d, false), cred, "RC4"},
+		{"wrong password", kerberosEndpoint(f, hs[0], d, false), remote.Credentials{User: "Administrator", Password: "not-" + d.AdminPassword()}, "refused the user's credentials"},
+		{"no ticket", func() remote.Endpoint {
+			ep := kerberosEndpoint(f, hs[0], d, false)
+			ep.Kerberos.CCacheFile = filepath.Join(t.TempDir(), "none")
+			return ep
+		}(), remote.Credentials{}, "kinit"},
+		{"KDC unreachable", func() remote.Endpoint {
+			ep := kerberosEndpoint(f, hs[0], d, false)
+			conf := filepath.Join(t.TempDir(), "krb5.conf")
+			writeConf(t, conf, "[libdefaults]\n default_realm = FLEET.TEST\n dns_lookup_kdc = false\n[realms]\n FLEET.TEST = {\n  kdc = 127.0.0.1:9\n }\n")
+			ep.Kerberos.ConfigFile = conf
+			return ep
+		}(), cred, "KDC unreachable"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := try(c.ep, c.cred)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if remote.ClassOf(err) != remote.ClassAuth && remote.ClassOf(err) != remote.ClassConfig {
+				t.Errorf("class %v: %v", remote.ClassOf(err), err)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q lacks %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), d.AdminPassword()) {
+				t.Error("the error shows the password")
+			}
+		})
+	}
+}
+
+func writeConf(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
