@@ -17,6 +17,9 @@ package remote
 import (
 	"bufio"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -55,11 +58,32 @@ type KerberosCache struct {
 	mu      sync.Mutex
 	clients map[kerberosKey]*client.Client
 	closed  bool
+	// mac keys the password part of a client's key: the same password
+	// finds the same client, and the key says nothing about it.
+	mac [32]byte
 }
 
 // NewKerberosCache makes an empty cache.
 func NewKerberosCache() *KerberosCache {
-	return &KerberosCache{clients: map[kerberosKey]*client.Client{}}
+	c := &KerberosCache{clients: map[kerberosKey]*client.Client{}}
+	_, _ = rand.Read(c.mac[:])
+	return c
+}
+
+// String says how many clients the cache holds, and nothing else.
+func (c *KerberosCache) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return fmt.Sprintf("Kerberos ticket cache (%d clients)", len(c.clients))
+}
+
+// GoString is String.
+func (c *KerberosCache) GoString() string { return c.String() }
+
+func (c *KerberosCache) passwordTag(p string) string {
+	h := hmac.New(sha256.New, c.mac[:])
+	h.Write([]byte(p))
+	return string(h.Sum(nil))
 }
 
 // Close forgets every ticket and stops the clients' renewals.
@@ -72,11 +96,11 @@ func (c *KerberosCache) Close() {
 	c.clients, c.closed = nil, true
 }
 
-// kerberosKey names a client by where its credentials come from. Password
-// logins are keyed by user and realm only: one run uses one password per
-// user.
+// kerberosKey names a client by where its credentials come from; a
+// password login by user, realm and a keyed hash of the password, so that
+// a wrong password never borrows the ticket a right one got.
 type kerberosKey struct {
-	config, ccache, keytab, user, realm string
+	config, ccache, keytab, user, realm, password string
 }
 
 type kerberosAuth struct {
@@ -214,6 +238,9 @@ func newKerberos(ep Endpoint, user string, pass secret, cache *KerberosCache) (*
 			key.ccache = "env:" + os.Getenv("KRB5CCNAME")
 		}
 		key.user, key.realm = "", ""
+	}
+	if key.keytab == "" && key.ccache == "" && cache != nil {
+		key.password = cache.passwordTag(pass.get())
 	}
 	if cache == nil {
 		cl, err := build()
@@ -422,6 +449,9 @@ func (t *transport) kerberosHandshake(ctx context.Context, c *ntlmConn, _ *tls.C
 		return err
 	}
 	c.krb = ctxt
+	if l := t.opts.Logger; l != nil {
+		l.Debug("kerberos: connection authenticated, host verified", "host", t.ep.Address(), "spn", t.krb.spn, "sealed", t.seal)
+	}
 	return nil
 }
 

@@ -2,6 +2,9 @@ package remote_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,5 +177,55 @@ func writeConf(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNoKerberosSecretInErrorsOrLogs: sessions with the domain password, a
+// wrong password and a keytab, their errors in every formatting and the
+// debug log hold no password, no ticket (the Negotiate tokens) and no key.
+func TestNoKerberosSecretInErrorsOrLogs(t *testing.T) {
+	d := testdomain.Start(t)
+	f := joinedFleet(t, d, 2, nil)
+	var logs syncBuffer
+	opts := fastOptions()
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cache := remote.NewKerberosCache()
+	defer cache.Close()
+	opts.Kerberos = cache
+	canary := "not-" + d.AdminPassword()
+	var errs []error
+	for i, cred := range []remote.Credentials{{User: "Administrator", Password: d.AdminPassword()}, {User: "Administrator", Password: canary}} {
+		ep := kerberosEndpoint(f, f.Hosts()[i], d, false)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		s, err := remote.Open(ctx, ep, cred, opts)
+		if err == nil {
+			_, err = s.Run(ctx, remote.Command{Line: "exit 3", CheckExit: true})
+			s.Close()
+		}
+		cancel()
+		errs = append(errs, err)
+	}
+	if errs[1] == nil || remote.ClassOf(errs[1]) != remote.ClassAuth {
+		t.Fatalf("a wrong password: %v", errs[1])
+	}
+	var texts []string
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var e *remote.Error
+		errors.As(err, &e)
+		texts = append(texts, err.Error(), fmt.Sprintf("%v %+v %#v", err, err, e), fmt.Sprintf("%#v", e.Err))
+	}
+	texts = append(texts, logs.String(), fmt.Sprintf("%+v %#v", opts, opts), fmt.Sprintf("%+v", cache))
+	for _, text := range texts {
+		for _, secret := range []string{d.AdminPassword(), canary, "Negotiate ", "YII"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%q shows a secret or a token (%.12q...)", text[:min(len(text), 200)], secret)
+			}
+		}
+	}
+	if logs.Len() == 0 {
+		t.Error("nothing was logged; the check is empty")
 	}
 }
