@@ -85,3 +85,47 @@ func TestFleetJoinsTheDomain(t *testing.T) {
 		}
 	}
 }
+
+// TestPywinrmKerberosOverHTTPS: Debian's python3-winrm with
+// python3-requests-kerberos (MIT's library through pykerberos) runs
+// commands on joined hosts over https with Kerberos, mutual authentication
+// required.
+func TestPywinrmKerberosOverHTTPS(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import winrm, requests_kerberos").Run(); err != nil {
+		if os.Getenv("FLEETPORT_REQUIRE_DOMAIN") == "1" {
+			t.Fatalf("python3-winrm or python3-requests-kerberos is missing: %v", err)
+		}
+		t.Skip("python3-winrm and python3-requests-kerberos are missing (scripts/test installs them as root)")
+	}
+	d := testdomain.Start(t)
+	sc := simtest.Scenario(3)
+	sc.OSMix = map[string]float64{"2012r2": 1, "2019": 1, "2022": 1}
+	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir(), Domain: &adjoin.Directory{URL: d.LDAPURL(), ServerName: d.ServerName(),
+		CAFile: d.CAFile, Realm: testdomain.Realm, User: "Administrator@" + testdomain.DNSName, Password: d.AdminPassword()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	cache := d.Kinit(t, "Administrator", d.AdminPassword())
+	args := []string{"testdata/interop/pywinrm_kerberos.py", f.CAFile(), strconv.Itoa(sc.HTTPSPort)}
+	for _, h := range f.Hosts() {
+		args = append(args, h.Plan.Addr.String()+"="+h.Plan.FQDN(testdomain.DNSName))
+	}
+	cmd := exec.Command("/usr/bin/python3", args...)
+	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+d.Krb5Conf, "KRB5CCNAME=FILE:"+cache)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("pywinrm: %v\n%s", err, out)
+	}
+	for _, h := range f.Hosts() {
+		if want := h.Plan.Addr.String() + " 0 " + h.Plan.Name; !strings.Contains(strings.ToLower(string(out)), strings.ToLower(want)) {
+			t.Errorf("pywinrm output lacks %q:\n%s", want, out)
+		}
+		if h.Endpoint.Stats().KerberosLogons == 0 {
+			t.Errorf("%s: no Kerberos logon", h.Plan.Name)
+		}
+	}
+}
