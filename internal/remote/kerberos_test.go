@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +228,70 @@ func TestNoKerberosSecretInErrorsOrLogs(t *testing.T) {
 	}
 	if logs.Len() == 0 {
 		t.Error("nothing was logged; the check is empty")
+	}
+}
+
+// TestClientAgainstMITAcceptor: fleetport's client against a host whose
+// Kerberos side is MIT's GSS library (python3-gssapi) with the host keytab
+// the domain exported: the AP-REQ, the check of MIT's AP-REP (with its
+// acceptor subkey) and the sealing both ways must agree with MIT. The
+// acceptor passes the SOAP text to a simulated host.
+func TestClientAgainstMITAcceptor(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import gssapi").Run(); err != nil {
+		if os.Getenv("FLEETPORT_REQUIRE_DOMAIN") == "1" {
+			t.Fatalf("python3-gssapi is missing: %v", err)
+		}
+		t.Skip("python3-gssapi is missing (scripts/test installs it as root)")
+	}
+	d := testdomain.Start(t)
+	if _, err := adjoin.Join(context.Background(), adjoin.Directory{URL: d.LDAPURL(), ServerName: d.ServerName(), CAFile: d.CAFile,
+		Realm: testdomain.Realm, User: "Administrator@" + testdomain.DNSName, Password: d.AdminPassword()},
+		[]adjoin.Machine{{Name: "MIT0001"}}); err != nil {
+		t.Fatal(err)
+	}
+	kt := filepath.Join(t.TempDir(), "mit0001.keytab")
+	if out, err := exec.Command("samba-tool", "domain", "exportkeytab", kt, "--principal=HTTP/mit0001.fleet.test",
+		"-s", filepath.Join(d.Dir, "etc", "smb.conf")).CombinedOutput(); err != nil {
+		t.Fatalf("samba-tool domain exportkeytab: %v: %s", err, out)
+	}
+	// The backend: a workgroup host that takes Basic over http.
+	f := startFleet(t, 1, func(sc *sim.Scenario) { sc.Basic, sc.AllowUnencrypted = true, true })
+	backend := f.Hosts()[0]
+	portFile := filepath.Join(t.TempDir(), "port")
+	cmd := exec.Command("/usr/bin/python3", "testdata/gssapi_acceptor.py", portFile, backend.Plan.Addr.String(),
+		strconv.Itoa(f.Scenario().HTTPPort), sim.DemoUser, sim.DemoPassword)
+	var acceptorOut syncBuffer
+	cmd.Stdout, cmd.Stderr = &acceptorOut, &acceptorOut
+	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+d.Krb5Conf, "KRB5_KTNAME=FILE:"+kt)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var port int
+	waitFor(t, 20*time.Second, "the acceptor to listen", func() bool {
+		b, err := os.ReadFile(portFile)
+		if err != nil {
+			return false
+		}
+		port, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil
+	})
+	ep := remote.Endpoint{Host: "127.0.0.1", Port: port, Auth: remote.AuthKerberos,
+		Kerberos: remote.Kerberos{ConfigFile: d.Krb5Conf, ServiceHost: "mit0001.fleet.test"}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := remote.Open(ctx, ep, remote.Credentials{User: "Administrator", Password: d.AdminPassword()}, fastOptions())
+	if err != nil {
+		t.Fatalf("Open: %v\nacceptor: %s", err, acceptorOut.String())
+	}
+	defer s.Close()
+	for range 3 {
+		res, err := s.Run(ctx, remote.Command{Line: "hostname"})
+		if err != nil {
+			t.Fatalf("Run: %v\nacceptor: %s", err, acceptorOut.String())
+		}
+		if got := strings.TrimSpace(string(res.Stdout)); !strings.EqualFold(got, backend.Plan.Name) {
+			t.Fatalf("hostname %q", got)
+		}
 	}
 }
