@@ -1,9 +1,13 @@
 package sim_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,5 +131,74 @@ func TestPywinrmKerberosOverHTTPS(t *testing.T) {
 		if h.Endpoint.Stats().KerberosLogons == 0 {
 			t.Errorf("%s: no Kerberos logon", h.Plan.Name)
 		}
+	}
+}
+
+// TestAnsibleKerberos: Ansible's winrm connection with
+// ansible_winrm_transport=kerberos over https (kinit's cache, the host's
+// DNS name for its ticket) runs win_ping and raw on a joined host.
+func TestAnsibleKerberos(t *testing.T) {
+	requireTool(t, func() error { return exec.Command("ansible", "--version").Run() }, "ansible-core")
+	requireTool(t, func() error { return exec.Command("/usr/bin/python3", "-c", "import requests_kerberos").Run() }, "python3-requests-kerberos")
+	d := testdomain.Start(t)
+	sc := simtest.Scenario(1)
+	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir(), Domain: &adjoin.Directory{URL: d.LDAPURL(), ServerName: d.ServerName(),
+		CAFile: d.CAFile, Realm: testdomain.Realm, User: "Administrator@" + testdomain.DNSName, Password: d.AdminPassword()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	h := f.Hosts()[0]
+	cache := d.Kinit(t, "Administrator", d.AdminPassword())
+	dir := t.TempDir()
+	inv := fmt.Sprintf(`[win]
+%s ansible_host=%s
+
+[win:vars]
+ansible_connection=winrm
+ansible_port=%d
+ansible_winrm_scheme=https
+ansible_winrm_transport=kerberos
+ansible_winrm_kinit_mode=manual
+ansible_winrm_kerberos_hostname_override=%s
+ansible_winrm_ca_trust_path=%s
+ansible_winrm_server_cert_validation=validate
+ansible_winrm_operation_timeout_sec=10
+ansible_winrm_read_timeout_sec=15
+ansible_user=Administrator@%s
+`, h.Plan.Name, h.Plan.Addr, sc.HTTPSPort, h.Plan.FQDN(testdomain.DNSName), f.CAFile(), testdomain.Realm)
+	invFile := filepath.Join(dir, "hosts.ini")
+	if err := os.WriteFile(invFile, []byte(inv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ansible := func(module string, args ...string) map[string]any {
+		t.Helper()
+		cmd := exec.Command("ansible", append([]string{"win", "-i", invFile, "-m", module}, args...)...)
+		cmd.Env = append(os.Environ(), "HOME="+dir, "ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, "tmp"), "ANSIBLE_LOAD_CALLBACK_PLUGINS=1",
+			"ANSIBLE_STDOUT_CALLBACK=json", "ANSIBLE_NOCOLOR=1", "KRB5_CONFIG="+d.Krb5Conf, "KRB5CCNAME=FILE:"+cache)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		var res ansibleResult
+		if jerr := json.Unmarshal(out, &res); jerr != nil || len(res.Plays) == 0 || len(res.Plays[0].Tasks) == 0 {
+			t.Fatalf("ansible -m %s: %v / %v\nstdout:\n%s\nstderr:\n%s", module, err, jerr, out, stderr.String())
+		}
+		hr := res.Plays[0].Tasks[0].Hosts[h.Plan.Name]
+		if hr == nil {
+			t.Fatalf("ansible -m %s: no result:\n%s", module, out)
+		}
+		return hr
+	}
+	if ping := ansible("ansible.windows.win_ping"); ping["ping"] != "pong" || ping["failed"] == true {
+		t.Errorf("win_ping: %v", ping)
+	}
+	if raw := ansible("raw", "-a", "hostname"); raw["stdout"] != strings.ToUpper(h.Plan.Name)+"\r\n" {
+		t.Errorf("-m raw hostname: %v", raw)
+	}
+	if h.Endpoint.Stats().KerberosLogons == 0 {
+		t.Error("Ansible connected without a Kerberos logon")
 	}
 }
