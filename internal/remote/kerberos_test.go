@@ -295,3 +295,40 @@ func TestClientAgainstMITAcceptor(t *testing.T) {
 		}
 	}
 }
+
+// TestKDCStoppedMidRun: the domain controller goes away in the middle of a
+// run. A host whose service ticket the run already holds still opens new
+// connections (the ticket is reused, no KDC needed); a host the run has no
+// ticket for fails with an auth error that says the KDC is unreachable.
+func TestKDCStoppedMidRun(t *testing.T) {
+	d := testdomain.Start(t)
+	f := joinedFleet(t, d, 2, nil)
+	cache := remote.NewKerberosCache()
+	defer cache.Close()
+	opts := fastOptions()
+	opts.Kerberos = cache
+	cred := remote.Credentials{User: "Administrator", Password: d.AdminPassword()}
+	session := func(h *sim.Host) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		s, err := remote.Open(ctx, kerberosEndpoint(f, h, d, false), cred, opts)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		_, err = s.Run(ctx, remote.Command{Line: "hostname"})
+		return err
+	}
+	if err := session(f.Hosts()[0]); err != nil {
+		t.Fatal(err)
+	}
+	d.StopKDC(t)
+	t.Cleanup(func() { d.StartKDC(t) })
+	if err := session(f.Hosts()[0]); err != nil {
+		t.Errorf("a host with its ticket, the KDC stopped: %v", err)
+	}
+	err := session(f.Hosts()[1])
+	if remote.ClassOf(err) != remote.ClassAuth || !strings.Contains(fmt.Sprint(err), "KDC unreachable") {
+		t.Errorf("a host without a ticket, the KDC stopped: %v (class %v)", err, remote.ClassOf(err))
+	}
+}

@@ -344,3 +344,45 @@ func (d *Domain) Kinit(t testing.TB, principal, password string) string {
 	}
 	return cache
 }
+
+// StopKDC stops the domain controller (KDC and LDAP) for a test of a KDC
+// that went away; the domain's state stays for [Domain.StartKDC].
+func (d *Domain) StopKDC(t testing.TB) {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if d.cmd.Process != nil {
+		_ = d.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-d.done:
+		case <-time.After(10 * time.Second):
+			_ = d.cmd.Process.Kill()
+			<-d.done
+		}
+	}
+	for i := 0; i < 50; i++ {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(d.Addr, "88"), 200*time.Millisecond)
+		if err != nil {
+			return
+		}
+		c.Close()
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the KDC still answers after samba was stopped")
+}
+
+// StartKDC starts the domain controller again after [Domain.StopKDC].
+func (d *Domain) StartKDC(t testing.TB) {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	sc, err := script()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err := run(sc, d.Dir, d.Addr)
+	if err != nil {
+		t.Fatalf("restart the test domain: %v", err)
+	}
+	d.cmd, d.done = nd.cmd, nd.done
+}
