@@ -471,3 +471,28 @@ func replyToken(h http.Header) ([]byte, error) {
 }
 
 var _ net.Conn = (*ntlmConn)(nil)
+
+// CheckKerberosConfig loads the krb5.conf Kerberos sessions would use (file,
+// else KRB5_CONFIG, else /etc/krb5.conf) and checks that it names a KDC for
+// realm (empty: its default realm). It returns the file it read.
+func CheckKerberosConfig(file, realm string) (string, error) {
+	cfg, name, err := krb5Config(file)
+	if err != nil {
+		return name, err
+	}
+	if realm == "" {
+		realm = cfg.LibDefaults.DefaultRealm
+	}
+	if realm == "" {
+		return name, fmt.Errorf("%s has no default_realm and no realm is set", name)
+	}
+	if cfg.LibDefaults.DNSLookupKDC {
+		return name, nil // the KDCs come from DNS SRV records
+	}
+	for _, r := range cfg.Realms {
+		if strings.EqualFold(r.Realm, realm) && len(r.KDC) > 0 {
+			return name, nil
+		}
+	}
+	return name, fmt.Errorf("%s names no KDC for realm %s, and dns_lookup_kdc is off", name, realm)
+}
