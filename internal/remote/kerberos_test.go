@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -330,5 +333,99 @@ func TestKDCStoppedMidRun(t *testing.T) {
 	err := session(f.Hosts()[1])
 	if remote.ClassOf(err) != remote.ClassAuth || !strings.Contains(fmt.Sprint(err), "KDC unreachable") {
 		t.Errorf("a host without a ticket, the KDC stopped: %v (class %v)", err, remote.ClassOf(err))
+	}
+}
+
+// kdcCounter is a TCP relay in front of the test domain's KDC that counts
+// the tickets it issues: AS-REP (application tag 11) and TGS-REP (13)
+// replies. A pre-authentication round (a KRB-ERROR asking for it) is part
+// of the AS exchange it precedes and is not counted.
+type kdcCounter struct {
+	as, tgs atomic.Int64
+	ln      net.Listener
+}
+
+func newKDCCounter(t *testing.T, kdc string) *kdcCounter {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &kdcCounter{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go c.relay(conn, kdc)
+		}
+	}()
+	return c
+}
+
+func (c *kdcCounter) relay(conn net.Conn, kdc string) {
+	defer conn.Close()
+	up, err := net.DialTimeout("tcp", kdc, 5*time.Second)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	_ = up.SetDeadline(time.Now().Add(30 * time.Second))
+	go func() { _, _ = io.Copy(up, conn) }()
+	// A Kerberos TCP reply: a 4-byte length, then the message, whose first
+	// byte is its application tag.
+	head := make([]byte, 5)
+	if _, err := io.ReadFull(up, head); err != nil {
+		return
+	}
+	switch head[4] {
+	case 0x6b:
+		c.as.Add(1)
+	case 0x6d:
+		c.tgs.Add(1)
+	}
+	if _, err := conn.Write(head); err != nil {
+		return
+	}
+	_, _ = io.Copy(conn, up)
+}
+
+// TestOneTGTPerRunOneTicketPerHost counts at the KDC: a run with a password
+// over several hosts, each with several connections, makes one AS exchange
+// and one TGS exchange per host.
+func TestOneTGTPerRunOneTicketPerHost(t *testing.T) {
+	d := testdomain.Start(t)
+	const hosts = 4
+	f := joinedFleet(t, d, hosts, nil)
+	counter := newKDCCounter(t, net.JoinHostPort(d.Addr, "88"))
+	conf := filepath.Join(t.TempDir(), "krb5.conf")
+	writeConf(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = %s\n dns_lookup_kdc = false\n udp_preference_limit = 1\n[realms]\n %s = {\n  kdc = %s\n }\n",
+		testdomain.Realm, testdomain.Realm, counter.ln.Addr()))
+	cache := remote.NewKerberosCache()
+	defer cache.Close()
+	opts := fastOptions()
+	opts.Kerberos = cache
+	for round := range 2 {
+		for _, h := range f.Hosts() {
+			ep := kerberosEndpoint(f, h, d, false)
+			ep.Kerberos.ConfigFile = conf
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			s, err := remote.Open(ctx, ep, remote.Credentials{User: "Administrator", Password: d.AdminPassword()}, opts)
+			if err != nil {
+				cancel()
+				t.Fatalf("round %d, %s: %v", round, h.Plan.Name, err)
+			}
+			if _, err := s.Run(ctx, remote.Command{Line: "hostname"}); err != nil {
+				t.Errorf("round %d, %s: %v", round, h.Plan.Name, err)
+			}
+			s.Close()
+			cancel()
+		}
+	}
+	if as, tgs := counter.as.Load(), counter.tgs.Load(); as != 1 || tgs != hosts {
+		t.Errorf("the KDC issued %d TGTs and %d service tickets, want 1 and %d", as, tgs, hosts)
 	}
 }
