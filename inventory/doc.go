@@ -63,6 +63,11 @@
 //	  tls_server_name      = "${host.name}.corp.example"
 //	  insecure_skip_verify = false    # true: a warning
 //	  allow_unencrypted    = false    # Basic over http; true: a warning
+//	  krb5_conf            = "krb5.conf"  # kerberos; else KRB5_CONFIG, else /etc/krb5.conf
+//	  realm                = "CORP.EXAMPLE" # kerberos: the user's realm
+//	  kerberos_name        = "${host.name}.corp.example" # the name in HTTP/<name>
+//	  keytab               = "collector.keytab" # kerberos: the user's keys
+//	  ccache               = "/tmp/krb5cc_1000" # kerberos: kinit's cache; else KRB5CCNAME
 //	  connect_timeout      = "10s"    # default 10s
 //	  operation_timeout    = "60s"    # one remote call; default 60s
 //	  timeout              = "5m"     # all of a host's work in a run; default 5m
@@ -120,7 +125,9 @@
 // literal password point at its block, so that a rendered snippet does not
 // show the password's line. Basic authentication over http is an error
 // unless allow_unencrypted = true; basic and ntlm need a user and a
-// password.
+// password. Kerberos over http seals every message; a kerberos host
+// addressed by IP needs kerberos_name (a ticket is for a name), or it is an
+// error.
 //
 // # Selecting hosts (--limit)
 //

@@ -102,7 +102,8 @@ var (
 	DriftKinds = []string{DriftListenListEmpty, DriftListenListStale, DriftListenListLockoutPending, DriftSMTPWildcard,
 		DriftMaxUserPortDefault, DriftTimedWaitDelayDefault, DriftDynamicRangeDefault, DriftPendingReboot,
 		DriftTimeWaitPile, DriftW3SVCStopped, DriftSiteBindingUnlisted}
-	FaultKinds = []string{FaultLatency, FaultRefuse, FaultHang, FaultAuth, FaultQuota, FaultGarble, FaultSlow, FaultReboot}
+	FaultKinds = []string{FaultLatency, FaultRefuse, FaultHang, FaultAuth, FaultQuota, FaultGarble, FaultSlow, FaultReboot,
+		FaultNTLMRefused, FaultClockSkew, FaultStaleKeys, FaultRC4Only}
 )
 
 // DefaultScenario is the fleet `fleetport sim` serves without a scenario

@@ -124,6 +124,10 @@ func terminalPrompt(io *cmdutil.IOStreams) func(string) (string, error) {
 	}
 }
 
+// runKerberos shares Kerberos tickets between every session of this
+// process, which is one run: one TGT, one service ticket per host.
+var runKerberos = sync.OnceValue(remote.NewKerberosCache)
+
 // Target turns an inventory host into a collection target.
 func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
 	auth := remote.AuthNTLM
@@ -140,6 +144,8 @@ func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
 			Host: h.Address, Port: h.Port, HTTPS: h.Transport == inventory.TransportHTTPS, Auth: auth,
 			AllowUnencrypted: h.AllowUnencrypted, CAFile: h.CAFile, TLSServerName: h.TLSServerName,
 			InsecureSkipVerify: h.InsecureSkipVerify,
+			Kerberos: remote.Kerberos{Realm: h.Realm, ConfigFile: h.Krb5Conf, CCacheFile: h.CCache, KeytabFile: h.Keytab,
+				ServiceHost: h.KerberosName},
 		},
 		Credentials: func() (remote.Credentials, error) {
 			rh, err := h.ResolveCredentials(r)
@@ -148,7 +154,8 @@ func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
 			}
 			return remote.Credentials{User: rh.User.Reveal(), Password: rh.Password.Reveal()}, nil
 		},
-		Session: remote.Options{OperationTimeout: min(h.OperationTimeout, 60*time.Second), ConnectTimeout: h.ConnectTimeout},
+		Session: remote.Options{OperationTimeout: min(h.OperationTimeout, 60*time.Second), ConnectTimeout: h.ConnectTimeout,
+			Kerberos: kerberosCache(auth)},
 		Groups:  h.Groups,
 		Timeout: h.Timeout,
 		Policy:  ph,
@@ -388,4 +395,11 @@ func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, s
 		return tw.Flush()
 	}
 	return nil
+}
+
+func kerberosCache(a remote.Auth) *remote.KerberosCache {
+	if a != remote.AuthKerberos {
+		return nil
+	}
+	return runKerberos()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/internal/hclguard"
+	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/inventory"
 	"github.com/fleetport/fleetport/policies"
 )
@@ -78,6 +79,8 @@ func validateRun(opts *Options) error {
 		diags = append(diags, d...)
 		hosts = inv.Hosts()
 	}
+
+	diags = append(diags, checkKerberos(hosts)...)
 
 	var sets []*policies.Set
 	builtinFiles := map[string]bool{}
@@ -231,4 +234,35 @@ func plural(n int, word string) string {
 		return fmt.Sprintf("%d policies", n)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// checkKerberos checks the krb5.conf and realm of every kerberos host: the
+// file readable and a KDC named for the realm. One diagnostic per file and
+// realm, at the first host's setting.
+func checkKerberos(hosts []*inventory.Host) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[[2]string]bool{}
+	for _, h := range hosts {
+		if h.Auth != inventory.AuthKerberos {
+			continue
+		}
+		key := [2]string{h.Krb5Conf, h.Realm}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if _, err := remote.CheckKerberosConfig(h.Krb5Conf, h.Realm); err != nil {
+			rng := h.DeclRange
+			for _, name := range []string{"realm", "krb5_conf", "auth"} {
+				if r, ok := h.Origins[name]; ok {
+					rng = r
+					break
+				}
+			}
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unusable Kerberos configuration",
+				Detail:  fmt.Sprintf("Host %q uses Kerberos: %v. Name a krb5.conf with krb5_conf (or KRB5_CONFIG) whose [realms] lists the realm's KDC.", h.Name, err),
+				Subject: &rng})
+		}
+	}
+	return diags
 }

@@ -212,3 +212,35 @@ func TestMissingNamedPathIsAnError(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// TestValidateChecksKerberos: a kerberos host's krb5.conf must be readable
+// and name a KDC for its realm; the error points at the setting.
+func TestValidateChecksKerberos(t *testing.T) {
+	dir := t.TempDir()
+	good := write(t, dir, "krb5.conf", "[libdefaults]\n  default_realm = CORP.EXAMPLE\n[realms]\n  CORP.EXAMPLE = {\n    kdc = dc1.corp.example\n  }\n")
+	for _, c := range []struct{ name, settings, want string }{
+		{"good", `krb5_conf = "krb5.conf"`, ""},
+		{"missing file", `krb5_conf = "nonexistent.conf"`, "nonexistent.conf"},
+		{"unknown realm", "krb5_conf = \"krb5.conf\"\n  realm = \"OTHER.EXAMPLE\"", "OTHER.EXAMPLE"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inv := write(t, dir, c.name+"/inventory.hcl", "defaults {\n  auth = \"kerberos\"\n  "+strings.ReplaceAll(c.settings, "krb5.conf", good)+
+				"\n  kerberos_name = \"${host.name}.corp.example\"\n}\n\nhost \"web01\" {\n  address = \"10.0.0.1\"\n}\n")
+			opts := &Options{Shared: cmdutil.Shared{NoBuiltin: true}}
+			opts.Shared.Inventory = inv
+			opts.Shared.Policies = filepath.Join(dir, "none")
+			opts.set = func(n string) bool { return n == "inventory" }
+			_, errOut, err := run(t, opts)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("%v\n%s", err, errOut)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(errOut, "Unusable Kerberos configuration") || !strings.Contains(errOut, c.want) ||
+				!strings.Contains(errOut, "inventory.hcl line ") {
+				t.Fatalf("err %v\n%s", err, errOut)
+			}
+		})
+	}
+}
