@@ -281,14 +281,14 @@ func severityNames() []string {
 }
 
 func changeResult(c drift.Change) string {
-	if c.Kind == "changed" && c.BeforeResult != c.Finding.Result {
+	if (c.Kind == drift.ChangeChanged || c.Kind == drift.ChangeNowKnown) && c.BeforeResult != c.Finding.Result {
 		return c.BeforeResult.String() + " -> " + c.Finding.Result.String()
 	}
 	return c.Finding.Result.String()
 }
 
 func changeActual(c drift.Change) string {
-	if c.Kind == "changed" && c.BeforeActual != "" && c.BeforeActual != c.Finding.Actual {
+	if (c.Kind == drift.ChangeChanged || c.Kind == drift.ChangeNowKnown) && c.BeforeActual != "" && c.BeforeActual != c.Finding.Actual {
 		return c.BeforeActual + " -> " + c.Finding.Actual
 	}
 	return c.Finding.Actual

@@ -121,10 +121,10 @@ type htmlEvidence struct {
 }
 
 type htmlChanges struct {
-	Since               drift.RunInfo
-	SinceStarted        string
-	New, Fixed, Changed int
-	Items               []htmlChange
+	Since        drift.RunInfo
+	SinceStarted string
+	Text         string
+	Items        []htmlChange
 }
 
 type htmlChange struct {
@@ -173,7 +173,7 @@ func writeHTML(w io.Writer, r *drift.Report) error {
 	page.Matrix = matrixOf(v, anchors, detailed)
 
 	if c := r.Changes; c != nil {
-		hc := &htmlChanges{Since: c.Since, New: c.New, Fixed: c.Fixed, Changed: c.Changed}
+		hc := &htmlChanges{Since: c.Since, Text: c.Text()}
 		if !c.Since.Started.IsZero() {
 			hc.SinceStarted = timeText(c.Since.Started)
 		}

@@ -122,7 +122,7 @@ func writeMarkdown(w io.Writer, r *drift.Report, opts Options) error {
 	}
 
 	if c := r.Changes; c != nil {
-		m.f("## Changes since run %d\n\n%d new, %d fixed, %d changed", c.Since.ID, c.New, c.Fixed, c.Changed)
+		m.f("## Changes since run %d\n\n%s", c.Since.ID, c.Text())
 		if !c.Since.Started.IsZero() {
 			m.f(" (run %d started %s)", c.Since.ID, timeText(c.Since.Started))
 		}

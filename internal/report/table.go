@@ -232,7 +232,7 @@ func writeTable(w io.Writer, r *drift.Report, opts Options) error {
 	// Changes since an earlier run.
 	if c := r.Changes; c != nil {
 		t.blank()
-		t.line(seg{fmt.Sprintf("Since run %d: %d new, %d fixed, %d changed", c.Since.ID, c.New, c.Fixed, c.Changed), sgrBold})
+		t.line(seg{fmt.Sprintf("Since run %d: %s", c.Since.ID, c.Text()), sgrBold})
 		if len(c.Items) > 0 {
 			var cells [][]string
 			for _, ch := range c.Items {

@@ -121,7 +121,22 @@ func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progre
 		conc = s.concurrency
 	}
 	started := s.now()
-	runID, err := s.st.BeginRun(ctx, "collect", started, len(targets)+len(others), map[string]string{
+	// The new run carries the inventory's view of its hosts: today's for
+	// the hosts collected again, base's for the others.
+	carried, err := s.st.RunHosts(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	for name := range carried {
+		if names[name] {
+			delete(carried, name)
+		}
+	}
+	again := make([]*inventory.Host, len(targets))
+	for i, t := range targets {
+		again[i] = s.hosts[t.Name]
+	}
+	runID, err := collectcmd.BeginRun(ctx, s.st, started, len(targets)+len(others), again, carried, map[string]string{
 		"inventory": s.shared.Inventory, "policies": s.shared.Policies, "limit": fmt.Sprintf("tui: %d hosts again", len(targets)),
 		"base": fmt.Sprint(base), "version": buildinfo.Read().Version,
 	})
@@ -139,10 +154,7 @@ func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progre
 	if writeErr == nil && len(others) > 0 {
 		writeErr = s.st.PutHosts(wctx, runID, others)
 	}
-	status, why := store.RunComplete, ""
-	if runErr != nil {
-		status, why = store.RunInterrupted, "interrupted: "+runErr.Error()
-	}
+	status, why := collectcmd.FinalStatus(runErr, writeErr)
 	if err := s.st.FinishRun(wctx, runID, status, s.now(), why); err != nil && writeErr == nil {
 		writeErr = err
 	}

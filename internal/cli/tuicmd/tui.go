@@ -258,13 +258,14 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var selected []*inventory.Host
+	var selected, all []*inventory.Host
 	var inv *inventory.Inventory
 	if changed("inventory") || cmdutil.Exists(opts.Shared.Inventory) {
 		inv, err = cmdutil.LoadInventory(opts.IO, opts.Shared.Inventory)
 		if err != nil {
 			return nil, nil, err
 		}
+		all = inv.Hosts()
 		if selected, err = inv.Select(opts.Shared.Limit, os.ReadFile); err != nil {
 			return nil, nil, err
 		}
@@ -298,8 +299,11 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 		tags[h.Name] = h.Tags
 	}
 	s := &Source{
-		judge: &history.Judge{Store: st, Policies: pset, Hosts: driftcmd.PolicyHosts(selected), CrossFact: true, Now: opts.Now},
-		st:    st, set: pset, run: run, tags: tags, inv: inv, hosts: map[string]*inventory.Host{}, res: resolver{}, now: opts.Now,
+		// A run is judged on its own hosts as stored with it; --limit
+		// selects among them.
+		judge: &history.Judge{Store: st, Policies: pset, Hosts: driftcmd.PolicyHosts(all), CrossFact: true, Now: opts.Now,
+			Limit: opts.Shared.Limit, ReadFile: os.ReadFile},
+		st: st, set: pset, run: run, tags: tags, inv: inv, hosts: map[string]*inventory.Host{}, res: resolver{}, now: opts.Now,
 		shared: opts.Shared, policiesGiven: changed("policies") || cmdutil.Exists(opts.Shared.Policies),
 		concurrency: opts.Shared.Concurrency, timeout: opts.Shared.Timeout,
 		stages: opts.Stages, budget: opts.MaxFailures, parallel: opts.Parallel, poll: opts.Poll, effectTimeout: opts.EffectTimeout,
