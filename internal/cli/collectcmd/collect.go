@@ -261,6 +261,9 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 		return nil, err
 	}
 	res := &resolver{answers: map[string]string{}, prompt: terminalPrompt(opts.IO)}
+	if err := checkCredentials(hosts, res, opts.Shared.Dispatch.Enabled()); err != nil {
+		return nil, err
+	}
 	targets := make([]collect.Target, len(hosts))
 	limits := map[string]int{}
 	for i, h := range hosts {

@@ -80,3 +80,32 @@ func TestFullDiskMakesAFailedRun(t *testing.T) {
 		t.Errorf("diff 1 1: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestMissingCredentialFailsBeforeAnyHost: with the user's variable unset,
+// collect stops before contacting a host, says so once (not once per
+// host), stores no run and exits 1.
+func TestMissingCredentialFailsBeforeAnyHost(t *testing.T) {
+	sc := simtest.Scenario(6)
+	sc.HTTPSPort = 0
+	f := simtest.Serve(t, sc)
+	inv := simtest.Inventory(t, f, sim.InventoryOptions{})
+	t.Setenv(sim.EnvUser, "")
+	os.Unsetenv(sim.EnvUser)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleetport.db")
+	for _, cmd := range []string{"collect", "drift"} {
+		code, out, errOut := run(t, cmd, "-i", inv, "-p", dir, "--store", db)
+		if code != 1 {
+			t.Errorf("%s: exit %d, want 1\n%s\n%s", cmd, code, out, errOut)
+		}
+		if n := strings.Count(errOut, sim.EnvUser); n != 1 || !strings.Contains(errOut, "of 6 hosts") {
+			t.Errorf("%s: %s named %d times, want once for the 6 hosts:\n%s", cmd, sim.EnvUser, n, errOut)
+		}
+	}
+	if n := f.Stats().Fleet.ConnectionsAccepted; n != 0 {
+		t.Errorf("%d connections reached the fleet", n)
+	}
+	if _, out, _ := run(t, "history", "--store", db, "--json"); strings.Contains(out, `"id"`) {
+		t.Errorf("a run was stored: %s", out)
+	}
+}

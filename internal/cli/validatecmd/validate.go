@@ -5,11 +5,13 @@ package validatecmd
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/collectcmd"
 	"github.com/fleetport/fleetport/inventory"
 	"github.com/fleetport/fleetport/policies"
 )
@@ -65,17 +67,19 @@ func validateRun(opts *Options) error {
 	files := map[string]*hcl.File{}
 	var diags hcl.Diagnostics
 
-	var hosts []*inventory.Host
-	if path := opts.Shared.Inventory; cmdutil.Exists(path) || set("inventory") {
-		inv, d, err := cmdutil.ReadInventory(path)
-		if err != nil {
-			return err
-		}
-		for name, f := range inv.Files() {
-			files[name] = f
-		}
-		diags = append(diags, d...)
-		hosts = inv.Hosts()
+	// The inventory is read as every other command reads it: a missing
+	// one is an error, never "valid: 0 hosts".
+	inv, d, err := cmdutil.ReadInventory(opts.Shared.Inventory)
+	if err != nil {
+		return err
+	}
+	for name, f := range inv.Files() {
+		files[name] = f
+	}
+	diags = append(diags, d...)
+	hosts := inv.Hosts()
+	if !d.HasErrors() {
+		diags = append(diags, credentialWarnings(hosts, opts.IO)...)
 	}
 
 	var sets []*policies.Set
@@ -142,6 +146,33 @@ func validateRun(opts *Options) error {
 	}
 	fmt.Fprintln(opts.IO.ErrOut)
 	return nil
+}
+
+// credentialWarnings warns, once per reference, about the credentials
+// from environment variables and files that cannot be read now: collect
+// would stop on them before contacting a host.
+func credentialWarnings(hosts []*inventory.Host, io *cmdutil.IOStreams) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, p := range collectcmd.CredentialProblems(hosts, collectcmd.NewResolver(io)) {
+		d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Credential cannot be read",
+			Detail: "The " + strings.TrimPrefix(p.String(), "the ") + ". collect, drift, plan and apply stop on it before contacting any host."}
+		if h, ok := firstHost(hosts, p.Hosts[0]); ok {
+			if r, ok := h.Origins[p.What]; ok {
+				d.Subject = r.Ptr()
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func firstHost(hosts []*inventory.Host, name string) (*inventory.Host, bool) {
+	for _, h := range hosts {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return nil, false
 }
 
 // dedupe drops from later the diagnostics already in earlier: merging sets

@@ -43,6 +43,12 @@ host "web01" {
 
 func run(t *testing.T, opts *Options) (string, string, error) {
 	t.Helper()
+	if _, ok := os.LookupEnv("FP_TEST_USER"); !ok {
+		t.Setenv("FP_TEST_USER", "operator")
+	}
+	if _, ok := os.LookupEnv("FP_TEST_PASSWORD"); !ok {
+		t.Setenv("FP_TEST_PASSWORD", "not-a-real-one")
+	}
 	ios, _, out, errOut := cmdutil.Test()
 	opts.IO = ios
 	err := validateRun(opts)
@@ -205,10 +211,55 @@ host "fromfile" {
 
 func TestMissingNamedPathIsAnError(t *testing.T) {
 	opts := &Options{set: func(n string) bool { return n == "policies" }}
-	opts.Shared.Inventory = filepath.Join(t.TempDir(), "absent")
+	opts.Shared.Inventory = write(t, t.TempDir(), "hosts.hcl", inventoryOK)
 	opts.Shared.Policies = filepath.Join(t.TempDir(), "absent")
 	_, _, err := run(t, opts)
 	if err == nil || !strings.Contains(err.Error(), "no policies at") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// TestNoInventoryFails: validate without an inventory fails as inventory
+// list, plan and apply do, instead of "valid: 0 hosts".
+func TestNoInventoryFails(t *testing.T) {
+	dir := t.TempDir()
+	for _, named := range []bool{false, true} {
+		opts := &Options{set: func(n string) bool { return named && n == "inventory" }}
+		opts.Shared.Inventory = filepath.Join(dir, "inventory")
+		opts.Shared.Policies = filepath.Join(dir, "policies")
+		_, stderr, err := run(t, opts)
+		if err == nil || !strings.Contains(err.Error(), "no inventory at") || strings.Contains(stderr, "valid:") {
+			t.Errorf("named %v: err %v\n%s", named, err, stderr)
+		}
+	}
+}
+
+// TestUnreadableCredentialWarnsOnce: a credential variable that is not
+// set is one warning at the line that names it, not one per host, and
+// validate still passes (the run stops on it, not validate).
+func TestUnreadableCredentialWarnsOnce(t *testing.T) {
+	dir := t.TempDir()
+	inv := write(t, dir, "hosts.hcl", `defaults {
+  user     = env("FP_TEST_ABSENT_USER")
+  password = env("FP_TEST_PASSWORD")
+}
+host "web01" { address = "10.1.0.1" }
+host "web02" { address = "10.1.0.2" }
+host "web03" { address = "10.1.0.3" }
+`)
+	opts := &Options{set: func(n string) bool { return n == "inventory" }}
+	opts.Shared.Inventory = inv
+	opts.Shared.Policies = filepath.Join(dir, "none")
+	_, stderr, err := run(t, opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if n := strings.Count(stderr, "Warning: Credential cannot be read"); n != 1 {
+		t.Errorf("%d credential warnings, want 1:\n%s", n, stderr)
+	}
+	for _, want := range []string{"hosts.hcl line 2", "FP_TEST_ABSENT_USER", "3 hosts (web01, web02, web03)", "fleetport: valid: 3 hosts"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
 	}
 }
