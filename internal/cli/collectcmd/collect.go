@@ -365,6 +365,11 @@ func LoadPolicies(io *cmdutil.IOStreams, sh cmdutil.Shared, explicit bool) (*pol
 			cmdutil.WriteDiagnostics(io, own, d)
 			return nil, cmdutil.WithHint(cmdutil.ErrSilent, "fleetport validate shows every problem")
 		}
+		// A policy of -p named like a built-in one replaces it.
+		var replaced []string
+		if files, replaced = cmdutil.OverrideBuiltin(files, u.Files); len(replaced) > 0 {
+			fmt.Fprintf(io.ErrOut, "fleetport: %s\n", cmdutil.ReplacedNote(replaced))
+		}
 		files, rename = append(files, u.Files...), ren
 		for name, f := range own {
 			srcs[name] = f

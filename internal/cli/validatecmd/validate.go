@@ -110,6 +110,14 @@ func validateRun(opts *Options) error {
 	for _, s := range sets {
 		all = append(all, s.Files...)
 	}
+	if len(sets) == 2 {
+		// A policy of -p named like a built-in one replaces it.
+		kept, replaced := cmdutil.OverrideBuiltin(sets[0].Files, sets[1].Files)
+		all = append(kept, sets[1].Files...)
+		if len(replaced) > 0 && !opts.Shared.JSON {
+			fmt.Fprintf(opts.IO.ErrOut, "fleetport: %s\n", cmdutil.ReplacedNote(replaced))
+		}
+	}
 	// Merging with the built-in pack finds what spans both (a user policy
 	// named like a built-in one); what each set found alone is reported
 	// once.
