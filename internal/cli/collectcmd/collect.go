@@ -365,6 +365,9 @@ func LoadPolicies(io *cmdutil.IOStreams, sh cmdutil.Shared, explicit bool) (*pol
 			cmdutil.WriteDiagnostics(io, own, d)
 			return nil, cmdutil.WithHint(cmdutil.ErrSilent, "fleetport validate shows every problem")
 		}
+		if explicit && len(u.Files) == 0 && cmdutil.IsDir(path) {
+			fmt.Fprintf(io.ErrOut, "fleetport: note: %s has no .hcl file of its own (its sub-folders are not read): only the built-in pack applies\n", path)
+		}
 		// A policy of -p named like a built-in one replaces it.
 		var replaced []string
 		if files, replaced = cmdutil.OverrideBuiltin(files, u.Files); len(replaced) > 0 {

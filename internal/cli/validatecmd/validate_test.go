@@ -263,3 +263,36 @@ host "web03" { address = "10.1.0.3" }
 		}
 	}
 }
+
+// TestCopiedBuiltinPolicyReplacesIt: a copy of a built-in policy file,
+// edited, replaces the built-in policies of the same names, with a note,
+// instead of failing with "Duplicate policy"; the policies' own
+// duplicates are still errors.
+func TestCopiedBuiltinPolicyReplacesIt(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../../examples/policies/builtin/ephemeral_ports.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), "at_most = 30", "at_most = 60", 1)
+	if edited == string(src) {
+		t.Fatal("ephemeral_ports.hcl has no at_most = 30 to edit")
+	}
+	pol := filepath.Join(dir, "policies")
+	write(t, pol, "ephemeral_ports.hcl", edited)
+	opts := &Options{}
+	opts.Shared.Inventory = write(t, dir, "hosts.hcl", inventoryOK)
+	opts.Shared.Policies = pol
+	_, stderr, err := run(t, opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if strings.Contains(stderr, "Duplicate policy") || !strings.Contains(stderr, "replace the built-in ones of the same names") ||
+		!strings.Contains(stderr, "tcp_timed_wait_delay") || !strings.Contains(stderr, "fleetport: valid: 1 host, 13 policies") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	write(t, pol, "again.hcl", "policy \"TCP_timed_wait_delay\" {\n  registry \"TcpTimedWaitDelay\" { at_most = 90 }\n}\n")
+	if _, stderr, err := run(t, opts); err == nil || !strings.Contains(stderr, "Duplicate policy") {
+		t.Errorf("a duplicate among the user's own files: err %v\n%s", err, stderr)
+	}
+}
