@@ -317,3 +317,72 @@ func TestStoredRunIsJudgedAsItWas(t *testing.T) {
 		t.Errorf("--update-history: history of run 1 has %d findings, want 0", n)
 	}
 }
+
+// TestBuiltinPackFollowsFactsNotGroupNames: with a hand-written inventory
+// whose groups are called iis, mail and db, the built-in pack's web and
+// SMTP policies still apply where the facts show IIS and SMTP: an empty
+// listen list and SMTP on 0.0.0.0:25 are found, and the SQL host is judged
+// by neither.
+func TestBuiltinPackFollowsFactsNotGroupNames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end over WinRM")
+	}
+	sc := simtest.Scenario(6)
+	sc.OSMix = map[string]float64{"2019": 100}
+	sc.HTTPSPort = 0
+	sc.Roles = []sim.Role{
+		{Name: "web", Share: 34, Services: []string{"W3SVC"}},
+		{Name: "smtp", Share: 33, Services: []string{"SMTPSVC"}},
+		{Name: "sql", Share: 33, Services: []string{"MSSQLSERVER"}},
+	}
+	f := simtest.Serve(t, sc)
+	names := map[string]string{}
+	for _, h := range f.Hosts() {
+		names[h.Plan.Role] = h.Plan.Name
+	}
+	if len(names) != 3 {
+		t.Fatalf("roles %v, want web, smtp and sql", names)
+	}
+	sc.Drift = []sim.Drift{{Kind: sim.DriftListenListEmpty, Hosts: []string{names["web"]}}, {Kind: sim.DriftSMTPWildcard, Hosts: []string{names["smtp"]}}}
+	f = simtest.Serve(t, sc)
+	dir := t.TempDir()
+	inv := handInventory(t, dir, "hand.hcl", f, sc, map[string][]string{names["web"]: {"iis"}, names["smtp"]: {"mail"}, names["sql"]: {"db"}})
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "drift", "-i", inv, "-p", empty, "--store", filepath.Join(dir, "fleetport.db"), "--json")
+	if code != 2 {
+		t.Fatalf("drift: exit %d\n%s", code, errOut)
+	}
+	rep := decodeReport(t, out)
+	verdict := func(host, policy string) drift.Result {
+		for _, h := range rep.Hosts {
+			if h.Name != host {
+				continue
+			}
+			for _, v := range h.Verdicts {
+				if v.Policy == policy {
+					return v.Result
+				}
+			}
+		}
+		t.Fatalf("no verdict of %s on %s", policy, host)
+		return 0
+	}
+	for _, c := range []struct {
+		host, policy string
+		want         drift.Result
+	}{
+		{names["web"], "http_listen_list", drift.Fail},
+		{names["web"], "w3svc_running", drift.Pass},
+		{names["smtp"], "smtp_socket_pooling", drift.Fail},
+		{names["sql"], "http_listen_list", drift.NotApplicable},
+		{names["sql"], "smtp_socket_pooling", drift.NotApplicable},
+		{names["sql"], "w3svc_running", drift.NotApplicable},
+	} {
+		if got := verdict(c.host, c.policy); got != c.want {
+			t.Errorf("%s on %s: %s, want %s", c.policy, c.host, got, c.want)
+		}
+	}
+}

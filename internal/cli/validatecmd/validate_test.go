@@ -296,3 +296,24 @@ func TestCopiedBuiltinPolicyReplacesIt(t *testing.T) {
 		t.Errorf("a duplicate among the user's own files: err %v\n%s", err, stderr)
 	}
 }
+
+// TestOnlyListThatLocksOutIsRefused: a listen_list check whose only list
+// lacks the management address can be met only by a list that cuts WinRM
+// off: validate refuses it.
+func TestOnlyListThatLocksOutIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "policies/lockout.hcl", `policy "service_only" {
+  severity = "high"
+  listen_list {
+    only = [host.vars.service_address]
+  }
+}
+`)
+	opts := &Options{}
+	opts.Shared.Inventory = write(t, dir, "hosts.hcl", inventoryOK)
+	opts.Shared.Policies = filepath.Join(dir, "policies")
+	_, stderr, err := run(t, opts)
+	if err == nil || !strings.Contains(stderr, "Listen list can only be met by locking fleetport out") || !strings.Contains(stderr, "lockout.hcl line 4") {
+		t.Errorf("err %v\n%s", err, stderr)
+	}
+}
