@@ -275,6 +275,37 @@ type Report struct {
 	Hosts     []HostReport `json:"hosts"`
 	// Changes is set when an earlier run was compared.
 	Changes *Changes `json:"changes,omitempty"`
+	// Provenance says what made the report, when the caller knows.
+	Provenance *Provenance `json:"provenance,omitempty"`
+}
+
+// Provenance is what a report was made from: the fleetport that judged,
+// the run, and digests of the inventory's view of the run's hosts (as
+// stored with the run) and of the policy files, so that two reports can
+// be told judged alike or not.
+type Provenance struct {
+	Fleetport string `json:"fleetport"`
+	Run       int64  `json:"run"`
+	// Inventory is "sha256:HEX" of the hosts the run carries, empty for a
+	// run stored without them.
+	Inventory string `json:"inventory,omitempty"`
+	// Policies is "sha256:HEX" of the policy files (names and bytes).
+	Policies string `json:"policies"`
+}
+
+// Short is the provenance in one line, digests cut to 12 hex digits.
+func (p *Provenance) Short() string {
+	cut := func(d string) string {
+		if len(d) > len("sha256:")+12 {
+			return d[:len("sha256:")+12]
+		}
+		return d
+	}
+	s := fmt.Sprintf("fleetport %s · run %d", p.Fleetport, p.Run)
+	if p.Inventory != "" {
+		s += " · inventory " + cut(p.Inventory)
+	}
+	return s + " · policies " + cut(p.Policies)
 }
 
 // SchemaID is the $schema value of a report.

@@ -10,11 +10,15 @@ package history
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
+	"github.com/fleetport/fleetport/internal/buildinfo"
 	"github.com/fleetport/fleetport/internal/drift"
 	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/store"
@@ -207,7 +211,44 @@ func (j *Judge) judgeScoped(ctx context.Context, run int64, inScope func(string)
 		}
 		in.Hosts = append(in.Hosts, hi)
 	}
-	return drift.Evaluate(in), nil
+	rep := drift.Evaluate(in)
+	rep.Provenance = &drift.Provenance{Fleetport: buildinfo.Read().Version, Run: r.ID, Inventory: j.inventoryDigest(ctx, r.ID),
+		Policies: PoliciesDigest(j.Policies)}
+	return rep, nil
+}
+
+// inventoryDigest is "sha256:HEX" of the hosts a run carries, "" when it
+// carries none.
+func (j *Judge) inventoryDigest(ctx context.Context, run int64) string {
+	raw, err := j.Store.RunHosts(ctx, run)
+	if err != nil || len(raw) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(raw))
+	for n := range raw {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%s\x00", n, raw[n])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// PoliciesDigest is "sha256:HEX" of a policy set's files, names and bytes.
+func PoliciesDigest(s *policies.Set) string {
+	h := sha256.New()
+	if s != nil {
+		for _, f := range s.Files {
+			fmt.Fprintf(h, "%s\x00", f.Filename)
+			if f.HCL != nil {
+				h.Write(f.HCL.Bytes)
+			}
+			h.Write([]byte{0})
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // hostsOf is the inventory's view of a run's hosts, by name: the hosts the

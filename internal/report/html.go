@@ -22,6 +22,7 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
 const maxMatrixHosts = 500
 
 type htmlPage struct {
+	Provenance string
 	Run        drift.RunInfo
 	Generated  string
 	Verdict    string
@@ -135,6 +136,7 @@ func writeHTML(w io.Writer, r *drift.Report) error {
 	v := newView(r)
 	s := r.Summary
 	page := htmlPage{
+		Provenance: provenanceText(r),
 		Run:        r.Run,
 		Generated:  timeText(r.Generated),
 		Verdict:    verdictWord(r),
@@ -380,4 +382,18 @@ func severityBars(by map[string]int) htmlBars {
 	b.Height = barTop*2 + len(names)*barStep
 	b.Label = "Findings by severity: " + strings.Join(parts, ", ")
 	return b
+}
+
+// provenanceText is the report's provenance in one line, digests whole,
+// or "" when it has none.
+func provenanceText(r *drift.Report) string {
+	p := r.Provenance
+	if p == nil {
+		return ""
+	}
+	s := fmt.Sprintf("fleetport %s · run %d", p.Fleetport, p.Run)
+	if p.Inventory != "" {
+		s += " · inventory " + p.Inventory
+	}
+	return cleanText(s + " · policies " + p.Policies)
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,13 @@ type Options struct {
 	Verbose      bool
 	NoCompare    bool
 	NoCrossCheck bool
+	// Severity, Only and Summary filter the table and Markdown.
+	Severity string
+	Only     string
+	Summary  bool
+	// Width fits the table to this many columns (0: the terminal's, or
+	// no limit on a pipe or a file).
+	Width int
 	// UpdateHistory replaces the drift summary history shows for a
 	// stored run with this judgement's.
 	UpdateHistory bool
@@ -89,7 +97,9 @@ Exit codes: 0 no drift, 2 drift found, 3 no drift but some hosts could not be
 judged, 1 errors.`,
 		Example: `  fleetport drift
   fleetport drift --run 42 --format html,json,junit --out reports/
-  fleetport drift --format markdown --out drift.md --group-by host`,
+  fleetport drift --format markdown --out drift.md --group-by host
+  fleetport drift --run 42 --severity high --only fail
+  fleetport drift --summary`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
@@ -98,6 +108,14 @@ judged, 1 errors.`,
 					return cmdutil.FlagErrorf("--json and --format %s: choose one", opts.Formats)
 				}
 				opts.Formats = "json"
+			}
+			if opts.Severity != "" {
+				if _, err := policies.ParseSeverity(opts.Severity); err != nil {
+					return cmdutil.FlagErrorf("--severity: %v", err)
+				}
+			}
+			if opts.Only != "" && !slices.Contains(report.OnlyValues, opts.Only) {
+				return cmdutil.FlagErrorf("--only must be one of %s, not %q", strings.Join(report.OnlyValues, ", "), opts.Only)
 			}
 			if opts.UpdateHistory && opts.Shared.Limit != "" {
 				return cmdutil.FlagErrorf("--update-history records the judgement of a whole run: leave --limit out")
@@ -127,6 +145,10 @@ judged, 1 errors.`,
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "table: show the evidence under each finding")
 	fl.BoolVar(&opts.NoCompare, "no-compare", false, "do not compare with the run before")
 	fl.BoolVar(&opts.NoCrossCheck, "no-cross-checks", false, "leave fleetport's cross-fact checks out")
+	fl.StringVar(&opts.Severity, "severity", "", "table, markdown: show only findings of this `severity` or worse (info, low, medium, high, critical)")
+	fl.StringVar(&opts.Only, "only", "", "table, markdown: show only findings that are `fail` (fail and pending) or unknown")
+	fl.BoolVar(&opts.Summary, "summary", false, "table, markdown: the counts, the hosts not reached and the verdict, without the findings")
+	fl.IntVar(&opts.Width, "width", 0, "table: fit to this many `columns` (default: the terminal's width; no limit on a pipe or a file)")
 	fl.BoolVar(&opts.UpdateHistory, "update-history", false, "with --run: replace the drift summary fleetport history shows for the run with this judgement's")
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
@@ -202,8 +224,13 @@ func driftRun(ctx context.Context, opts *Options) error {
 			fmt.Fprintf(opts.IO.ErrOut, "fleetport: warning: %v\n", err)
 		}
 	}
+	minSeverity, _ := policies.ParseSeverity(opts.Severity)
+	if opts.Severity == "" {
+		minSeverity = 0
+	}
 	if err := WriteReport(opts.IO, rep, formats, opts.Out, report.Options{
-		Color: opts.IO.ColorEnabled(), Width: opts.IO.TerminalWidth(), GroupBy: opts.GroupBy, Verbose: opts.Verbose,
+		Color: opts.IO.ColorEnabled(), Width: reportWidth(opts.IO, opts.Width), GroupBy: opts.GroupBy, Verbose: opts.Verbose,
+		MinSeverity: minSeverity, Only: opts.Only, Summary: opts.Summary,
 	}); err != nil {
 		return err
 	}
@@ -214,6 +241,15 @@ func driftRun(ctx context.Context, opts *Options) error {
 		return &cmdutil.ExitError{Code: code}
 	}
 	return nil
+}
+
+// reportWidth is the width the table is fitted to: --width, else the
+// terminal's, else none.
+func reportWidth(io *cmdutil.IOStreams, flag int) int {
+	if flag > 0 {
+		return flag
+	}
+	return io.ReportWidth()
 }
 
 // annotate stores the report's summary with its run for history: always

@@ -37,7 +37,9 @@ the hosts reached out of those selected, and the drift found when the run
 was judged (by drift, or the collect that made it).
 
 --json prints an array of runs: {id, kind, started, finished, status, hosts,
-selected, by_status, meta, interrupt, drift: {hosts, results, findings}}.`,
+selected, by_status, meta, interrupt, drift: {hosts, results, findings}};
+meta holds strings only (inventory, policies, limit, version), the drift
+summary is the drift object.`,
 		Example: `  fleetport history
   fleetport history --last 5 --json`,
 		Args: cobra.NoArgs,
@@ -78,10 +80,19 @@ func historyRun(ctx context.Context, opts *HistoryOptions) error {
 	if opts.Shared.JSON {
 		out := make([]historyJSON, len(runs))
 		for i, r := range runs {
-			out[i].Run = r
 			if s, ok := history.ReadSummary(r); ok {
 				out[i].Drift = &s
 			}
+			// The summary is the drift object, not a string of JSON in
+			// meta.
+			meta := make(map[string]string, len(r.Meta))
+			for k, v := range r.Meta {
+				if k != "drift" {
+					meta[k] = v
+				}
+			}
+			r.Meta = meta
+			out[i].Run = r
 		}
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")

@@ -295,9 +295,13 @@ func TestStoredRunIsJudgedAsItWas(t *testing.T) {
 			Drift *struct {
 				Findings int `json:"findings"`
 			} `json:"drift"`
+			Meta map[string]any `json:"meta"`
 		}
 		if err := json.Unmarshal([]byte(out), &hist); err != nil || len(hist) != 2 || hist[1].Drift == nil {
 			t.Fatalf("history: %v\n%s", err, out)
+		}
+		if _, ok := hist[1].Meta["drift"]; ok {
+			t.Errorf("history --json: meta.drift holds JSON in a string:\n%s", out)
 		}
 		return hist[1].Drift.Findings
 	}
@@ -384,5 +388,60 @@ func TestBuiltinPackFollowsFactsNotGroupNames(t *testing.T) {
 		if got := verdict(c.host, c.policy); got != c.want {
 			t.Errorf("%s on %s: %s, want %s", c.policy, c.host, got, c.want)
 		}
+	}
+}
+
+// TestReportForAPipe: the table on a pipe is not cut, worst first, the
+// hosts not reached are one line per status, the provenance is there, and
+// the filters narrow it.
+func TestReportForAPipe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end over WinRM")
+	}
+	sc := simtest.Scenario(4)
+	sc.OSMix = map[string]float64{"2019": 100}
+	sc.HTTPSPort = 0
+	sc.Roles = []sim.Role{{Name: "web", Share: 100, Services: []string{"W3SVC"}}}
+	sc.Drift = []sim.Drift{{Kind: sim.DriftListenListEmpty, Hosts: []string{"web0001"}}, {Kind: sim.DriftTimedWaitDelayDefault, Hosts: []string{"web0002"}}}
+	sc.Faults = []sim.Fault{{Kind: sim.FaultRefuse, Hosts: []string{"web0004"}}}
+	f := simtest.Serve(t, sc)
+	inv := simtest.Inventory(t, f, sim.InventoryOptions{})
+	dir := t.TempDir()
+	common := []string{"-i", inv, "-p", dir, "--store", filepath.Join(dir, "fleetport.db"), "--timeout", "20s"}
+	code, out, errOut := run(t, append([]string{"drift"}, common...)...)
+	if code != 2 {
+		t.Fatalf("drift: exit %d\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "…") {
+			t.Errorf("line %d is cut on a pipe: %q", i+1, l)
+		}
+	}
+	if !strings.Contains(lines[1], "fleetport ") || !strings.Contains(lines[1], "· run 1 · inventory sha256:") || !strings.Contains(lines[1], "· policies sha256:") {
+		t.Errorf("no provenance under the title: %q", lines[1])
+	}
+	// Worst first: the high listen-list drift before the medium TIME_WAIT
+	// delay, whatever the policy files' order.
+	hi, med := strings.Index(out, "HIGH  http_listen_list"), strings.Index(out, "MEDIUM  tcp_timed_wait_delay")
+	if hi < 0 || med < 0 || hi > med {
+		t.Errorf("not worst first (high at %d, medium at %d):\n%s", hi, med, out)
+	}
+	if n := strings.Count(out, "web0004"); n != 1 || !strings.Contains(out, "  unreachable  1: web0004") {
+		t.Errorf("the host not reached shows %d times, want once in its status line:\n%s", n, out)
+	}
+	if !strings.Contains(out, "IN EFFECT") || strings.Contains(out, "FIX ") {
+		t.Errorf("fix column:\n%s", out)
+	}
+	_, out, _ = run(t, append([]string{"drift", "--run", "1", "--severity", "high", "--only", "fail"}, common...)...)
+	if strings.Contains(out, "tcp_timed_wait_delay") || !strings.Contains(out, "http_listen_list") {
+		t.Errorf("--severity high --only fail:\n%s", out)
+	}
+	_, out, _ = run(t, append([]string{"drift", "--run", "1", "--summary"}, common...)...)
+	if strings.Contains(out, "http_listen_list") || !strings.Contains(out, "DRIFT: ") {
+		t.Errorf("--summary:\n%s", out)
+	}
+	if code, _, _ := run(t, append([]string{"drift", "--run", "1", "--only", "sometimes"}, common...)...); code != 1 {
+		t.Errorf("--only sometimes: exit %d", code)
 	}
 }
