@@ -145,7 +145,23 @@ func validateRun(opts *Options) error {
 		return writeJSON(opts.IO, diags)
 	}
 	cmdutil.WriteDiagnostics(opts.IO, files, diags)
+	// Then one line per diagnostic, FILE:LINE:COL first, for editors and
+	// grep, and the count.
+	nerr := 0
+	for _, d := range diags {
+		sev := "warning"
+		if d.Severity == hcl.DiagError {
+			sev = "error"
+			nerr++
+		}
+		at := "-"
+		if d.Subject != nil {
+			at = fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s: %s: %s\n", at, sev, d.Summary)
+	}
 	if diags.HasErrors() {
+		fmt.Fprintf(opts.IO.ErrOut, "fleetport: invalid: %s, %s\n", plural(nerr, "error"), plural(len(diags)-nerr, "warning"))
 		return cmdutil.ErrSilent
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "fleetport: valid: %s, %s", plural(len(hosts), "host"), plural(len(merged.Policies), "policy"))

@@ -317,3 +317,21 @@ func TestOnlyListThatLocksOutIsRefused(t *testing.T) {
 		t.Errorf("err %v\n%s", err, stderr)
 	}
 }
+
+// TestTextOutputLocatesAndCounts: every diagnostic has a FILE:LINE:COL
+// line, and the last line counts errors and warnings.
+func TestTextOutputLocatesAndCounts(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "policies/bad.hcl", "policy \"x\" {\n  severity = \"urgent\"\n  registry \"TcpTimedWaitDelay\" { at_most = 60 }\n}\n")
+	opts := &Options{}
+	opts.Shared.Inventory = write(t, dir, "hosts.hcl", inventoryOK)
+	opts.Shared.Policies = filepath.Join(dir, "policies")
+	_, stderr, err := run(t, opts)
+	if err == nil {
+		t.Fatal("an invalid severity validated")
+	}
+	bad := filepath.Join(dir, "policies", "bad.hcl")
+	if !strings.Contains(stderr, bad+":2:14: error: ") || !strings.Contains(stderr, "fleetport: invalid: 1 error, 0 warnings") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}
