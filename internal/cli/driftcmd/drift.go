@@ -138,7 +138,7 @@ judged, 1 errors.`,
 	opts.Shared.BindDispatch(cmd)
 	opts.Shared.BindJSON(cmd)
 	fl := cmd.Flags()
-	fl.Int64Var(&opts.Run, "run", 0, "judge this stored run instead of collecting (see fleetport history)")
+	fl.Var(cmdutil.RunIDFlag{ID: &opts.Run}, "run", "judge this stored run (an id, or latest) instead of collecting (see fleetport history)")
 	fl.StringVar(&opts.Formats, "format", "table", "report `formats`, comma-separated: table, json, markdown, html, junit")
 	fl.StringVarP(&opts.Out, "out", "o", "", "write the report to this `folder` (one file per format) or file (one format)")
 	fl.StringVar(&opts.GroupBy, "group-by", "policy", "table and markdown: group findings by policy or host")
@@ -199,6 +199,9 @@ func driftRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer st.Close()
+	if runID, err = cmdutil.ResolveRun(ctx, st, runID); err != nil {
+		return err
+	}
 	j := &history.Judge{Store: st, Policies: pset, Hosts: PolicyHosts(selected), CrossFact: !opts.NoCrossCheck, Now: opts.Now,
 		Warn: func(m string) { fmt.Fprintf(opts.IO.ErrOut, "fleetport: warning: %s\n", m) }}
 	if opts.Run != 0 {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -154,14 +153,14 @@ A run that could not be stored completely cannot be compared: exit 1.
 "now_known", "now_unknown", "not_compared", "items"}; items are {kind,
 finding, before_result, before_actual}.`,
 		Example: `  fleetport diff 41 42
-  fleetport diff 41 42 --json`,
+  fleetport diff 41 latest --json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
 			for i, a := range args {
-				n, err := strconv.ParseInt(a, 10, 64)
-				if err != nil || n <= 0 {
-					return cmdutil.FlagErrorf("run %q is not a run id (fleetport history lists them)", a)
+				n, err := cmdutil.ParseRunID(a)
+				if err != nil {
+					return cmdutil.FlagErrorf("run %v", err)
 				}
 				if i == 0 {
 					opts.A = n
@@ -214,6 +213,11 @@ func diffRun(ctx context.Context, opts *DiffOptions) error {
 	}
 	defer st.Close()
 	j.Store = st
+	for _, id := range []*int64{&opts.A, &opts.B} {
+		if *id, err = cmdutil.ResolveRun(ctx, st, *id); err != nil {
+			return err
+		}
+	}
 	rep, err := j.Diff(ctx, opts.A, opts.B)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {

@@ -212,6 +212,22 @@ func TestLimitAppliesToStoredRuns(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "web0001") {
 		t.Errorf("plan --run 1 --limit web0001: exit %d, want 2\n%s\n%s", code, out, errOut)
 	}
+	// latest is the newest collect run, wherever a run id is taken.
+	code, out, errOut = run(t, append([]string{"drift", "--run", "latest", "--limit", "web0003", "--json"}, common...)...)
+	if rep := decodeReport(t, out); code != 0 || rep.Run.ID != 1 {
+		t.Errorf("drift --run latest: exit %d, run %d\n%s", code, rep.Run.ID, errOut)
+	}
+	code, out, errOut = run(t, append([]string{"plan", "--run", "latest", "--limit", "web0001"}, common...)...)
+	if code != 2 || !strings.Contains(out, "plan of run 1") {
+		t.Errorf("plan --run latest: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, "diff", "1", "latest", "--store", common[5], "-p", dir)
+	if code != 0 || !strings.Contains(out, "run 1 → run 1:") {
+		t.Errorf("diff 1 latest: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, append([]string{"drift", "--run", "newest"}, common...)...); code != 1 || !strings.Contains(errOut, "not a run id or latest") {
+		t.Errorf("drift --run newest: exit %d\n%s", code, errOut)
+	}
 }
 
 // specialPolicy fails on the hosts of the group "special" only.

@@ -68,7 +68,7 @@ Exit codes: 0 nothing to do, 2 drift to fix, 1 errors.`,
 	opts.Shared.BindRun(cmd)
 	opts.Shared.BindDispatch(cmd)
 	opts.Shared.BindJSON(cmd)
-	cmd.Flags().Int64Var(&opts.Run, "run", 0, "plan from this stored run instead of collecting")
+	cmd.Flags().Var(cmdutil.RunIDFlag{ID: &opts.Run}, "run", "plan from this stored run (an id, or latest) instead of collecting")
 	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "save the plan as JSON to this `file`")
 	return cmd
 }
@@ -175,7 +175,7 @@ Exit codes: 0 complete, 2 stopped by the failure budget, 1 errors or abort.`,
 	opts.Shared.BindRun(cmd)
 	opts.Shared.BindDispatch(cmd)
 	fl := cmd.Flags()
-	fl.Int64Var(&opts.Run, "run", 0, "plan from this stored run instead of collecting")
+	fl.Var(cmdutil.RunIDFlag{ID: &opts.Run}, "run", "plan from this stored run (an id, or latest) instead of collecting")
 	fl.StringVar(&opts.PlanFile, "plan", "", "carry out this saved plan (fleetport plan --out)")
 	fl.StringVar(&opts.Stages, "stages", "1,10%,50%,100%", "the stages: counts, shares, group:NAME, tag:KEY=VALUE (cumulative)")
 	fl.StringVar(&opts.MaxFailures, "max-failures", "0", "failed hosts a stage may have before the rollout stops: N or P%")

@@ -124,6 +124,10 @@ func (f *fleet) verify(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
 // report collects (or takes the stored run) and judges it.
 func (f *fleet) report(ctx context.Context, run int64, changed func(string) bool) (*drift.Report, error) {
 	given := run != 0
+	run, err := cmdutil.ResolveRun(ctx, f.st, run)
+	if err != nil {
+		return nil, err
+	}
 	if run == 0 {
 		c, err := collectcmd.Collect(ctx, &collectcmd.Options{IO: f.io, Shared: f.shared, Now: f.now, Changed: changed})
 		if err != nil {

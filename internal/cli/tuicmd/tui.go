@@ -161,7 +161,7 @@ To try it on a simulated fleet:
 	opts.Shared.BindRun(cmd)
 	opts.Shared.BindDispatch(cmd)
 	fl := cmd.Flags()
-	fl.Int64Var(&opts.Run, "run", 0, "show this stored run (default: the newest collect run; see fleetport history)")
+	fl.Var(cmdutil.RunIDFlag{ID: &opts.Run}, "run", "show this stored run, an id or latest (default: latest, the newest collect run; see fleetport history)")
 	fl.BoolVar(&opts.ReadOnly, "read-only", false, "hide every action that changes a host (plan, apply, pause, abort)")
 	fl.DurationVar(&opts.WatchEvery, "watch-every", 5*time.Second, "how often the watch view reads the connection tables")
 	fl.StringVar(&opts.Stages, "stages", "1,10%,50%,100%", "the rollout view's stages: counts, shares, group:NAME, tag:KEY=VALUE (cumulative)")
@@ -277,7 +277,7 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 		return nil, nil, err
 	}
 	run := opts.Run
-	if run == 0 {
+	if run == 0 || run == cmdutil.LatestRun {
 		r, err := st.Latest(ctx, "collect")
 		if err != nil {
 			st.Close()
