@@ -139,6 +139,7 @@ judged, 1 errors.`,
 	opts.Shared.BindJSON(cmd)
 	fl := cmd.Flags()
 	fl.Var(cmdutil.RunIDFlag{ID: &opts.Run}, "run", "judge this stored run (an id, or latest) instead of collecting (see fleetport history)")
+	_ = cmd.RegisterFlagCompletionFunc("run", cmdutil.CompleteRunIDs(&opts.Shared.Store))
 	fl.StringVar(&opts.Formats, "format", "table", "report `formats`, comma-separated: table, json, markdown, html, junit")
 	fl.StringVarP(&opts.Out, "out", "o", "", "write the report to this `folder` (one file per format) or file (one format)")
 	fl.StringVar(&opts.GroupBy, "group-by", "policy", "table and markdown: group findings by policy or host")

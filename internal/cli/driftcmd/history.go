@@ -154,7 +154,8 @@ A run that could not be stored completely cannot be compared: exit 1.
 finding, before_result, before_actual}.`,
 		Example: `  fleetport diff 41 42
   fleetport diff 41 latest --json`,
-		Args: cobra.ExactArgs(2),
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: cmdutil.CompleteRunIDs(&opts.Shared.Store),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
 			for i, a := range args {

@@ -228,6 +228,23 @@ func TestLimitAppliesToStoredRuns(t *testing.T) {
 	if code, _, errOut := run(t, append([]string{"drift", "--run", "newest"}, common...)...); code != 1 || !strings.Contains(errOut, "not a run id or latest") {
 		t.Errorf("drift --run newest: exit %d\n%s", code, errOut)
 	}
+	// Shell completion: run ids from the store, hosts and groups from the
+	// inventory.
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "drift", "--store", common[5], "--run", ""}, []string{"latest\t", "1\tcollect complete"}},
+		{[]string{"__complete", "diff", "--store", common[5], ""}, []string{"latest\t", "1\tcollect complete"}},
+		{[]string{"__complete", "drift", "-i", inv, "--limit", "web0001,"}, []string{"web0001,web0003\thost", "web0001,group:web\tgroup"}},
+	} {
+		_, out, _ := run(t, c.args...)
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: no %q in\n%s", c.args, w, out)
+			}
+		}
+	}
 }
 
 // specialPolicy fails on the hosts of the group "special" only.

@@ -162,6 +162,7 @@ To try it on a simulated fleet:
 	opts.Shared.BindDispatch(cmd)
 	fl := cmd.Flags()
 	fl.Var(cmdutil.RunIDFlag{ID: &opts.Run}, "run", "show this stored run, an id or latest (default: latest, the newest collect run; see fleetport history)")
+	_ = cmd.RegisterFlagCompletionFunc("run", cmdutil.CompleteRunIDs(&opts.Shared.Store))
 	fl.BoolVar(&opts.ReadOnly, "read-only", false, "hide every action that changes a host (plan, apply, pause, abort)")
 	fl.DurationVar(&opts.WatchEvery, "watch-every", 5*time.Second, "how often the watch view reads the connection tables")
 	fl.StringVar(&opts.Stages, "stages", "1,10%,50%,100%", "the rollout view's stages: counts, shares, group:NAME, tag:KEY=VALUE (cumulative)")
