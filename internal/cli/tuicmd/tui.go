@@ -128,9 +128,6 @@ To try it on a simulated fleet:
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
-			if opts.Run < 0 {
-				return cmdutil.FlagErrorf("--run must be a run id (see fleetport history)")
-			}
 			if opts.WatchEvery < time.Second {
 				return cmdutil.FlagErrorf("--watch-every must be 1s or more")
 			}
