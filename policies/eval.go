@@ -45,10 +45,17 @@ type Host struct {
 	// Vars are the inventory's free-form variables (host.vars.NAME). An
 	// unknown cty value is allowed and makes what depends on it unknown.
 	Vars map[string]cty.Value
+	// Roles are what the host's collected facts show it serves
+	// (host.roles): "web" (W3SVC, or a site registered with http.sys),
+	// "smtp" (SMTPSVC, or a listener on port 25), "sql" (SQL Server's
+	// MSSQLSERVER service). RolesKnown is false until they are collected:
+	// host.roles is unknown then.
+	Roles      []string
+	RolesKnown bool
 }
 
 // hostAttributes are the attributes of the host object, for messages.
-var hostAttributes = []string{"name", "address", "management_address", "site", "os", "os_version", "os_build", "groups", "tags", "vars"}
+var hostAttributes = []string{"name", "address", "management_address", "site", "os", "os_version", "os_build", "groups", "tags", "vars", "roles"}
 
 // schemaHost is the host object of load-time validation: every attribute
 // unknown but typed.
@@ -63,6 +70,7 @@ var schemaHost = cty.ObjectVal(map[string]cty.Value{
 	"groups":             cty.UnknownVal(cty.List(cty.String)).RefineNotNull(),
 	"tags":               cty.UnknownVal(cty.Map(cty.String)).RefineNotNull(),
 	"vars":               cty.DynamicVal,
+	"roles":              cty.UnknownVal(cty.List(cty.String)).RefineNotNull(),
 })
 
 // staticCtx returns the context of attributes that must be the same on
@@ -164,7 +172,19 @@ func newHostEvaluator(h Host, subject hcl.Range) (*evaluator, hcl.Diagnostics) {
 		}
 		vars = cty.ObjectVal(m)
 	}
+	roles := cty.UnknownVal(cty.List(cty.String)).RefineNotNull()
+	if h.RolesKnown {
+		roles = cty.ListValEmpty(cty.String)
+		if len(h.Roles) > 0 {
+			r := make([]cty.Value, len(h.Roles))
+			for i, s := range h.Roles {
+				r[i] = cty.StringVal(s)
+			}
+			roles = cty.ListVal(r)
+		}
+	}
 	host := cty.ObjectVal(map[string]cty.Value{
+		"roles":              roles,
 		"name":               cty.StringVal(h.Name),
 		"address":            cty.StringVal(h.Address),
 		"management_address": mgmtVal,

@@ -5,11 +5,13 @@ package validatecmd
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/collectcmd"
 	"github.com/fleetport/fleetport/internal/hclguard"
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/inventory"
@@ -67,17 +69,19 @@ func validateRun(opts *Options) error {
 	files := map[string]*hcl.File{}
 	var diags hcl.Diagnostics
 
-	var hosts []*inventory.Host
-	if path := opts.Shared.Inventory; cmdutil.Exists(path) || set("inventory") {
-		inv, d, err := cmdutil.ReadInventory(path)
-		if err != nil {
-			return err
-		}
-		for name, f := range inv.Files() {
-			files[name] = f
-		}
-		diags = append(diags, d...)
-		hosts = inv.Hosts()
+	// The inventory is read as every other command reads it: a missing
+	// one is an error, never "valid: 0 hosts".
+	inv, d, err := cmdutil.ReadInventory(opts.Shared.Inventory)
+	if err != nil {
+		return err
+	}
+	for name, f := range inv.Files() {
+		files[name] = f
+	}
+	diags = append(diags, d...)
+	hosts := inv.Hosts()
+	if !d.HasErrors() {
+		diags = append(diags, credentialWarnings(hosts, opts.IO)...)
 	}
 
 	diags = append(diags, checkKerberos(hosts)...)
@@ -110,6 +114,14 @@ func validateRun(opts *Options) error {
 	for _, s := range sets {
 		all = append(all, s.Files...)
 	}
+	if len(sets) == 2 {
+		// A policy of -p named like a built-in one replaces it.
+		kept, replaced := cmdutil.OverrideBuiltin(sets[0].Files, sets[1].Files)
+		all = append(kept, sets[1].Files...)
+		if len(replaced) > 0 && !opts.Shared.JSON {
+			fmt.Fprintf(opts.IO.ErrOut, "fleetport: %s\n", cmdutil.ReplacedNote(replaced))
+		}
+	}
 	// Merging with the built-in pack finds what spans both (a user policy
 	// named like a built-in one); what each set found alone is reported
 	// once.
@@ -139,7 +151,23 @@ func validateRun(opts *Options) error {
 		return writeJSON(opts.IO, hclguard.NewRedactor(files).Diagnostics(diags))
 	}
 	cmdutil.WriteDiagnostics(opts.IO, files, diags)
+	// Then one line per diagnostic, FILE:LINE:COL first, for editors and
+	// grep, and the count.
+	nerr := 0
+	for _, d := range hclguard.NewRedactor(files).Diagnostics(diags) {
+		sev := "warning"
+		if d.Severity == hcl.DiagError {
+			sev = "error"
+			nerr++
+		}
+		at := "-"
+		if d.Subject != nil {
+			at = fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s: %s: %s\n", at, sev, d.Summary)
+	}
 	if diags.HasErrors() {
+		fmt.Fprintf(opts.IO.ErrOut, "fleetport: invalid: %s, %s\n", plural(nerr, "error"), plural(len(diags)-nerr, "warning"))
 		return cmdutil.ErrSilent
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "fleetport: valid: %s, %s", plural(len(hosts), "host"), plural(len(merged.Policies), "policy"))
@@ -148,6 +176,33 @@ func validateRun(opts *Options) error {
 	}
 	fmt.Fprintln(opts.IO.ErrOut)
 	return nil
+}
+
+// credentialWarnings warns, once per reference, about the credentials
+// from environment variables and files that cannot be read now: collect
+// would stop on them before contacting a host.
+func credentialWarnings(hosts []*inventory.Host, io *cmdutil.IOStreams) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, p := range collectcmd.CredentialProblems(hosts, collectcmd.NewResolver(io)) {
+		d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Credential cannot be read",
+			Detail: "The " + strings.TrimPrefix(p.String(), "the ") + ". collect, drift, plan and apply stop on it before contacting any host."}
+		if h, ok := firstHost(hosts, p.Hosts[0]); ok {
+			if r, ok := h.Origins[p.What]; ok {
+				d.Subject = r.Ptr()
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func firstHost(hosts []*inventory.Host, name string) (*inventory.Host, bool) {
+	for _, h := range hosts {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return nil, false
 }
 
 // dedupe drops from later the diagnostics already in earlier: merging sets
