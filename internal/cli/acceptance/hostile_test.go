@@ -40,8 +40,8 @@ func TestDeepNesting(t *testing.T) {
 				hostile(t, dir, "deep.hcl", args...)
 			}
 			for _, args := range [][]string{
-				{"validate", "-p", "deep-policy.hcl"},
-				{"validate", "-p", "deep-policy.hcl", "--json"},
+				{"validate", "-i", okInventory(t, dir), "-p", "deep-policy.hcl"},
+				{"validate", "-i", okInventory(t, dir), "-p", "deep-policy.hcl", "--json"},
 				{"fmt", "--check", "deep-policy.hcl"},
 			} {
 				hostile(t, dir, "deep-policy.hcl", args...)
@@ -74,7 +74,7 @@ func TestFunctionBomb(t *testing.T) {
 	}
 	// The same bomb in a policy expression.
 	write(t, dir, "bomb-policy.hcl", []byte("policy \"p\" {\n  description = "+expr+"\n}\n"))
-	hostile(t, dir, "bomb-policy.hcl", "validate", "-p", "bomb-policy.hcl")
+	hostile(t, dir, "bomb-policy.hcl", "validate", "-i", okInventory(t, dir), "-p", "bomb-policy.hcl")
 }
 
 // TestBinaryInput: a megabyte of random bytes given as an HCL file is
@@ -102,7 +102,7 @@ func TestBinaryInput(t *testing.T) {
 		for _, args := range [][]string{
 			{"validate", "-i", f, "--no-builtin"},
 			{"validate", "-i", f, "--no-builtin", "--json"},
-			{"validate", "-p", f},
+			{"validate", "-i", okInventory(t, dir), "-p", f},
 			{"fmt", "--check", f},
 			{"collect", "-i", f},
 		} {
@@ -116,4 +116,13 @@ func TestBinaryInput(t *testing.T) {
 	if !strings.Contains(res.err, " more, not shown") {
 		t.Errorf("the text output does not say how many diagnostics it left out\n%s", res)
 	}
+}
+
+// okInventory writes a valid inventory of one host into dir, for the
+// commands that read policies: validate needs an inventory as every other
+// command does.
+func okInventory(t *testing.T, dir string) string {
+	t.Helper()
+	write(t, dir, "ok-inventory.hcl", []byte("host \"web01\" {\n  address = \"10.0.0.1\"\n}\n"))
+	return "ok-inventory.hcl"
 }
