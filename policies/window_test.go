@@ -107,6 +107,3 @@ func TestRolloutWindowErrors(t *testing.T) {
 		}
 	}
 }
-
-
-

@@ -395,9 +395,9 @@ func TestWindowState(t *testing.T) {
 		open bool
 		next string
 	}{
-		{at(2026, 12, 5, 22, 0), true, ""},                   // Saturday 22:00: opens
-		{at(2026, 12, 6, 3, 59), true, ""},                   // Sunday early: Saturday's night
-		{at(2026, 12, 7, 3, 59), true, ""},                   // Monday early: Sunday's night
+		{at(2026, 12, 5, 22, 0), true, ""},                     // Saturday 22:00: opens
+		{at(2026, 12, 6, 3, 59), true, ""},                     // Sunday early: Saturday's night
+		{at(2026, 12, 7, 3, 59), true, ""},                     // Monday early: Sunday's night
 		{at(2026, 12, 7, 4, 0), false, "2026-12-09 12:00 UTC"}, // Monday 04:00: closed until Wednesday noon UTC
 		{at(2026, 12, 5, 21, 59), false, "2026-12-05 22:00 CET"},
 		{at(2026, 12, 9, 13, 30), true, ""}, // 12:30 UTC on Wednesday
