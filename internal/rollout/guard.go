@@ -285,7 +285,7 @@ func (r *runner) refusal() string {
 // admitStage holds a stage until a window is open.
 func (r *runner) admitStage(ctx context.Context, stage int) bool {
 	return r.awaitWindow(ctx, func(state, detail string) {
-		_ = r.journal(ctx, stage, "", "window", state, fmt.Sprintf("before stage %d: %s", stage, detail))
+		_ = r.journal(ctx, stage, "", "window", state, detail)
 	})
 }
 

@@ -302,7 +302,7 @@ func TestMaintenanceWindowWaits(t *testing.T) {
 			break
 		}
 	}
-	if first == nil || first.Detail != "before stage 1: outside the maintenance window: waiting until Sat 22:00 CET (in 27h0m)" {
+	if first == nil || first.Detail != "outside the maintenance window: waiting until Sat 22:00 CET (in 27h0m)" {
 		t.Fatalf("first wait: %+v", first)
 	}
 	opens := time.Date(2026, 12, 5, 22, 0, 0, 0, paris)
