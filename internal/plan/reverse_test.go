@@ -34,4 +34,3 @@ func TestUndoSummary(t *testing.T) {
 		}
 	}
 }
-
