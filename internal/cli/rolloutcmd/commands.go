@@ -374,7 +374,9 @@ them, then plan and apply again. It asks before each stage it starts
 (--yes does not ask).
 
 The guard rails are the ones the rollout was started with; the flags given
-replace them. ` + guardHelp + `
+replace them.
+
+` + guardHelp + `
 
 Exit codes: 0 complete, 2 stopped by a stage's failure budget, 3 complete
 but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
