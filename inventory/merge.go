@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"net/netip"
 	"reflect"
 	"sort"
 	"strings"
@@ -563,6 +564,17 @@ func (inv *Inventory) checkHost(h *Host, states map[string]valState, agg *hostDi
 			agg.add(h.Name, hcl.Diagnostics{warningDiag(rng, "Port does not match transport", fmt.Sprintf(
 				"Host %q uses port %d with transport %q%s, but WinRM serves %s on %d. Check that the port and the transport belong together.",
 				h.Name, h.Port, h.Transport, transportNote(h), h.Transport, map[string]int{TransportHTTP: DefaultHTTPPort, TransportHTTPS: DefaultHTTPSPort}[h.Transport]))})
+		}
+	}
+	if rng, ok := h.Origins["management_address"]; ok && isIP(h.Address) {
+		a, _ := netip.ParseAddr(h.Address)
+		m, err := netip.ParseAddr(h.ManagementAddress)
+		if err == nil && a.Unmap() != m.Unmap() {
+			agg.add(h.Name, hcl.Diagnostics{errorDiag(rng, "Management address is not where fleetport connects", fmt.Sprintf(
+				"Host %q is reached on %s (address), but its management_address is %s. fleetport keeps the management address in every listen list it writes; "+
+					"a list without %s would lock WinRM, and fleetport, out at the next HTTP restart. The management address is the address fleetport's traffic "+
+					"arrives on: remove management_address (it defaults to address), or set it to %s. A service address belongs in vars (vars = { service_address = \"%s\" }).",
+				h.Name, h.Address, h.ManagementAddress, h.Address, h.Address, h.ManagementAddress))})
 		}
 	}
 	if h.Auth == AuthBasic || h.Auth == AuthNTLM {

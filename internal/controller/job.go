@@ -204,7 +204,8 @@ func (a *applyJob) claim(jb *job, req *dispatch.Claim, ttl time.Duration) dispat
 	}
 	a.token, a.expires, a.delivery = newToken(), now.Add(ttl), req.Delivery
 	prior := &dispatch.HostState{Changed: st.Changed, Running: st.Running, EffectStarted: st.EffectStarted,
-		EffectRan: st.EffectRan, EffectDone: st.EffectDone, EffectDetail: st.EffectDetail, Shells: st.Shells}
+		EffectRan: st.EffectRan, EffectDone: st.EffectDone, EffectDetail: st.EffectDetail, Shells: st.Shells,
+		Done: st.Done, EffectCreated: st.EffectCreated, EffectCommands: st.EffectCommands}
 	return dispatch.Reply{Status: dispatch.StatusOK, Token: a.token, Prior: prior, Aborting: a.aborting}
 }
 

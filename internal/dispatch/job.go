@@ -15,8 +15,11 @@ import (
 
 // Version is the version of every message of this package. 2: runners
 // journal their sessions' WinRM shells (step "shell"), which a controller
-// of version 1 refuses.
-const Version = 2
+// of version 1 refuses. 3: a host's journal state carries the actions done
+// and how far a restart went, which decide whether its effect runs (a
+// runner of version 2 would run effects nothing needs), and plans are of
+// plan schema version 2.
+const Version = 3
 
 // Size caps: a job, a request or a reply larger than these is refused
 // before it is decoded.

@@ -147,6 +147,11 @@ type HostState struct {
 	EffectDone    bool     `json:"effect_done,omitempty"`
 	EffectDetail  string   `json:"effect_detail,omitempty"`
 	Shells        []string `json:"shells,omitempty"`
+	// Done are the actions the rollout changed on the host; EffectCreated
+	// and EffectCommands say how far a restart went (rollout.HostState).
+	Done           []string `json:"done,omitempty"`
+	EffectCreated  bool     `json:"effect_created,omitempty"`
+	EffectCommands int      `json:"effect_commands,omitempty"`
 }
 
 // Heartbeat announces a runner (HeartbeatSubject(site)).

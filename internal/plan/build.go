@@ -30,12 +30,19 @@ type HostInput struct {
 	// Report is the host's part of the run's drift report
 	// (drift.Evaluate); nil skips the host.
 	Report *drift.HostReport
+	// Connect are the addresses fleetport connects to: the inventory's
+	// address, resolved when it is a name. Nil means the address when it
+	// is an IP, else the address the facts were collected from.
+	Connect []netip.Addr
 }
 
 // Options configure Build.
 type Options struct {
 	// Now stamps the plan; zero means time.Now.
 	Now time.Time
+	// Policies, when set, plans only these policies (and cross-fact
+	// checks) by name; their drift on other policies is left alone.
+	Policies []string
 }
 
 var errNoManagement = errors.New("the management address is not known (set management_address in the inventory), so the listen-list change cannot be checked against a lockout")
@@ -83,6 +90,7 @@ func Build(set *policies.Set, run int64, hosts []HostInput, opts Options) *Plan 
 			continue
 		}
 		hp := newHostPlanner(in)
+		hp.only = opts.Policies
 		res, diags := set.ResolveAll(hp.ph)
 		hp.plan(res, diags)
 		if len(hp.hp.Actions) > 0 || hp.hp.Effect.Kind != EffectNone {
@@ -106,6 +114,8 @@ type candidate struct {
 
 // hostPlanner plans one host.
 type hostPlanner struct {
+	// only, when set, are the policies to plan.
+	only    []string
 	ph      policies.Host
 	f       *facts.Host
 	rep     *drift.HostReport
@@ -130,8 +140,8 @@ type hostPlanner struct {
 }
 
 type pendingEffect struct {
-	policy string
-	effect policies.Effect
+	policy, rule string
+	effect       policies.Effect
 }
 
 func newHostPlanner(in HostInput) *hostPlanner {
@@ -149,7 +159,11 @@ func newHostPlanner(in HostInput) *hostPlanner {
 	}
 	h := &hostPlanner{ph: ph, f: f, rep: in.Report}
 	h.hp = HostPlan{Host: ph.Name, Address: address, ManagementAddress: managementAddr(ph, f), Release: ph.OS,
+		ConnectAddresses: connectAddrs(in.Connect, ph, f), BootTime: f.BootTime,
 		Groups: ph.Groups, Tags: ph.Tags, Actions: []Action{}, Verify: []string{}, Effect: Effect{Kind: EffectNone, Summary: "none"}}
+	if h.hp.ConnectAddresses == nil {
+		h.hp.ConnectAddresses = []netip.Addr{}
+	}
 	h.list, h.listKnown, h.listWhy = collectedList(f)
 	h.collected = slices.Clone(h.list)
 	return h
@@ -165,6 +179,72 @@ func managementAddr(ph policies.Host, f *facts.Host) netip.Addr {
 		}
 	}
 	return netip.Addr{}
+}
+
+// connectAddrs are the addresses fleetport connects to: the resolved
+// ones the caller gives, else the inventory's address or the facts'
+// when it is an IP.
+func connectAddrs(given []netip.Addr, ph policies.Host, f *facts.Host) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range given {
+		if a = a.Unmap(); a.IsValid() && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, s := range []string{ph.Address, f.Address} {
+		if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+			return []netip.Addr{a.Unmap()}
+		}
+	}
+	return nil
+}
+
+// reachCheck says why the listen lists fleetport may leave on the host
+// cannot be checked to keep WinRM reachable ("" when they can): the
+// management address must be an address fleetport connects to, and every
+// address it connects to must be one of the host's own (through NAT or a
+// proxy, the traffic arrives on an address fleetport does not know).
+func (h *hostPlanner) reachCheck() string {
+	mgmt, conn := h.hp.ManagementAddress, h.hp.ConnectAddresses
+	if len(conn) == 0 {
+		return "the address fleetport connects to is not known (set address in the inventory to an IP, or a name that resolves)"
+	}
+	if mgmt.IsValid() && !slices.Contains(conn, mgmt) {
+		return fmt.Sprintf("the management address %s is not the address fleetport connects to (%s): a list that keeps %s could still lock fleetport out; set management_address to the address fleetport reaches the host on, or remove it",
+			mgmt, describeList(conn), mgmt)
+	}
+	if h.f.Addresses == nil {
+		return "the host's addresses were not collected, so the address fleetport connects to cannot be checked against them: collect first"
+	}
+	for _, c := range conn {
+		if c == loopback4 {
+			continue
+		}
+		if !slices.ContainsFunc(h.f.Addresses, func(y netip.Addr) bool { return y.Unmap() == c }) {
+			return fmt.Sprintf("fleetport connects to %s, which is not one of the host's own addresses (%s): the host is reached through NAT or a proxy, so the address WinRM traffic arrives on is not known and no listen list can be checked against a lockout",
+				c, describeList(h.f.Addresses))
+		}
+	}
+	return ""
+}
+
+// keepsReach checks that a listen list reaches every address fleetport
+// connects to (CheckListenListChange has checked the management address
+// and 127.0.0.1).
+func (h *hostPlanner) keepsReach(list []netip.Addr) error {
+	var missing []string
+	for _, c := range h.hp.ConnectAddresses {
+		if !policies.ListenListReaches(list, c) {
+			missing = append(missing, c.String())
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the listen list %s would lack %s, the address fleetport connects to: WinRM would stop answering there at the next HTTP restart", describeList(list), strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // collectedList is the configured listen list of the facts.
@@ -214,7 +294,7 @@ func (h *hostPlanner) plan(res []*policies.Resolved, diags []hcl.Diagnostics) {
 	status := map[string]*policyStatus{}
 	var order []string
 	for i, r := range res {
-		if r == nil || r.Policy == nil || !verdicts[r.Policy.Name].IsDrift() || status[r.Policy.Name] != nil {
+		if r == nil || r.Policy == nil || !verdicts[r.Policy.Name].IsDrift() || status[r.Policy.Name] != nil || !h.wanted(r.Policy.Name) {
 			continue
 		}
 		pol := r.Policy
@@ -296,6 +376,11 @@ func (h *hostPlanner) plan(res []*policies.Resolved, diags []hcl.Diagnostics) {
 		}
 	}
 	h.hp.Fingerprint = Fingerprint(h.hp.Actions)
+}
+
+// wanted reports whether a policy (or cross-fact check) is to be planned.
+func (h *hostPlanner) wanted(name string) bool {
+	return len(h.only) == 0 || slices.Contains(h.only, name)
 }
 
 // policyStatus is what became of a drifting policy on the host: a
@@ -430,8 +515,14 @@ func (h *hostPlanner) listenList(act *Action, a *policies.ListenListAction) (boo
 	if !mgmt.IsValid() {
 		return fail(errNoManagement)
 	}
+	if why := h.reachCheck(); why != "" {
+		return fail(errors.New(why))
+	}
 	before := slices.Clone(h.list)
 	after, err := policies.CheckListenListChange(before, a, mgmt)
+	if err == nil {
+		err = h.keepsReach(after)
+	}
 	if err != nil {
 		return fail(fmt.Errorf("refused: %w", err))
 	}
@@ -565,7 +656,7 @@ func (h *hostPlanner) command(act *Action, a *policies.CommandAction) (bool, err
 func (h *hostPlanner) crossChecks(findings map[string][]drift.Finding, verdicts map[string]drift.Result) {
 	var names []string
 	for name := range findings {
-		if strings.HasPrefix(name, crossPrefix) && verdicts[name].IsDrift() {
+		if strings.HasPrefix(name, crossPrefix) && verdicts[name].IsDrift() && h.wanted(name) {
 			names = append(names, name)
 		}
 	}
@@ -574,9 +665,9 @@ func (h *hostPlanner) crossChecks(findings map[string][]drift.Finding, verdicts 
 		for _, f := range findings[name] {
 			switch {
 			case name == checkNotInEffect && f.Fix == drift.FixReboot:
-				h.pending = append(h.pending, pendingEffect{policy: name, effect: rebootEffect})
+				h.pending = append(h.pending, pendingEffect{policy: name, rule: f.Rule, effect: rebootEffect})
 			case name == checkNotInEffect && f.Fix == drift.FixServiceRestart && f.Rule == "listen_list":
-				h.pending = append(h.pending, pendingEffect{policy: name, effect: httpRestart})
+				h.pending = append(h.pending, pendingEffect{policy: name, rule: f.Rule, effect: httpRestart})
 			case name == checkLockout && len(h.listen) > 0:
 				// Every planned list keeps the management and loopback
 				// addresses (CheckListenListChange): the fix covers it.
@@ -658,6 +749,15 @@ func (h *hostPlanner) effect(cands []candidate, status map[string]*policyStatus)
 		}
 	}
 	h.hp.Effect = toEffect(combined)
+	h.hp.Pending = nil
+	for _, p := range h.pending {
+		if p.effect != nil {
+			h.hp.Pending = append(h.hp.Pending, Pending{Check: p.policy, Rule: p.rule, Effect: toEffect([]policies.Effect{p.effect})})
+		}
+	}
+	for i := range cands {
+		cands[i].action.Effect = toEffect(policies.CombineEffects(cands[i].effect))
+	}
 	return cands
 }
 
@@ -670,7 +770,13 @@ func (h *hostPlanner) unsafeRestart() string {
 	if len(h.list) == 0 {
 		return ""
 	}
+	if why := h.reachCheck(); why != "" {
+		return why
+	}
 	if _, err := policies.CheckListenListChange(h.list, nil, h.hp.ManagementAddress); err != nil {
+		return err.Error()
+	}
+	if err := h.keepsReach(h.list); err != nil {
 		return err.Error()
 	}
 	return ""

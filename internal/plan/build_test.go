@@ -315,7 +315,7 @@ web01 (2019, 192.0.2.10)
       reg add "HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters" /v TcpTimedWaitDelay /t REG_DWORD /d 30 /f
   http_listen_list: listen list 10.0.0.10, 127.0.0.1 → 10.0.0.10, 127.0.0.1, 192.0.2.10 (add 192.0.2.10)
       netsh http add iplisten ipaddress=192.0.2.10
-  effect: reboot: the values Windows reads at boot take effect
+  effect: reboot: the values Windows reads at boot take effect (only if a change is made)
       shutdown /r /t 5 /d p:2:4 /c "fleetport: put configuration into effect"
   verify: tcp_timed_wait_delay, http_listen_list, winrm_listen_list_access, fleetport.listen_list_lockout
 

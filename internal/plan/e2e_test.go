@@ -364,11 +364,12 @@ func withoutAddresses(t *testing.T, f *sim.Fleet, set *policies.Set, cur map[str
 			}
 		}
 	}
-	// The stale entry is only removed: no address to check.
+	// Not even the stale entry is removed: whether the address fleetport
+	// connects to is the host's own cannot be checked.
 	for _, h := range f.Hosts() {
 		if h.Plan.Has(sim.DriftListenListStale) {
-			if got := hostPlan(p, h.Plan.Name); got == nil || !slices.ContainsFunc(got.Actions, func(a plan.Action) bool { return a.Kind == plan.KindListenList }) {
-				t.Errorf("%s: the stale entry's removal is not planned: %+v %+v", h.Plan.Name, got, p.Refused)
+			if got := hostPlan(p, h.Plan.Name); got != nil && slices.ContainsFunc(got.Actions, func(a plan.Action) bool { return a.Kind == plan.KindListenList }) {
+				t.Errorf("%s: the stale entry's removal is planned without the host's addresses: %+v", h.Plan.Name, got)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -33,6 +34,8 @@ func cutsSession(svc string) bool {
 //   - EffectNone: no command.
 //   - EffectReboot: [RebootCommand]; detached.
 //   - A restart of HTTP (or WinRM): a scheduled task, run as SYSTEM, that
+//     first deletes itself (so that whether it ran can be asked of the
+//     host: a task still registered has not run), then
 //     stops the services with their dependants and starts again the
 //     services, WinRM (always: fleetport reaches the host through it) and
 //     every one of running, joined with cmd's escaped ^& so that each
@@ -91,10 +94,80 @@ func EffectCommands(e Effect, release string, running []string) (cmds []string, 
 	if !cut {
 		return lines, false, nil
 	}
+	// The task deletes itself first: while it is registered it has not
+	// run, once it is gone it has. After a crash, apply asks the host
+	// (schtasks /query) instead of running the restart a second time.
+	lines = append([]string{"schtasks /delete /tn " + RestartTaskName + " /f"}, lines...)
 	st, force := "00:00", " /f"
 	if release == "2003" {
 		st, force = "00:00:00", ""
 	}
 	create := `schtasks /create /tn ` + RestartTaskName + ` /tr "cmd /c \"` + strings.Join(lines, " ^& ") + `\"" /sc once /st ` + st + ` /ru SYSTEM` + force
 	return []string{create, "schtasks /run /tn " + RestartTaskName}, true, nil
+}
+
+// Combine is the one effect step that puts into effect every change
+// needing one of effs: a reboot stands for every restart, restarts are
+// merged (each service once, in the order first named), and none needs
+// nothing. Rollback combines the effects of the actions it undoes with it,
+// and Read checks a host's effect against it.
+func Combine(effs ...Effect) Effect {
+	var svcs []string
+	for _, e := range effs {
+		switch e.Kind {
+		case EffectReboot:
+			return Effect{Kind: EffectReboot, Detached: true, Summary: "reboot: the values Windows reads at boot take effect"}
+		case EffectServiceRestart:
+			for _, s := range e.Services {
+				if !slices.ContainsFunc(svcs, func(x string) bool { return strings.EqualFold(x, s) }) {
+					svcs = append(svcs, s)
+				}
+			}
+		}
+	}
+	if len(svcs) == 0 {
+		return Effect{Kind: EffectNone, Summary: "none: the changes apply at once"}
+	}
+	e := Effect{Kind: EffectServiceRestart, Services: svcs}
+	for _, s := range svcs {
+		e.Detached = e.Detached || cutsSession(s)
+	}
+	e.Summary = "restart " + strings.Join(svcs, ", ") + " and the dependants that were running"
+	if e.Detached {
+		e.Summary += ", detached in a scheduled task (it stops WinRM)"
+	}
+	return e
+}
+
+// SameStep reports whether two effects are the same step: the same kind,
+// the same services (in any order), detached alike. Summaries may differ.
+func SameStep(a, b Effect) bool {
+	ka, kb := a.Kind, b.Kind
+	if ka == "" {
+		ka = EffectNone
+	}
+	if kb == "" {
+		kb = EffectNone
+	}
+	if ka != kb || a.Detached != b.Detached || len(a.Services) != len(b.Services) {
+		return false
+	}
+	for _, s := range a.Services {
+		if !slices.ContainsFunc(b.Services, func(x string) bool { return strings.EqualFold(x, s) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// Needed is the effect a host's actions and pending values need.
+func (h *HostPlan) Needed() Effect {
+	var effs []Effect
+	for _, a := range h.Actions {
+		effs = append(effs, a.Effect)
+	}
+	for _, p := range h.Pending {
+		effs = append(effs, p.Effect)
+	}
+	return Combine(effs...)
 }

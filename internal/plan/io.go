@@ -9,8 +9,10 @@ import (
 	"strings"
 )
 
-// maxPlanBytes caps what Read accepts.
-const maxPlanBytes = 64 << 20
+// MaxBytes caps what Read accepts.
+const MaxBytes = 64 << 20
+
+const maxPlanBytes = MaxBytes
 
 // Write writes the plan as indented JSON with a trailing newline.
 func (p *Plan) Write(w io.Writer) error {
@@ -86,6 +88,22 @@ func (p *Plan) check() error {
 		if _, _, err := EffectCommands(h.Effect, h.Release, nil); err != nil {
 			return fmt.Errorf("host %s: effect: %w", h.Host, err)
 		}
+		for j := range h.Actions {
+			if _, _, err := EffectCommands(h.Actions[j].Effect, h.Release, nil); err != nil {
+				return fmt.Errorf("host %s: action %s: effect: %w", h.Host, h.Actions[j].ID, err)
+			}
+		}
+		for _, pe := range h.Pending {
+			if _, _, err := EffectCommands(pe.Effect, h.Release, nil); err != nil {
+				return fmt.Errorf("host %s: pending %s: effect: %w", h.Host, pe.Rule, err)
+			}
+			if err := noControl(pe.Check + pe.Rule); err != nil {
+				return fmt.Errorf("host %s: %w", h.Host, err)
+			}
+		}
+		if need := h.Needed(); !SameStep(h.Effect, need) {
+			return fmt.Errorf("host %s: the effect %q is not what its actions need (%s): the plan was edited", h.Host, h.Effect.Kind, need.Summary)
+		}
 		if len(h.Actions) == 0 && h.Effect.Kind == EffectNone {
 			return fmt.Errorf("host %s: nothing to do", h.Host)
 		}
@@ -130,6 +148,21 @@ func noControl(s string) error {
 		}
 	}
 	return nil
+}
+
+// effectCondition says when a host's effect runs.
+func effectCondition(h *HostPlan) string {
+	if h.Effect.Kind == EffectNone || h.Effect.Kind == "" {
+		return ""
+	}
+	if len(h.Pending) == 0 {
+		return " (only if a change is made)"
+	}
+	var rules []string
+	for _, p := range h.Pending {
+		rules = append(rules, p.Rule)
+	}
+	return " (only if a change is made, or while " + strings.Join(rules, ", ") + " is still not in effect)"
 }
 
 // Counts counts the hosts with something to change, their actions, and
@@ -213,7 +246,7 @@ func WriteTextAs(w io.Writer, p *Plan, title string, color bool) error {
 					b.WriteString("      " + st(styleDim, c) + "\n")
 				}
 			}
-			fmt.Fprintf(&b, "  effect: %s\n", h.Effect.Summary)
+			fmt.Fprintf(&b, "  effect: %s%s\n", h.Effect.Summary, effectCondition(h))
 			cmds, _, err := EffectCommands(h.Effect, h.Release, nil)
 			if err != nil {
 				return fmt.Errorf("write plan: host %s: %w", n, err)

@@ -49,7 +49,7 @@ func TestReadRejectsTampering(t *testing.T) {
 	for _, c := range []struct {
 		name, old, new, want string
 	}{
-		{"version", `"version": 1`, `"version": 2`, "version 2"},
+		{"version", `"version": 2`, `"version": 1`, "version 1"},
 		{"command with & after an address", `ipaddress=192.0.2.10"`, `ipaddress=192.0.2.10 & net user x /add"`, `'&' outside quotes`},
 		{"command with a caret", `ipaddress=192.0.2.10"`, `ipaddress=192.0.2.10^"`, `holds '^'`},
 		{"command with a percent sign", `/d 30 /f"`, `/d %PATH% /f"`, `holds '%'`},
@@ -99,11 +99,11 @@ func TestEffectCommands(t *testing.T) {
 		{name: "reboot", e: plan.Effect{Kind: plan.EffectReboot}, want: []string{plan.RebootCommand}, detached: true},
 		{name: "http", e: plan.Effect{Kind: plan.EffectServiceRestart, Services: []string{"HTTP"}, Detached: true}, release: "2019",
 			running: []string{"W3SVC", "WinRM", "Spooler"}, detached: true, want: []string{
-				`schtasks /create /tn FleetportRestartHTTP /tr "cmd /c \"net stop http /y ^& net start http ^& net start winrm ^& net start w3svc ^& net start spooler\"" /sc once /st 00:00 /ru SYSTEM /f`,
+				`schtasks /create /tn FleetportRestartHTTP /tr "cmd /c \"schtasks /delete /tn FleetportRestartHTTP /f ^& net stop http /y ^& net start http ^& net start winrm ^& net start w3svc ^& net start spooler\"" /sc once /st 00:00 /ru SYSTEM /f`,
 				`schtasks /run /tn FleetportRestartHTTP`}},
 		{name: "http on 2003, WinRM always", e: plan.Effect{Kind: plan.EffectServiceRestart, Services: []string{"HTTP"}}, release: "2003",
 			running: []string{"HTTPFilter", "W3SVC"}, detached: true, want: []string{
-				`schtasks /create /tn FleetportRestartHTTP /tr "cmd /c \"net stop http /y ^& net start http ^& net start winrm ^& net start httpfilter ^& net start w3svc\"" /sc once /st 00:00:00 /ru SYSTEM`,
+				`schtasks /create /tn FleetportRestartHTTP /tr "cmd /c \"schtasks /delete /tn FleetportRestartHTTP /f ^& net stop http /y ^& net start http ^& net start winrm ^& net start httpfilter ^& net start w3svc\"" /sc once /st 00:00:00 /ru SYSTEM`,
 				`schtasks /run /tn FleetportRestartHTTP`}},
 		{name: "smtp", e: plan.Effect{Kind: plan.EffectServiceRestart, Services: []string{"SMTPSVC"}}, release: "2019",
 			want: []string{"net stop smtpsvc /y", "net start smtpsvc"}},

@@ -7,7 +7,7 @@ import (
 
 // SchemaVersion is the version of a plan's JSON form (plan.json). apply
 // --plan refuses a plan of another version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Plan is what a rollout will do: per host, the changes in order, the
 // step that puts them into effect, and what to verify afterwards. It is
@@ -18,6 +18,9 @@ type Plan struct {
 	Created time.Time `json:"created"`
 	// Run is the stored run whose facts the plan rests on.
 	Run int64 `json:"run"`
+	// Policies, when set, are the only policies (and cross-fact checks)
+	// planned (fleetport plan --policy).
+	Policies []string `json:"policies,omitempty"`
 	// Hosts are the hosts with something to change, sorted by name.
 	Hosts []HostPlan `json:"hosts"`
 	// Refused are changes the planner will not make, with the reason
@@ -36,10 +39,15 @@ type HostPlan struct {
 	// ManagementAddress is the address fleetport reaches the host on;
 	// every listen-list change keeps it (checked at plan time and again
 	// on the host after the change).
-	ManagementAddress netip.Addr        `json:"management_address"`
-	Release           string            `json:"release"`
-	Groups            []string          `json:"groups,omitempty"`
-	Tags              map[string]string `json:"tags,omitempty"`
+	ManagementAddress netip.Addr `json:"management_address"`
+	// ConnectAddresses are the addresses fleetport connects to (Address,
+	// resolved when it is a name). Every listen list the plan leaves, and
+	// the one checked on the host before an HTTP restart, reaches each of
+	// them, the management address and 127.0.0.1.
+	ConnectAddresses []netip.Addr      `json:"connect_addresses"`
+	Release          string            `json:"release"`
+	Groups           []string          `json:"groups,omitempty"`
+	Tags             map[string]string `json:"tags,omitempty"`
 	// Fingerprint is a digest of the Before states of the actions. apply
 	// reads each action's state on the host first: a host whose state is
 	// neither Before nor After of an action has changed since the plan and
@@ -47,8 +55,18 @@ type HostPlan struct {
 	Fingerprint string   `json:"fingerprint"`
 	Actions     []Action `json:"actions"`
 	// Effect puts the actions into effect: at most one restart or one
-	// reboot per host.
+	// reboot per host. It is the combination of what the actions need
+	// (Action.Effect) and what Pending needs, and it runs only when the
+	// rollout changed something on the host or a pending value is still
+	// not in effect when the host's turn comes.
 	Effect Effect `json:"effect"`
+	// Pending are values already configured on the host but not yet in
+	// effect when the plan was made (drift's fleetport.not_in_effect):
+	// the effect is needed for them even when no action changes anything.
+	Pending []Pending `json:"pending,omitempty"`
+	// BootTime is the host's last boot as the run read it: a pending
+	// reboot is not needed once the host has booted after it.
+	BootTime time.Time `json:"boot_time,omitzero"`
 	// Verify names the policies to judge again after the effect: the
 	// host is fixed only when none of them drifts.
 	Verify []string `json:"verify"`
@@ -88,6 +106,20 @@ type Action struct {
 	PortRange     *PortRangeChange     `json:"dynamic_port_range,omitempty"`
 	Service       *ServiceChange       `json:"service,omitempty"`
 	SocketPooling *SocketPoolingChange `json:"iis_socket_pooling,omitempty"`
+
+	// Effect is what this change needs before it takes effect (its
+	// policy's remediation says so): none, a restart, or a reboot.
+	Effect Effect `json:"effect"`
+}
+
+// Pending is a configured value that is not in effect yet, and the effect
+// that puts it into effect.
+type Pending struct {
+	// Check is the cross-fact check that found it; Rule what it names
+	// (a registry value, the listen list).
+	Check  string `json:"check"`
+	Rule   string `json:"rule"`
+	Effect Effect `json:"effect"`
 }
 
 // RegValue is registry data: Num for REG_DWORD/REG_QWORD, Str for REG_SZ,

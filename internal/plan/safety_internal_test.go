@@ -104,19 +104,21 @@ func TestRefusedListenChainAndReboot(t *testing.T) {
 	}
 }
 
-// TestAddressesNotCollected: without the host's addresses no address is
-// added; a removal alone needs none.
+// TestAddressesNotCollected: without the host's addresses no listen list
+// is changed, not even by a removal: whether the address fleetport connects
+// to is the host's own (and not a NAT's) cannot be checked.
 func TestAddressesNotCollected(t *testing.T) {
 	mgmt, svc, lo := netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("10.0.0.10"), netip.MustParseAddr("127.0.0.1")
 	stale := netip.MustParseAddr("192.168.33.1")
 	f, ph := testHost(svc, mgmt, lo, stale)
 	f.Addresses = nil
+	const why = "the host's addresses were not collected, so the address fleetport connects to cannot be checked against them: collect first"
 	h := handMade(f, ph, resolved("stale", listenAction(nil, []netip.Addr{stale})))
-	if len(h.refused) != 0 || len(h.hp.Actions) != 1 || h.hp.Actions[0].Commands[0] != "netsh http delete iplisten ipaddress=192.168.33.1" {
+	if len(h.refused) != 1 || h.refused[0].Reason != why || len(h.hp.Actions) != 0 {
 		t.Errorf("refused %+v actions %+v", h.refused, h.hp.Actions)
 	}
 	h = handMade(f, ph, resolved("add", listenAction([]netip.Addr{mgmt, lo, netip.MustParseAddr("0.0.0.0")}, nil)))
-	if len(h.refused) != 1 || h.refused[0].Reason != "the host's addresses were not collected, so an address to add cannot be checked: collect first" {
+	if len(h.refused) != 1 || h.refused[0].Reason != why {
 		t.Errorf("refused %+v", h.refused)
 	}
 	// 0.0.0.0 and 127.0.0.1 are always had.
@@ -157,5 +159,56 @@ func TestSaneLine(t *testing.T) {
 		if saneLine(l) == nil {
 			t.Errorf("%q passes", l)
 		}
+	}
+}
+
+// TestManagementAddressNotTheConnectAddress: an inventory that connects to
+// 127.97.0.11 and names the host's service address 10.97.0.11 as its
+// management address. A list of the management address and loopback
+// would lock fleetport out at the next HTTP restart: the change is
+// refused, naming both addresses, and so is every effect that restarts
+// http.sys with a list lacking the connect address.
+func TestManagementAddressNotTheConnectAddress(t *testing.T) {
+	conn, svc, lo := netip.MustParseAddr("127.97.0.11"), netip.MustParseAddr("10.97.0.11"), netip.MustParseAddr("127.0.0.1")
+	f, _ := testHost()
+	f.Address = conn.String()
+	f.Addresses = []netip.Addr{conn, svc}
+	ph := policies.Host{Name: "web01", Address: conn.String(), ManagementAddress: svc.String()}
+	h := handMade(f, ph, resolved("http_listen_list", listenAction([]netip.Addr{svc, lo}, nil)))
+	if len(h.hp.Actions) != 0 || len(h.refused) != 1 ||
+		!strings.Contains(h.refused[0].Reason, "management address 10.97.0.11 is not the address fleetport connects to (127.97.0.11)") {
+		t.Errorf("refused %+v actions %+v", h.refused, h.hp.Actions)
+	}
+	// With the right management address the list is extended, not cut.
+	ph.ManagementAddress = conn.String()
+	h = handMade(f, ph, resolved("http_listen_list", listenAction([]netip.Addr{conn, lo}, nil)))
+	if len(h.refused) != 0 || len(h.hp.Actions) != 1 || h.hp.Effect.Kind != EffectServiceRestart {
+		t.Errorf("refused %+v plan %+v", h.refused, h.hp)
+	}
+	// A list that would reach the management address but not the
+	// address connected to (a name resolving elsewhere) is refused.
+	h = newHostPlanner(HostInput{Policy: ph, Facts: f, Report: &drift.HostReport{Name: "web01", Verdicts: []drift.Verdict{{Policy: "x", Result: drift.Fail}}},
+		Connect: []netip.Addr{conn, svc}})
+	h.plan([]*policies.Resolved{resolved("x", listenAction([]netip.Addr{conn, lo}, nil))}, nil)
+	if len(h.hp.Actions) != 0 || len(h.refused) != 1 || !strings.Contains(h.refused[0].Reason, "would lack 10.97.0.11, the address fleetport connects to") {
+		t.Errorf("refused %+v actions %+v", h.refused, h.hp.Actions)
+	}
+}
+
+// TestNATAddressIsRefused: fleetport connects to an address the host does
+// not have (NAT, a proxy): no listen list can be checked, so none is
+// changed and no effect restarts http.sys on a non-empty list.
+func TestNATAddressIsRefused(t *testing.T) {
+	public, own, lo := netip.MustParseAddr("198.51.100.7"), netip.MustParseAddr("10.0.0.10"), netip.MustParseAddr("127.0.0.1")
+	f, _ := testHost(own, lo)
+	f.Address = public.String()
+	f.Addresses = []netip.Addr{own}
+	ph := policies.Host{Name: "web01", Address: public.String()}
+	h := handMade(f, ph, resolved("http_listen_list", listenAction([]netip.Addr{public}, nil)), resolved("tcp_timed_wait_delay", tcpTimedWait()))
+	if len(h.hp.Actions) != 0 || h.hp.Effect.Kind != EffectNone {
+		t.Errorf("planned %+v", h.hp)
+	}
+	if len(h.refused) != 2 || !strings.Contains(h.refused[0].Reason, "fleetport connects to 198.51.100.7, which is not one of the host's own addresses (10.0.0.10): the host is reached through NAT or a proxy") {
+		t.Errorf("refused %+v", h.refused)
 	}
 }

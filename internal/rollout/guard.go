@@ -300,9 +300,9 @@ func (r *runner) admitHost(ctx context.Context, stage int, host string) bool {
 // a place is free under the caps; false when the host stops there (an
 // abort, an interrupt, a refusal). A host admitted holds its place until
 // releaseEffect.
-func (h *hostRun) admitEffect(ctx context.Context) bool {
+func (h *hostRun) admitEffect(ctx context.Context, eff plan.Effect) bool {
 	g := h.r.guard
-	if g == nil || !disruptive(h.hp.Effect) {
+	if g == nil || !disruptive(eff) {
 		return true
 	}
 	logged := ""

@@ -109,7 +109,7 @@ func (s *rebootSession) Run(_ context.Context, cmd remote.Command) (remote.Resul
 		}
 		return remote.Result{Stdout: []byte("\r\r\nLastBootUpTime=" + h.boot.UTC().Format("20060102150405") + ".500000+000\r\r\n")}, nil
 	case cmd.Line == plan.RebootCommand:
-		h.backAfter = 3
+		h.backAfter = 30
 		return remote.Result{}, nil
 	}
 	return remote.Result{}, nil
@@ -126,7 +126,8 @@ func rebootPlan(names []string, group func(i int) []string) *plan.Plan {
 			Commands: []string{`reg add "HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters" /v TcpTimedWaitDelay /t REG_DWORD /d 30 /f`},
 			Undo:     []string{`reg delete "HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters" /v TcpTimedWaitDelay /f`},
 			Summary:  "TcpTimedWaitDelay absent → 30",
-			Registry: &plan.RegistryChange{Key: `HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters`, Name: "TcpTimedWaitDelay", Type: "REG_DWORD", After: &plan.RegValue{Num: &n}}}
+			Registry: &plan.RegistryChange{Key: `HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters`, Name: "TcpTimedWaitDelay", Type: "REG_DWORD", After: &plan.RegValue{Num: &n}},
+			Effect:   plan.Effect{Kind: plan.EffectReboot, Detached: true, Summary: "reboot"}}
 		p.Hosts = append(p.Hosts, plan.HostPlan{Host: name, Groups: group(i), Actions: []plan.Action{a}, Fingerprint: plan.Fingerprint([]plan.Action{a}),
 			Effect: plan.Effect{Kind: plan.EffectReboot, Detached: true, Summary: "reboot"}})
 	}
@@ -153,7 +154,7 @@ func newGuardRig(t *testing.T, start time.Time, names []string) *guardRig {
 }
 
 func (g *guardRig) cfg() Config {
-	return Config{Store: g.st, Open: g.fleet.open, Now: g.clock.Now, Sleep: g.clock.Sleep, PollEvery: time.Minute, Concurrency: 10, PID: 4242,
+	return Config{Store: g.st, Open: g.fleet.open, Now: g.clock.Now, Sleep: g.clock.Sleep, PollEvery: time.Minute, EffectTimeout: 2 * time.Hour, Concurrency: 10, PID: 4242,
 		Progress: func(e store.Event) {
 			g.mu.Lock()
 			g.evs = append(g.evs, e)
@@ -325,8 +326,8 @@ func TestMaintenanceWindowWaits(t *testing.T) {
 func TestMaintenanceWindowClosesBeforeAnEffect(t *testing.T) {
 	hs := names(3)
 	paris, _ := time.LoadLocation("Europe/Paris")
-	// Each reboot takes two polls of a minute; the window has three.
-	rails := GuardRails{Windows: []policies.Window{{Days: []string{"sat", "sun"}, From: "22:00", To: "22:03", TimeZone: "Europe/Paris"}}, MaxDisruptive: 1}
+	// Each reboot takes thirty polls of a minute; the window has forty.
+	rails := GuardRails{Windows: []policies.Window{{Days: []string{"sat", "sun"}, From: "22:00", To: "22:40", TimeZone: "Europe/Paris"}}, MaxDisruptive: 1}
 	rig := newGuardRig(t, time.Date(2026, 12, 5, 22, 0, 0, 0, paris), hs)
 	stages, _ := ParseStages("100%")
 	res, err := Start(context.Background(), rig.cfg(), "apply", rebootPlan(hs, func(int) []string { return nil }), Options{Stages: stages, Guard: rails}, 0)

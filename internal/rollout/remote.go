@@ -54,14 +54,20 @@ type HostState struct {
 	// Outcome is the host's terminal state, "" while unfinished.
 	Outcome string
 	Detail  string
-	// Changed: an action ran on the host.
+	// Changed: an action ran on the host; Done are those actions.
 	Changed bool
+	Done    []string
 	// Running are the actions whose commands started and did not finish.
 	Running []string
 	// How far the effect (a restart or reboot) went; EffectDetail is
 	// what the "start" entry recorded.
 	EffectStarted, EffectRan, EffectDone bool
 	EffectDetail                         string
+	// EffectCreated: the detached restart's task was created on the
+	// host. EffectCommands: how many of an in-session restart's commands
+	// started (the last of them may not have taken place).
+	EffectCreated  bool
+	EffectCommands int
 	// Shells are the WinRM shells a session of the rollout created on
 	// the host and the journal does not show deleted: the host's next
 	// work deletes them before it opens a session.
@@ -83,11 +89,16 @@ func (j Journal) State(host string) HostState {
 	}
 	st := HostState{Outcome: hs.outcome, Detail: hs.detail, Changed: hs.changed,
 		EffectStarted: hs.effectStarted, EffectRan: hs.effectRan, EffectDone: hs.effectDone, EffectDetail: hs.effectDetail,
+		EffectCreated: hs.effectCreated, EffectCommands: hs.effectCmd + 1,
 		Shells: slices.Clone(hs.shells)}
 	for a := range hs.running {
 		st.Running = append(st.Running, a)
 	}
 	slices.Sort(st.Running)
+	for a := range hs.done {
+		st.Done = append(st.Done, a)
+	}
+	slices.Sort(st.Done)
 	return st
 }
 
@@ -149,10 +160,14 @@ var ErrJournal = errors.New("journal")
 func RunHost(ctx context.Context, cfg Config, stage int, hp plan.HostPlan, prior HostState, j HostJournal) (HostResult, error) {
 	cfg.defaults()
 	r := &runner{cfg: cfg, sink: j}
-	h := &hostRun{r: r, stage: stage, hp: hp}
+	h := &hostRun{r: r, stage: stage, hp: hp, done: map[string]bool{}}
 	ps := &hostState{outcome: prior.Outcome, detail: prior.Detail, changed: prior.Changed,
 		effectStarted: prior.EffectStarted, effectRan: prior.EffectRan, effectDone: prior.EffectDone, effectDetail: prior.EffectDetail,
+		effectCreated: prior.EffectCreated, effectCmd: prior.EffectCommands - 1,
 		shells: prior.Shells}
+	for _, a := range prior.Done {
+		h.done[a] = true
+	}
 	if len(prior.Running) > 0 {
 		ps.running = map[string]bool{}
 		for _, a := range prior.Running {

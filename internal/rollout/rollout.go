@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -264,10 +264,17 @@ type hostState struct {
 	outcome       string // terminal, "" while unfinished
 	detail        string
 	changed       bool // an action ran (done) on the host
+	done          map[string]bool
 	effectStarted bool
-	effectRan     bool // the command that triggers it returned
-	effectDone    bool
-	effectDetail  string
+	// effectCreated: the scheduled task of a detached restart exists on
+	// the host (it deletes itself when it runs).
+	effectCreated bool
+	// effectCmd is the last command of an in-session restart that
+	// started (-1: none); the ones before it returned.
+	effectCmd    int
+	effectRan    bool // the command that triggers it returned
+	effectDone   bool // done, or not needed ("skip")
+	effectDetail string
 	// running are the actions whose commands started ("run") and did
 	// not finish: a crash may have left them half done.
 	running map[string]bool
@@ -285,7 +292,7 @@ func (r *runner) hostStates() map[string]*hostState {
 		}
 		hs := out[e.Host]
 		if hs == nil {
-			hs = &hostState{}
+			hs = &hostState{effectCmd: -1}
 			out[e.Host] = hs
 		}
 		switch {
@@ -297,13 +304,24 @@ func (r *runner) hostStates() map[string]*hostState {
 			}
 			hs.running[strings.TrimPrefix(e.Step, "action:")] = true
 		case strings.HasPrefix(e.Step, "action:") && e.State == "done":
+			id := strings.TrimPrefix(e.Step, "action:")
 			hs.changed = true
-			delete(hs.running, strings.TrimPrefix(e.Step, "action:"))
-		case e.Step == "effect" && e.State == "start":
+			if hs.done == nil {
+				hs.done = map[string]bool{}
+			}
+			hs.done[id] = true
+			delete(hs.running, id)
+		case e.Step == "effect" && e.State == effectStart:
 			hs.effectStarted, hs.effectDetail = true, e.Detail
-		case e.Step == "effect" && e.State == "ran":
+		case e.Step == "effect" && e.State == effectCreated:
+			hs.effectCreated = true
+		case e.Step == "effect" && e.State == effectCmd:
+			if n, err := strconv.Atoi(e.Detail); err == nil {
+				hs.effectCmd = n
+			}
+		case e.Step == "effect" && e.State == effectRan:
 			hs.effectRan = true
-		case e.Step == "effect" && e.State == "done":
+		case e.Step == "effect" && (e.State == effectDone || e.State == effectSkip):
 			hs.effectDone = true
 		case e.Step == "shell":
 			hs.shells = openShells(hs.shells, e.State, e.Detail)
@@ -550,12 +568,15 @@ func (r *runner) runHost(ctx context.Context, stage int, hp plan.HostPlan, prior
 	if r.cfg.Dispatch != nil && r.cfg.Dispatch.Remote(hp.Host) {
 		return r.runRemote(ctx, stage, hp, prior)
 	}
-	h := &hostRun{r: r, stage: stage, hp: hp}
+	h := &hostRun{r: r, stage: stage, hp: hp, done: map[string]bool{}}
 	var shells []string
 	if prior != nil {
 		h.changed = prior.changed
 		h.halfDone = prior.running
 		shells = prior.shells
+		for id := range prior.done {
+			h.done[id] = true
+		}
 	}
 	h.shells = newShellBook(h, shells)
 	if err := r.journal(ctx, stage, hp.Host, "host", "start", ""); err != nil {
@@ -586,6 +607,7 @@ type hostRun struct {
 	hp       plan.HostPlan
 	s        Session
 	changed  bool
+	done     map[string]bool // actions this rollout changed on the host
 	halfDone map[string]bool // actions a crash may have left half done
 	shells   *shellBook
 	jerr     error // a journal write failed
@@ -708,6 +730,14 @@ func (h *hostRun) action(ctx context.Context, a plan.Action) (string, string, er
 	}
 	switch st {
 	case plan.StateAfter:
+		if h.halfDone[a.ID] {
+			// Its commands started before the controller stopped: the
+			// change is this rollout's (its effect is needed, a rollback
+			// undoes it).
+			h.changed, h.done[a.ID] = true, true
+			h.log(ctx, step, "done", a.Summary+" (finished before the controller stopped)")
+			return "", "", nil
+		}
 		h.log(ctx, step, "skip", "already done: "+desc)
 		return "", "", nil
 	case plan.StateOther:
@@ -734,261 +764,9 @@ func (h *hostRun) action(ctx context.Context, a plan.Action) (string, string, er
 			return outFailed, fmt.Sprintf("%s: %s exited %d: %s", a.ID, line, res.ExitCode, msg), nil
 		}
 	}
-	h.changed = true
+	h.changed, h.done[a.ID] = true, true
 	h.log(ctx, step, "done", a.Summary)
 	return "", "", nil
-}
-
-// effect puts the changes into effect once. After a crash with the effect
-// started but not recorded done, it checks whether it took effect before
-// running it again: a reboot by the boot time, a restart by verifying.
-func (h *hostRun) effect(ctx context.Context, prior *hostState) (string, string) {
-	e := h.hp.Effect
-	if e.Kind == plan.EffectNone || e.Kind == "" {
-		return "", ""
-	}
-	if prior != nil && prior.effectDone {
-		return "", ""
-	}
-	if prior != nil && prior.effectStarted {
-		// The controller stopped after starting the effect: it may have
-		// run (a restart or reboot in progress). Give it time before
-		// running it again; the whole effect timeout when it surely ran.
-		grace := min(h.r.cfg.EffectTimeout, max(20*h.r.cfg.PollEvery, 15*time.Second))
-		if prior.effectRan {
-			grace = h.r.cfg.EffectTimeout
-		}
-		for end := h.r.cfg.Now().Add(grace); ; {
-			if h.tookEffect(ctx, prior.effectDetail) {
-				h.log(ctx, "effect", "done", "found in effect after the controller stopped")
-				return "", ""
-			}
-			if h.r.cfg.Now().After(end) || ctx.Err() != nil {
-				break
-			}
-			sleep(ctx, h.r.cfg.PollEvery)
-		}
-		if prior.effectRan {
-			h.log(ctx, "effect", "failed", "the effect ran before the controller stopped and is not in effect")
-			return outFailed, "the restart or reboot ran but its changes are not in effect"
-		}
-	}
-	if !h.admitEffect(ctx) {
-		return "", ""
-	}
-	defer h.releaseEffect()
-	switch e.Kind {
-	case plan.EffectReboot:
-		return h.reboot(ctx)
-	default:
-		return h.restart(ctx)
-	}
-}
-
-// tookEffect says whether an effect started before a crash happened.
-func (h *hostRun) tookEffect(ctx context.Context, detail string) bool {
-	if h.hp.Effect.Kind == plan.EffectReboot {
-		before, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(detail, "booted "))
-		if err != nil {
-			return false
-		}
-		now, err := h.bootTime(ctx)
-		return err == nil && now.After(before.Add(2*time.Second))
-	}
-	if h.r.cfg.Verify == nil || len(h.hp.Verify) == 0 {
-		return false
-	}
-	if err := h.waitBack(ctx); err != nil {
-		return false
-	}
-	// The services' run state is set after the effect: leave their
-	// policies out of this check.
-	hp := h.hp
-	svc := map[string]bool{}
-	for _, a := range hp.Actions {
-		if a.Kind == plan.KindService {
-			svc[a.Policy] = true
-		}
-	}
-	hp.Verify = nil
-	for _, v := range h.hp.Verify {
-		if !svc[v] {
-			hp.Verify = append(hp.Verify, v)
-		}
-	}
-	// The policies judge the configured listen list, which the plan's
-	// action set before the restart: that the restart of HTTP ran is
-	// that http.sys listens on that list (the controller may have
-	// stopped before the scheduled task ran, or with the task's
-	// schtasks command cut short).
-	if restartsHTTP(h.hp.Effect) && !slices.Contains(hp.Verify, checkNotInEffect) {
-		hp.Verify = append(hp.Verify, checkNotInEffect)
-	}
-	if len(hp.Verify) == 0 {
-		return false
-	}
-	return h.r.cfg.Verify(ctx, hp).Fixed
-}
-
-// checkNotInEffect is drift's cross-fact check that the listen list
-// http.sys listens on is the configured one.
-const checkNotInEffect = "fleetport.not_in_effect"
-
-func restartsHTTP(e plan.Effect) bool {
-	return e.Kind == plan.EffectServiceRestart && slices.ContainsFunc(e.Services, func(s string) bool { return strings.EqualFold(s, "HTTP") })
-}
-
-func (h *hostRun) bootTime(ctx context.Context) (time.Time, error) {
-	res, err := h.exec(ctx, "wmic os get LastBootUpTime /value")
-	if err != nil {
-		return time.Time{}, err
-	}
-	return parse.ParseBootTime(bytes.NewReader(res.Stdout), parse.Options{})
-}
-
-func (h *hostRun) reboot(ctx context.Context) (string, string) {
-	before, err := h.bootTime(ctx)
-	if err != nil {
-		return outUnreachable, "reading the boot time before the reboot: " + oneLine(err)
-	}
-	cmds, _, err := plan.EffectCommands(h.hp.Effect, h.hp.Release, nil)
-	if err != nil {
-		h.log(ctx, "effect", "failed", err.Error())
-		return outFailed, err.Error()
-	}
-	h.log(ctx, "effect", "start", "booted "+before.UTC().Format(time.RFC3339Nano))
-	for _, line := range cmds {
-		if res, err := h.exec(ctx, line); err == nil && res.ExitCode != 0 {
-			msg := fmt.Sprintf("%s exited %d: %s", line, res.ExitCode, firstLine(res.Stderr, res.Stdout))
-			h.log(ctx, "effect", "failed", msg)
-			return outFailed, msg
-		}
-	}
-	h.log(ctx, "effect", "ran", "")
-	h.drop()
-	deadline := h.r.cfg.Now().Add(h.r.cfg.EffectTimeout)
-	for {
-		if ctx.Err() != nil {
-			return "", ""
-		}
-		if now, err := h.bootTime(ctx); err == nil && now.After(before.Add(2*time.Second)) {
-			h.log(ctx, "effect", "done", "booted "+now.UTC().Format(time.RFC3339Nano))
-			return "", ""
-		}
-		h.drop()
-		if h.r.cfg.Now().After(deadline) {
-			h.log(ctx, "effect", "failed", "the host did not come back from its reboot in time")
-			return outUnreachable, fmt.Sprintf("not back %s after the reboot", h.r.cfg.EffectTimeout)
-		}
-		sleep(ctx, h.r.cfg.PollEvery)
-	}
-}
-
-// restart restarts the services with their dependants: the dependants
-// running now are read first (sc enumdepend) and started again after. An
-// HTTP restart cuts WinRM, so it runs in a scheduled task, detached.
-func (h *hostRun) restart(ctx context.Context) (string, string) {
-	var running []string
-	for _, svc := range h.hp.Effect.Services {
-		res, err := h.exec(ctx, "sc enumdepend "+svc)
-		if err != nil {
-			return h.unreachableAfter(ctx, err)
-		}
-		deps, err := parse.ParseSCEnumDepend(bytes.NewReader(res.Stdout), parse.Options{})
-		if err != nil {
-			msg := "reading the dependants of " + svc + ": " + err.Error()
-			h.log(ctx, "effect", "failed", msg)
-			return outFailed, msg
-		}
-		for _, d := range deps {
-			if d.State.String() == "running" {
-				running = append(running, d.Name)
-			}
-		}
-	}
-	cmds, detached, err := plan.EffectCommands(h.hp.Effect, h.hp.Release, running)
-	if err != nil {
-		h.log(ctx, "effect", "failed", err.Error())
-		return outFailed, err.Error()
-	}
-	if detached {
-		// Checked again on the host, right before: the list the restart
-		// puts into effect must keep the management address and loopback.
-		if msg := h.lockoutCheck(ctx); msg != "" {
-			h.log(ctx, "effect", "failed", msg)
-			return outFailed, msg
-		}
-	}
-	h.log(ctx, "effect", "start", strings.Join(cmds, " && "))
-	for _, line := range cmds {
-		res, err := h.exec(ctx, line)
-		if err != nil {
-			if detached {
-				break // the restart cut the session: expected
-			}
-			return h.unreachableAfter(ctx, err)
-		}
-		if res.ExitCode != 0 {
-			msg := fmt.Sprintf("%s exited %d: %s", line, res.ExitCode, firstLine(res.Stderr, res.Stdout))
-			h.log(ctx, "effect", "failed", msg)
-			return outFailed, msg
-		}
-	}
-	h.log(ctx, "effect", "ran", "")
-	if detached {
-		h.drop()
-		sleep(ctx, h.r.cfg.PollEvery)
-		if err := h.waitBack(ctx); err != nil {
-			h.log(ctx, "effect", "failed", oneLine(err))
-			return outUnreachable, "not back after the restart: " + oneLine(err)
-		}
-		// The task has run; remove it, so that the next create on this
-		// host (which on 2003 has no /f) does not ask to replace it.
-		_, _ = h.exec(ctx, "schtasks /delete /tn "+plan.RestartTaskName+" /f")
-	}
-	// Every service restarted, and every dependant that ran, runs again.
-	deadline := h.r.cfg.Now().Add(h.r.cfg.EffectTimeout)
-	for _, svc := range append(append([]string{}, h.hp.Effect.Services...), running...) {
-		for {
-			res, err := h.exec(ctx, "sc query "+svc)
-			if err == nil {
-				q, perr := parse.ParseSC(bytes.NewReader(res.Stdout), parse.Options{})
-				if perr == nil {
-					if sv, ok := q.Service(svc); ok && sv.State.String() == "running" {
-						break
-					}
-				}
-			}
-			if h.r.cfg.Now().After(deadline) || ctx.Err() != nil {
-				msg := svc + " is not running again after the restart"
-				h.log(ctx, "effect", "failed", msg)
-				return outFailed, msg
-			}
-			sleep(ctx, h.r.cfg.PollEvery)
-		}
-	}
-	h.log(ctx, "effect", "done", "running again: "+strings.Join(append(append([]string{}, h.hp.Effect.Services...), running...), ", "))
-	return "", ""
-}
-
-func (h *hostRun) unreachableAfter(ctx context.Context, err error) (string, string) {
-	h.log(ctx, "effect", "failed", oneLine(err))
-	return outUnreachable, oneLine(err)
-}
-
-// waitBack reconnects until the host answers, within EffectTimeout.
-func (h *hostRun) waitBack(ctx context.Context) error {
-	deadline := h.r.cfg.Now().Add(h.r.cfg.EffectTimeout)
-	for {
-		_, err := h.exec(ctx, "ver")
-		if err == nil {
-			return nil
-		}
-		if h.r.cfg.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("the host did not answer within %s: %w", h.r.cfg.EffectTimeout, err)
-		}
-		sleep(ctx, h.r.cfg.PollEvery)
-	}
 }
 
 // verify reads every action's state back (After, and a listen list that
@@ -1047,31 +825,6 @@ func firstLine(bs ...[]byte) string {
 				return t
 			}
 		}
-	}
-	return ""
-}
-
-// lockoutCheck reads the configured listen list and says why restarting
-// HTTP would lock fleetport out ("" when it would not).
-func (h *hostRun) lockoutCheck(ctx context.Context) string {
-	line, parser := "netsh http show iplisten", parse.ParseIPListen
-	if h.hp.Release == "2003" {
-		line, parser = "httpcfg query iplisten", parse.ParseHttpcfg
-	}
-	res, err := h.exec(ctx, line)
-	if err != nil {
-		return "reading the listen list before restarting HTTP: " + oneLine(err)
-	}
-	l, err := parser(bytes.NewReader(res.Stdout), parse.Options{})
-	if err != nil {
-		return "reading the listen list before restarting HTTP: " + err.Error()
-	}
-	var list []netip.Addr
-	for _, e := range l.Entries {
-		list = append(list, e.Addr)
-	}
-	if !keepsAccess(list, h.hp.ManagementAddress) {
-		return fmt.Sprintf("refusing to restart HTTP: the configured listen list %v lacks %s or 127.0.0.1, and WinRM would stop answering", list, h.hp.ManagementAddress)
 	}
 	return ""
 }

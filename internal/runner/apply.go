@@ -136,7 +136,8 @@ func (r *runner) apply(ctx context.Context, m jetstream.Msg, j *dispatch.Job, se
 	var prior rollout.HostState
 	if p := rep.Prior; p != nil {
 		prior = rollout.HostState{Changed: p.Changed, Running: p.Running, EffectStarted: p.EffectStarted,
-			EffectRan: p.EffectRan, EffectDone: p.EffectDone, EffectDetail: p.EffectDetail, Shells: p.Shells}
+			EffectRan: p.EffectRan, EffectDone: p.EffectDone, EffectDetail: p.EffectDetail, Shells: p.Shells,
+			Done: p.Done, EffectCreated: p.EffectCreated, EffectCommands: p.EffectCommands}
 	}
 
 	stop := make(chan struct{})

@@ -30,6 +30,7 @@ type PlanOptions struct {
 	Now     func() time.Time
 	Run     int64
 	Out     string
+	Policy  []string
 	changed func(string) bool
 }
 
@@ -56,7 +57,8 @@ exactly that plan and refuses a host whose state changed since.
 Exit codes: 0 nothing to do, 2 drift to fix, 1 errors.`,
 		Example: `  fleetport plan
   fleetport plan --run 42 --out plan.json
-  fleetport plan --limit group:web --json`,
+  fleetport plan --limit group:web --json
+  fleetport plan --policy tcp_timed_wait_delay --out plan.json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
@@ -70,6 +72,7 @@ Exit codes: 0 nothing to do, 2 drift to fix, 1 errors.`,
 	opts.Shared.BindJSON(cmd)
 	cmd.Flags().Int64Var(&opts.Run, "run", 0, "plan from this stored run instead of collecting")
 	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "save the plan as JSON to this `file`")
+	cmd.Flags().StringSliceVar(&opts.Policy, "policy", nil, "plan only this policy (repeat, or NAME,NAME)")
 	return cmd
 }
 
@@ -79,11 +82,14 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 		return err
 	}
 	defer fl.close()
+	if err := fl.checkPolicies(opts.Policy); err != nil {
+		return err
+	}
 	rep, err := fl.report(ctx, opts.Run, opts.changed)
 	if err != nil {
 		return err
 	}
-	p, err := fl.buildPlan(ctx, rep)
+	p, err := fl.buildPlan(ctx, rep, opts.Policy)
 	if err != nil {
 		return err
 	}
@@ -124,6 +130,7 @@ type ApplyOptions struct {
 	MaxFailures string
 	Wait        time.Duration
 	Yes         bool
+	Policy      []string
 	Parallel    int
 	Poll        time.Duration
 	Guard       guardFlags
@@ -142,11 +149,18 @@ shares are cumulative; group:NAME and tag:KEY=VALUE take those hosts first).
 A rollout block in the policies sets the defaults of --stages,
 --max-failures and --wait.
 
+A saved plan (--plan) is narrowed by --limit, then every host of it is
+derived again from the plan's stored run, the inventory and the policies:
+a value, an effect or an address edited into the file refuses the whole
+plan before any host is touched. --policy NAME fixes one policy only.
+
 Per host: read each value first (an action already done is skipped, one
 whose host changed since the plan is refused), change it, put the changes
-into effect once (a service restart with every dependant started again,
-run detached when it would cut WinRM; or a reboot), wait for the host to
-come back, collect it again, and mark it fixed only when its drift is gone.
+into effect once and only if a change needs it (a service restart with
+every dependant started again, run detached when it would cut WinRM; or a
+reboot; a value set earlier and still not in effect counts), wait for the
+host to come back, collect it again, and mark it fixed only when its drift
+is gone. docs/SAFETY.md lists every guarantee and its test.
 
 A host that fails verification or becomes unreachable after its change
 counts against the stage's budget (--max-failures N or P%); when it is
@@ -164,6 +178,8 @@ Exit codes: 0 complete, 2 stopped by a stage's failure budget, 3 complete
 but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
 		Example: `  fleetport apply --stages 1,25%,100% --yes
   fleetport apply --plan plan.json --stages group:canary,50%,100% --max-failures 5%
+  fleetport apply --plan plan.json --limit web01,web02 --stages 100%
+  fleetport apply --policy tcp_timed_wait_delay --limit group:web
   fleetport apply --max-disruptive 2 --max-disruptive-per-group 1
   fleetport apply --outside-window refuse   # exit 1 outside the policies' maintenance windows`,
 		Args: cobra.NoArgs,
@@ -187,7 +203,8 @@ but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
 	opts.Shared.BindDispatch(cmd)
 	fl := cmd.Flags()
 	fl.Int64Var(&opts.Run, "run", 0, "plan from this stored run instead of collecting")
-	fl.StringVar(&opts.PlanFile, "plan", "", "carry out this saved plan (fleetport plan --out)")
+	fl.StringVar(&opts.PlanFile, "plan", "", "carry out this saved plan (fleetport plan --out); --limit narrows it")
+	fl.StringSliceVar(&opts.Policy, "policy", nil, "fix only this policy (repeat, or NAME,NAME); not with --plan")
 	fl.StringVar(&opts.Stages, "stages", "1,10%,50%,100%", "the stages: counts, shares, group:NAME, tag:KEY=VALUE (cumulative)")
 	fl.StringVar(&opts.MaxFailures, "max-failures", "0", "failed hosts a stage may have before the rollout stops: N or P%")
 	fl.DurationVar(&opts.Wait, "wait", 0, "pause between stages")
@@ -197,6 +214,19 @@ but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
 	opts.Guard.bind(cmd)
 	bindEffectTimeout(cmd)
 	return cmd
+}
+
+// readFileCapped reads a plan file, refusing one larger than a plan can be
+// before reading it.
+func readFileCapped(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > plan.MaxBytes {
+		return nil, fmt.Errorf("%s: %d bytes, larger than a plan can be (%d)", path, st.Size(), plan.MaxBytes)
+	}
+	return os.ReadFile(path)
 }
 
 func (fl *fleet) config(parallel int, poll time.Duration) rollout.Config {
@@ -233,6 +263,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if _, err := rollout.ParseStages(opts.Stages); err != nil {
 		return err
 	}
+	if err := fl.checkPolicies(opts.Policy); err != nil {
+		return err
+	}
 	rails, err := opts.Guard.rails(fl.set, opts.changed)
 	if err != nil {
 		return err
@@ -242,11 +275,25 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	}
 	var p *plan.Plan
 	if opts.PlanFile != "" {
-		b, err := os.ReadFile(opts.PlanFile)
+		if len(opts.Policy) > 0 {
+			return cmdutil.FlagErrorf("--policy chooses what a new plan fixes; a saved plan is carried out as it is (plan --policy NAME --out FILE)")
+		}
+		if opts.Run != 0 {
+			return cmdutil.FlagErrorf("--run and --plan: a saved plan names its run")
+		}
+		b, err := readFileCapped(opts.PlanFile)
 		if err != nil {
 			return err
 		}
 		if p, err = plan.Read(bytes.NewReader(b)); err != nil {
+			return fmt.Errorf("%s: %w", opts.PlanFile, err)
+		}
+		// Only the hosts --limit selects; then every host is derived again
+		// from the plan's run, before anything is touched.
+		if err := fl.limitPlan(p); err != nil {
+			return fmt.Errorf("%s: %w", opts.PlanFile, err)
+		}
+		if err := fl.checkPlan(ctx, p, opts.changed); err != nil {
 			return fmt.Errorf("%s: %w", opts.PlanFile, err)
 		}
 	} else {
@@ -254,7 +301,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		if err != nil {
 			return err
 		}
-		if p, err = fl.buildPlan(ctx, rep); err != nil {
+		if p, err = fl.buildPlan(ctx, rep, opts.Policy); err != nil {
 			return err
 		}
 	}
@@ -426,20 +473,25 @@ but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
 
 	var rbShared cmdutil.Shared
 	var rbStages, rbBudget string
+	var restoreServices bool
 	rollback := &cobra.Command{Use: "rollback ID|latest", Short: "Put back the values a rollout changed, in stages, verified", Args: cobra.ExactArgs(1),
 		Long: `Restore the values an apply changed, from the values it read before each
 change: every action the journal records as done is undone (newest first),
-put into effect as the apply did (a restart or a reboot), and read back.
---limit restricts it to some hosts. It is a rollout of its own: status,
-resume and abort work on it. latest rolls back the newest apply. It asks
-before each stage (--yes does not ask).
+put into effect as the apply did (a restart or a reboot, only when an undo
+changes something), and read back; after an HTTP restart, http.sys must
+listen on the restored list. A listen list that would lock fleetport out is
+not put back. Services keep their run state: a service the apply started is
+not stopped again unless --restore-service-state. --limit restricts it to
+some hosts. It is a rollout of its own: status, resume and abort work on it.
+latest rolls back the newest apply. It asks before each stage (--yes does
+not ask).
 
 ` + guardHelp + `
 
 Exit codes: 0 complete, 2 stopped by a stage's failure budget, 3 complete
 but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
-		Example: `  fleetport rollout rollback latest
-  fleetport rollout rollback 12 --limit web0003 --yes`,
+		Example: `  fleetport rollout rollback 7 --limit web01 --yes
+  fleetport rollout rollback latest --stages 1,100% --restore-service-state`,
 		RunE: func(c *cobra.Command, args []string) error {
 			id, err := rolloutID(c.Context(), openStore, args[0], true)
 			if err != nil {
@@ -449,13 +501,14 @@ but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
 				return err
 			}
 			rbShared.Store = storePath
-			return rollbackRun(c.Context(), f, id, rbShared, c.Flags().Changed, rbStages, rbBudget, yes, parallel, poll, &rbGuard)
+			return rollbackRun(c.Context(), f, id, rbShared, c.Flags().Changed, rbStages, rbBudget, yes, restoreServices, parallel, poll, &rbGuard)
 		}}
 	rollback.Flags().StringVarP(&rbShared.Inventory, "inventory", "i", "", "inventory `path` (default: the rollout's)")
 	rbShared.BindDispatch(rollback)
 	rollback.Flags().StringVar(&rbShared.Limit, "limit", "", "only these hosts (names, globs, group:NAME, ...)")
 	rollback.Flags().StringVar(&rbStages, "stages", "1,100%", "the stages of the rollback")
 	rollback.Flags().StringVar(&rbBudget, "max-failures", "0", "failed hosts a stage may have")
+	rollback.Flags().BoolVar(&restoreServices, "restore-service-state", false, "also stop (or start) again the services the apply started (or stopped)")
 	rollback.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before each stage")
 	rollback.Flags().IntVar(&parallel, "parallel", 10, "hosts changed at once within a stage")
 	rollback.Flags().DurationVar(&poll, "poll", 2*time.Second, "how often a restarting or rebooting host is tried")
@@ -598,7 +651,7 @@ func resumeRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Sha
 	return resultErr(res)
 }
 
-func rollbackRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shared, changed func(string) bool, stagesSpec, budgetSpec string, yes bool, parallel int, poll time.Duration, guard *guardFlags) error {
+func rollbackRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shared, changed func(string) bool, stagesSpec, budgetSpec string, yes, restoreServices bool, parallel int, poll time.Duration, guard *guardFlags) error {
 	stages, err := rollout.ParseStages(stagesSpec)
 	if err != nil {
 		return cmdutil.FlagErrorf("%v", err)
@@ -626,7 +679,7 @@ func rollbackRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.S
 		}
 		keep = func(h string) bool { return selectedHas(sel, h) }
 	}
-	p, err := rollout.RollbackPlan(ctx, fl.st, id, keep, fl.now())
+	p, err := rollout.RollbackPlan(ctx, fl.st, id, rollout.RollbackOptions{Keep: keep, RestoreServiceState: restoreServices, Now: fl.now()})
 	if err != nil {
 		return err
 	}

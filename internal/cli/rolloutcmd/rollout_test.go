@@ -277,9 +277,17 @@ func TestApplyConvergesAndRollsBack(t *testing.T) {
 
 	// Roll back: every value the apply changed is back, as reg query and
 	// the other probes read it through WinRM.
+	beforeRollback := audit(f)
 	code, out, errOut = run(t, "rollout", "rollback", "1", "--store", db, "--yes", "--poll", "200ms", "--effect-timeout", "30s")
 	if code != 0 || !strings.Contains(out, "is back") {
 		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, h := range f.Hosts() {
+		for _, l := range beforeRollback.since(f, h.Plan.Name) {
+			if strings.Contains(strings.ToLower(l), "net stop w3svc") {
+				t.Errorf("%s: the rollback stopped W3SVC: %q", h.Plan.Name, l)
+			}
+		}
 	}
 	// The actions the apply ran (an action found already done, such as a
 	// service a reboot started, was not the apply's change to undo).
@@ -310,6 +318,17 @@ func TestApplyConvergesAndRollsBack(t *testing.T) {
 				}
 				if st := probe(t, f, hp.Host, a); st != plan.StateAfter {
 					t.Errorf("%s %s after the rollback: %s, want the fixed list kept", hp.Host, a.ID, st)
+				}
+				continue
+			}
+			if a.Kind == plan.KindService {
+				// A rollback restores values, not run states: the service
+				// the apply started keeps running, and is not stopped.
+				if st := probe(t, f, hp.Host, a); st != plan.StateAfter {
+					t.Errorf("%s %s after the rollback: %s, want the service left as the apply set it", hp.Host, a.ID, st)
+				}
+				if !strings.Contains(errOut, a.Service.Name+" stays "+a.Service.After) {
+					t.Errorf("%s: the rollback does not say %s stays %s:\n%s", hp.Host, a.Service.Name, a.Service.After, errOut)
 				}
 				continue
 			}
@@ -452,15 +471,16 @@ func TestPlanRefusesALockout(t *testing.T) {
 	}
 }
 
-// TestCrashSafety kills the apply process (SIGKILL) at many points of its
-// journal, resumes it each time (killing the resumes too), and checks that
-// the last resume converges and that no change command ran twice on any
-// host.
+// TestCrashSafety kills the apply process (SIGKILL) after every step of
+// its journal, resumes it each time (killing each resume after its next
+// step), and checks that the last resume converges, that no change command
+// ran twice on any host and that no host restarted or rebooted more than
+// once. Then it does the same to a rollback of the rollout.
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end over WinRM, with a built binary")
 	}
-	f, inv := driftFleet(t, 12)
+	f, inv := driftFleet(t, 8)
 	dir := t.TempDir()
 	bin := buildFleetport(t, dir)
 	db := filepath.Join(dir, "fleetport.db")
@@ -469,26 +489,88 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatalf("plan: exit %d\n%s", code, errOut)
 	}
 	p := readPlan(t, planFile)
+	kinds := map[plan.EffectKind]bool{}
+	for _, hp := range p.Hosts {
+		kinds[hp.Effect.Kind] = true
+	}
+	if !kinds[plan.EffectReboot] || !kinds[plan.EffectServiceRestart] {
+		t.Fatalf("the plan lacks a reboot or a restart: %v", kinds)
+	}
 	before := audit(f)
 
-	// events counts the journal's steps. The entries of WinRM shells
-	// (opened, closed, and deleted after a kill) are left out: they are
-	// bookkeeping, and each kill adds some, so counting them would put the
-	// kills ever closer together in the rollout's work.
-	events := func() int {
-		st, err := store.Open(context.Background(), db)
-		if err != nil {
-			return 0
+	common := []string{"--store", db, "--yes", "--poll", "200ms", "--effect-timeout", "30s"}
+	kills := crashLoop(t, bin, db, 1, append([]string{"apply", "-i", inv, "--plan", planFile, "--stages", "1,25%,100%", "--timeout", "30s"}, common...), common)
+	if !journalComplete(t, db, 1, p) {
+		_, story, _ := run(t, "rollout", "status", "1", "--store", db)
+		t.Fatalf("the apply did not converge:\n%s", story)
+	}
+	t.Logf("apply: killed %d times before the rollout completed", kills)
+	if kills < 20 {
+		t.Errorf("only %d kills: the test did not exercise many points", kills)
+	}
+	checkApplied(t, f, before, p)
+
+	// Converged: nothing remediable is left.
+	code, out, errOut := run(t, "plan", "-i", inv, "--store", db, "--timeout", "30s", "--json")
+	var again plan.Plan
+	if err := json.Unmarshal([]byte(out), &again); err != nil || len(again.Hosts) != 0 {
+		t.Errorf("plan after the resumed apply: exit %d, %v, %d hosts\n%s", code, err, len(again.Hosts), errOut)
+		for _, hp := range again.Hosts {
+			t.Errorf("%s still needs %+v", hp.Host, hp)
 		}
-		defer st.Close()
-		evs, _ := st.Events(context.Background(), 1)
-		n := 0
-		for _, e := range evs {
-			if e.Step != "shell" {
-				n++
+	}
+
+	// The rollback, killed after every step too.
+	effectsBefore := map[string]int{}
+	for _, hp := range p.Hosts {
+		effectsBefore[hp.Host] = effects(f, hp.Host)
+	}
+	rb := rolloutCount(t, db) + 1
+	kills = crashLoop(t, bin, db, rb, append([]string{"rollout", "rollback", "1"}, common...), common)
+	t.Logf("rollback: killed %d times before it completed", kills)
+	rbPlan := storedPlan(t, db, rb)
+	if !journalComplete(t, db, rb, rbPlan) {
+		_, story, _ := run(t, "rollout", "status", itoa(uint64(rb)), "--store", db)
+		t.Fatalf("the rollback did not converge:\n%s", story)
+	}
+	for _, hp := range rbPlan.Hosts {
+		if n := effects(f, hp.Host) - effectsBefore[hp.Host]; n > 1 {
+			t.Errorf("%s: %d restarts or reboots in the rollback, at most one wanted", hp.Host, n)
+		}
+		for _, a := range hp.Actions {
+			if st := probe(t, f, hp.Host, a); st != plan.StateAfter {
+				t.Errorf("%s %s after the rollback: %s", hp.Host, a.ID, st)
 			}
 		}
-		return n
+	}
+}
+
+// crashLoop runs fleetport with args and kills it after the next step of
+// rollout id's journal, then resumes it the same way, until a run ends by
+// itself; it returns the number of kills. A resume killed after it
+// journaled the rollout complete leaves nothing to resume: the next one
+// says so, and the journal decides.
+func crashLoop(t *testing.T, bin, db string, id int64, args, common []string) int {
+	t.Helper()
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// events counts the distinct steps of the journal (host, step,
+	// state). The entries of WinRM shells (opened, closed, and deleted
+	// after a kill), the rollout's own (resumed) and a host's start are
+	// left out, and so is a step written again (a resume reads an action
+	// it did already and journals it skipped): none of them is progress.
+	events := func() int {
+		evs, _ := st.Events(context.Background(), id)
+		seen := map[[3]string]bool{}
+		for _, e := range evs {
+			if e.Step != "shell" && e.Step != "rollout" && (e.Step != "host" || e.State != "start") {
+				seen[[3]string{e.Host, e.Step, e.State}] = true
+			}
+		}
+		return len(seen)
 	}
 	// start runs fleetport and kills it once the journal holds at least
 	// killAt steps; it reports whether the process ended by itself.
@@ -503,6 +585,8 @@ func TestCrashSafety(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		deadline := time.After(2 * time.Minute)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
 		for {
 			select {
 			case err := <-done:
@@ -515,8 +599,8 @@ func TestCrashSafety(t *testing.T) {
 				_ = cmd.Process.Kill()
 				<-done
 				t.Fatalf("fleetport %v did not finish:\n%s", args, buf.String())
-			case <-time.After(20 * time.Millisecond):
-				if killAt > 0 && events() >= killAt {
+			case <-tick.C:
+				if events() >= killAt {
 					_ = cmd.Process.Signal(syscall.SIGKILL)
 					<-done
 					return false, -1, buf.String()
@@ -524,57 +608,58 @@ func TestCrashSafety(t *testing.T) {
 			}
 		}
 	}
-
-	common := []string{"--store", db, "--yes", "--poll", "200ms", "--effect-timeout", "30s"}
-	finished, code, out := start(4, append([]string{"apply", "-i", inv, "--plan", planFile, "--stages", "1,25%,100%", "--timeout", "30s"}, common...)...)
-	if finished {
-		t.Fatalf("apply finished before the first kill (exit %d):\n%s", code, out)
-	}
-	kills := 1
-	for step := 3; ; step += 2 {
-		at := events() + step
-		finished, code, out = start(at, append([]string{"rollout", "resume", "1"}, common...)...)
-		if finished {
-			break
-		}
+	finished, code, out := start(events()+1, args...)
+	kills := 0
+	for !finished {
 		kills++
-		if kills > 40 {
-			_, story, _ := run(t, "rollout", "status", "1", "--store", db)
-			t.Fatalf("the rollout never finished:\n%s", story)
+		if kills > 400 {
+			_, story, _ := run(t, "rollout", "status", itoa(uint64(id)), "--store", db)
+			t.Fatalf("the rollout never finished after %d kills:\n%s", kills, story)
 		}
+		finished, code, out = start(events()+1, append([]string{"rollout", "resume", itoa(uint64(id))}, common...)...)
 	}
-	// A resume killed after it journaled the rollout complete, and before
-	// it exited, leaves nothing to resume: the next one says so (exit 1).
-	// Then the journal, not that process's exit code, says whether the
-	// rollout converged: it must be complete with every host fixed.
-	lateKill := code == 1 && strings.Contains(out, "rollout 1 is complete: nothing to resume")
-	if (code != 0 || !strings.Contains(out, "complete")) && !lateKill || !journalComplete(t, db, p) {
-		_, story, _ := run(t, "rollout", "status", "1", "--store", db)
-		for _, h := range f.Hosts() {
-			t.Logf("%s: %+v", h.Plan.Name, h.Service.Stats())
-		}
-		t.Fatalf("the last resume: exit %d\n%s\n%s", code, out, story)
+	lateKill := code == 1 && strings.Contains(out, "is complete: nothing to resume")
+	if code != 0 && !lateKill {
+		t.Errorf("the last run: exit %d\n%s", code, out)
 	}
-	if lateKill {
-		t.Logf("the last kill came after the rollout was journaled complete")
+	if strings.Contains(out, "effect failed") || strings.Contains(out, "is not in effect") {
+		t.Errorf("a false effect failure:\n%s", out)
 	}
-	t.Logf("killed %d times before the rollout completed", kills)
-	if kills < 4 {
-		t.Errorf("only %d kills: the test did not exercise many points", kills)
-	}
-	checkApplied(t, f, before, p)
+	return kills
+}
 
-	// Converged: nothing remediable is left.
-	code, out, errOut := run(t, "plan", "-i", inv, "--store", db, "--timeout", "30s", "--json")
-	var again plan.Plan
-	if err := json.Unmarshal([]byte(out), &again); err != nil || len(again.Hosts) != 0 {
-		t.Errorf("plan after the resumed apply: exit %d, %v, %d hosts\n%s", code, err, len(again.Hosts), errOut)
-		for _, hp := range again.Hosts {
-			t.Errorf("%s still needs %+v", hp.Host, hp)
-		}
-		_, story, _ := run(t, "rollout", "status", "1", "--store", db)
-		t.Log(story)
+// rolloutCount is the number of rollouts in the store.
+func rolloutCount(t *testing.T, db string) int64 {
+	t.Helper()
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer st.Close()
+	rs, err := st.Rollouts(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(len(rs))
+}
+
+// storedPlan is the plan a rollout stored.
+func storedPlan(t *testing.T, db string, id int64) *plan.Plan {
+	t.Helper()
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, err := st.Rollout(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Read(bytes.NewReader(r.Plan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // buildFleetport builds the fleetport binary into dir.
@@ -588,9 +673,9 @@ func buildFleetport(t *testing.T, dir string) string {
 	return bin
 }
 
-// journalComplete reports whether the store says rollout 1 is complete
+// journalComplete reports whether the store says rollout id is complete
 // with every host of p fixed, and logs why not.
-func journalComplete(t *testing.T, db string, p *plan.Plan) bool {
+func journalComplete(t *testing.T, db string, id int64, p *plan.Plan) bool {
 	t.Helper()
 	st, err := store.Open(context.Background(), db)
 	if err != nil {
@@ -598,12 +683,12 @@ func journalComplete(t *testing.T, db string, p *plan.Plan) bool {
 		return false
 	}
 	defer st.Close()
-	r, err := st.Rollout(context.Background(), 1)
+	r, err := st.Rollout(context.Background(), id)
 	if err != nil || r.Status != store.RolloutComplete {
-		t.Logf("rollout 1: %+v %v", r, err)
+		t.Logf("rollout %d: %+v %v", id, r, err)
 		return false
 	}
-	evs, err := st.Events(context.Background(), 1)
+	evs, err := st.Events(context.Background(), id)
 	if err != nil {
 		t.Log(err)
 		return false

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -145,8 +146,9 @@ func (f *fleet) report(ctx context.Context, run int64, changed func(string) bool
 	return rep, nil
 }
 
-// buildPlan plans the selected hosts of a judged run.
-func (f *fleet) buildPlan(ctx context.Context, rep *drift.Report) (*plan.Plan, error) {
+// buildPlan plans the selected hosts of a judged run (only the named
+// policies, when some are).
+func (f *fleet) buildPlan(ctx context.Context, rep *drift.Report, only []string) (*plan.Plan, error) {
 	docs, err := history.Facts(ctx, f.st, rep.Run.ID)
 	if err != nil {
 		return nil, err
@@ -159,9 +161,92 @@ func (f *fleet) buildPlan(ctx context.Context, rep *drift.Report) (*plan.Plan, e
 			continue
 		}
 		// plan.Build takes the release from the facts.
-		in = append(in, plan.HostInput{Policy: cmdutil.PolicyHost(h), Facts: docs[hr.Name], Report: hr})
+		in = append(in, plan.HostInput{Policy: cmdutil.PolicyHost(h), Facts: docs[hr.Name], Report: hr, Connect: cmdutil.ConnectAddrs(ctx, h)})
 	}
-	return plan.Build(f.set, rep.Run.ID, in, plan.Options{Now: f.now()}), nil
+	p := plan.Build(f.set, rep.Run.ID, in, plan.Options{Now: f.now(), Policies: only})
+	p.Policies = only
+	return p, nil
+}
+
+// checkPolicies refuses a --policy name that is neither a policy of the
+// set nor a cross-fact check.
+func (f *fleet) checkPolicies(names []string) error {
+	for _, n := range names {
+		if strings.HasPrefix(n, "fleetport.") {
+			continue
+		}
+		if f.set == nil || !slices.ContainsFunc(f.set.Policies, func(p *policies.Policy) bool { return p.Name == n }) {
+			return cmdutil.FlagErrorf("--policy %s: no such policy (fleetport validate lists the loaded policies)", n)
+		}
+	}
+	return nil
+}
+
+// limitPlan keeps the hosts of a plan file that --limit selects, and
+// refuses a plan host the inventory does not have.
+func (f *fleet) limitPlan(p *plan.Plan) error {
+	var kept []plan.HostPlan
+	for _, hp := range p.Hosts {
+		if _, ok := f.hosts[hp.Host]; !ok {
+			return fmt.Errorf("host %s of the plan is not in the inventory %s: refused, nothing changed", hp.Host, f.shared.Inventory)
+		}
+		if selectedHas(f.selected, hp.Host) {
+			kept = append(kept, hp)
+		}
+	}
+	if kept == nil {
+		kept = []plan.HostPlan{}
+	}
+	keep := func(h string) bool { return selectedHas(f.selected, h) }
+	p.Hosts = kept
+	p.Refused = slices.DeleteFunc(p.Refused, func(r plan.Refusal) bool { return !keep(r.Host) })
+	p.Manual = slices.DeleteFunc(p.Manual, func(m plan.Manual) bool { return !keep(m.Host) })
+	return nil
+}
+
+// checkPlan derives again, from the plan's run, the inventory and the
+// policies, what each host of a plan file is to do, and refuses the plan
+// when any host differs: a value, an effect, an address or a verification
+// edited into the file is never carried out.
+func (f *fleet) checkPlan(ctx context.Context, p *plan.Plan, changed func(string) bool) error {
+	if p.Run <= 0 {
+		return fmt.Errorf("the plan names no stored run (%d): refused, nothing changed", p.Run)
+	}
+	rep, err := f.report(ctx, p.Run, changed)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("the plan rests on run %d, which the store %s does not have: apply it with the store it was made with (--store), or plan again: refused, nothing changed", p.Run, f.shared.Store)
+		}
+		return fmt.Errorf("the plan's run %d: %w", p.Run, err)
+	}
+	fresh, err := f.buildPlan(ctx, rep, p.Policies)
+	if err != nil {
+		return err
+	}
+	want := map[string]*plan.HostPlan{}
+	for i := range fresh.Hosts {
+		want[fresh.Hosts[i].Host] = &fresh.Hosts[i]
+	}
+	var bad []string
+	for i := range p.Hosts {
+		hp := &p.Hosts[i]
+		w := want[hp.Host]
+		if w == nil {
+			bad = append(bad, fmt.Sprintf("%s: the run and the policies give it nothing to change now", hp.Host))
+			continue
+		}
+		if d := plan.Compare(hp, w); d != "" {
+			bad = append(bad, hp.Host+": "+d)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	if len(bad) > 10 {
+		bad = append(bad[:10], fmt.Sprintf("and %d more hosts", len(bad)-10))
+	}
+	return cmdutil.WithHint(fmt.Errorf("the plan is not what fleetport derives from run %d, the inventory and the policies: refused, nothing changed:\n  %s", p.Run, strings.Join(bad, "\n  ")),
+		"plan again (fleetport plan --out FILE) and apply that file unedited")
 }
 
 func selectedHas(sel []*inventory.Host, name string) bool {

@@ -293,3 +293,118 @@ func TestSitesResume(t *testing.T) {
 		}
 	}
 }
+
+// TestSitesCrashEveryStep kills the controller of a dispatched apply
+// (SIGKILL) after every new step of its journal while the site's runner
+// keeps running, and resumes it each time. Every host ends fixed, no change
+// command ran twice, and no host restarted or rebooted more than once.
+func TestSitesCrashEveryStep(t *testing.T) {
+	s := newSites(t, 1, 6, true, false)
+	startRunner(t, s.ns[0], s.port, siteName(0), 8)
+	dir := t.TempDir()
+	db, planFile := filepath.Join(dir, "fleetport.db"), filepath.Join(dir, "plan.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	defer cancel()
+	dispatch := []string{"--nats", s.natsURL(), "--ack-wait", "3s", "--site-timeout", "60s"}
+	if code, _, errOut := run(ctx, append([]string{"plan", "-i", s.inv, "--store", db, "--timeout", "30s", "--out", planFile}, dispatch...)...); code != 2 {
+		t.Fatalf("plan: exit %d, want 2 (drift to fix)\n%s", code, errOut)
+	}
+	b, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Read(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.sims[0].dump(t)
+	common := append([]string{"--store", db, "--yes", "--poll", "200ms", "--effect-timeout", "30s", "--parallel", "6"}, dispatch...)
+	// progress counts the journal's distinct steps, as TestCrashSafety
+	// does: what a resume writes again is no progress.
+	progress := func() int {
+		seen := map[[3]string]bool{}
+		for _, e := range journal(db, 1) {
+			if e.Step != "shell" && e.Step != "rollout" && (e.Step != "host" || e.State != "start") {
+				seen[[3]string{e.Host, e.Step, e.State}] = true
+			}
+		}
+		return len(seen)
+	}
+	start := func(killAt int, args ...string) (bool, int, string) {
+		cmd := exec.Command(fleetportBin(t), args...)
+		cmd.Env = append(os.Environ(), sim.EnvUser+"="+sim.DemoUser, sim.EnvPassword+"="+sim.DemoPassword)
+		var out lockedBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case err := <-done:
+				code := 0
+				if ee, ok := err.(*exec.ExitError); ok {
+					code = ee.ExitCode()
+				}
+				return true, code, out.String()
+			case <-ctx.Done():
+				_ = cmd.Process.Kill()
+				<-done
+				t.Fatalf("fleetport %v did not finish:\n%s", args, out.String())
+			case <-tick.C:
+				if progress() >= killAt {
+					_ = cmd.Process.Signal(syscall.SIGKILL)
+					<-done
+					return false, -1, out.String()
+				}
+			}
+		}
+	}
+	finished, code, out := start(progress()+1, append([]string{"apply", "-i", s.inv, "--plan", planFile, "--stages", "1,100%",
+		"--max-failures", "100%", "--timeout", "30s"}, common...)...)
+	kills := 0
+	for !finished {
+		kills++
+		if kills > 300 {
+			t.Fatalf("the rollout never finished after %d kills", kills)
+		}
+		finished, code, out = start(progress()+1, append([]string{"rollout", "resume", "1"}, common...)...)
+	}
+	t.Logf("killed the controller %d times", kills)
+	if code != 0 && !(code == 1 && strings.Contains(out, "is complete: nothing to resume")) {
+		t.Errorf("the last run: exit %d\n%s", code, out)
+	}
+	if kills < 10 {
+		t.Errorf("only %d kills: the test did not exercise many points", kills)
+	}
+	outcome := map[string]string{}
+	for _, e := range journal(db, 1) {
+		if e.Step == "host" && e.State != "start" {
+			outcome[e.Host] = e.State
+		}
+		if e.Step == "effect" && e.State == "failed" {
+			t.Errorf("%s: effect failed: %s", e.Host, e.Detail)
+		}
+	}
+	after := s.sims[0].dump(t)
+	for _, hp := range p.Hosts {
+		name := strings.TrimPrefix(hp.Host, siteName(0)+"-")
+		if outcome[hp.Host] != "fixed" {
+			t.Errorf("%s: %q, want fixed", hp.Host, outcome[hp.Host])
+		}
+		if n := after[name].Effects - before[name].Effects; n > 1 {
+			t.Errorf("%s: %d restarts or reboots, at most one wanted", hp.Host, n)
+		}
+		ran := after[name].Audit[min(len(before[name].Audit), len(after[name].Audit)):]
+		for _, a := range hp.Actions {
+			for _, c := range a.Commands {
+				if n := count(ran, c); n > 1 {
+					t.Errorf("%s: %q ran %d times", hp.Host, c, n)
+				}
+			}
+		}
+	}
+}

@@ -59,6 +59,8 @@ func TestMain(m *testing.M) {
 type hostDump struct {
 	Audit    []string `json:"audit"`
 	Accepted int64    `json:"accepted"`
+	// Effects counts the host's reboots and restarts of HTTP and SMTP.
+	Effects int `json:"effects"`
 }
 
 // simHelper serves the scenario in path until its stdin closes; each
@@ -95,7 +97,9 @@ func simHelper(path string) int {
 		}
 		d := map[string]hostDump{}
 		for _, h := range f.Hosts() {
-			hd := hostDump{Accepted: h.Counters().ConnectionsAccepted, Audit: []string{}}
+			m := h.Model
+			hd := hostDump{Accepted: h.Counters().ConnectionsAccepted, Audit: []string{},
+				Effects: m.Reboots() + m.Restarts("HTTP") + m.Restarts("SMTPSVC")}
 			for _, e := range h.Model.Audit() {
 				line := e.Line
 				if e.Task {

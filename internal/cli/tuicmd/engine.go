@@ -373,7 +373,7 @@ func (s *Source) Plan(ctx context.Context, run int64, hosts []string) (*tui.Prop
 			continue
 		}
 		// plan.Build takes the release from the facts.
-		in = append(in, plan.HostInput{Policy: cmdutil.PolicyHost(h), Facts: docs[hr.Name], Report: hr})
+		in = append(in, plan.HostInput{Policy: cmdutil.PolicyHost(h), Facts: docs[hr.Name], Report: hr, Connect: cmdutil.ConnectAddrs(ctx, h)})
 	}
 	for h := range want {
 		refused = append(refused, plan.Refusal{Host: h, Policy: "-", Reason: fmt.Sprintf("not in run %d", run)})
