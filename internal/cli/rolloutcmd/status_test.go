@@ -175,6 +175,16 @@ func TestStatusShowsInterrupted(t *testing.T) {
 	if code, _, errOut := run(t, "rollout", "status", "newest", "--store", db); code != 1 || !strings.Contains(errOut, `"newest" is not a rollout id or latest`) {
 		t.Errorf("status newest: exit %d\n%s", code, errOut)
 	}
+
+	// Aborted while no process runs it: the status is said once.
+	if code, out, errOut := run(t, "rollout", "abort", "latest", "--store", db); code != 0 || out != "rollout 2: aborted (no process was running it)\n" {
+		t.Errorf("abort latest: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = run(t, "rollout", "status", "2", "--store", db)
+	lines := strings.Split(out, "\n")
+	if code != 0 || lines[0] != "rollout 2 (apply) aborted: no process was running it" || !regexp.MustCompile(`^\d\d:\d\d:\d\d  rollout aborted: no process was running it$`).MatchString(lines[2]) {
+		t.Errorf("status 2: exit %d\n%s", code, out)
+	}
 }
 
 // TestApplyRefusesOutsideTheWindow: with outside_window = "refuse" and a
