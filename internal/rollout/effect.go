@@ -14,7 +14,9 @@ package rollout
 //     with what the host can be asked about afterwards. A reboot records
 //     the boot time (wmic os get LastBootUpTime). A detached restart (HTTP)
 //     runs from a scheduled task that deletes itself when it starts: a
-//     task still registered has not run, one created and gone has. An
+//     task still registered has not run, one created and gone has (the
+//     journal says "created" before any schtasks /run is sent, so a task
+//     gone without it was never created). An
 //     in-session restart journals each net stop|start before it runs, and
 //     sc query tells whether the one a crash interrupted took place.
 
@@ -211,10 +213,15 @@ func (h *hostRun) recoverDetached(ctx context.Context, prior *hostState, cmds []
 		}
 		switch {
 		case exists:
-			// Created and never run: run it, once.
+			// Created and never run: run it, once. The journal says
+			// "created" before any /run, so that a task found gone later
+			// is known to have run.
 			if msg := h.lockoutCheck(ctx); msg != "" {
 				h.log(ctx, "effect", effectFailed, msg)
 				return outFailed, msg
+			}
+			if !prior.effectCreated {
+				h.log(ctx, "effect", effectCreated, plan.RestartTaskName+" (found on the host)")
 			}
 			if out, detail, started := h.runTask(ctx, cmds[len(cmds)-1]); !started {
 				return out, detail

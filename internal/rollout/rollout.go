@@ -671,11 +671,6 @@ func (h *hostRun) unreachable(err error) (string, string, error) {
 // services to their state (a restart or reboot changes which services run,
 // so their run state is set last), and verifies.
 func (h *hostRun) run(ctx context.Context, prior *hostState) (string, string, error) {
-	if prior != nil && prior.effectStarted && !prior.effectDone {
-		// A restart or reboot the stopped controller started may still be
-		// under way: wait for the host before reading its state.
-		_ = h.waitBack(ctx)
-	}
 	var config, services []plan.Action
 	for _, a := range h.hp.Actions {
 		if a.Kind == plan.KindService {
@@ -696,8 +691,14 @@ func (h *hostRun) run(ctx context.Context, prior *hostState) (string, string, er
 		}
 		return "", "", nil
 	}
-	if out, detail, err := actions(config); out != "" || err != nil || h.jerr != nil {
-		return out, detail, err
+	// Once the effect started, every configuration action had run or
+	// been found done: a restart or reboot the stopped controller started
+	// may be under way, and the effect's recovery waits for the host
+	// before anything reads its state again.
+	if prior == nil || !prior.effectStarted {
+		if out, detail, err := actions(config); out != "" || err != nil || h.jerr != nil {
+			return out, detail, err
+		}
 	}
 	if h.r.aborting(ctx) || ctx.Err() != nil {
 		return "", "", errAbort

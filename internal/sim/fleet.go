@@ -158,6 +158,9 @@ func (f *Fleet) newHost(p HostPlan, sc Scenario, tlsConf *tls.Config, lookup fun
 	if p.OS == "2003" || p.OS == "2008r2" {
 		cfg = wsman.Config2008R2()
 	}
+	if sc.MaxShellsPerUser > 0 {
+		cfg.MaxShellsPerUser = sc.MaxShellsPerUser
+	}
 	cfg.MachineName = p.FQDN(sc.Domain)
 	cfg.Address = fmt.Sprintf("http://%s:%d/wsman", p.Addr, sc.HTTPPort)
 	cfg.Now = f.opts.Now

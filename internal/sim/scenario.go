@@ -29,6 +29,10 @@ type Scenario struct {
 	RebootTime       time.Duration
 	ServiceStep      time.Duration // time one service takes to stop or start
 	CommandTime      time.Duration // added to every command (bench: the host's own work)
+	// MaxShellsPerUser is winrs MaxShellsPerUser on every host, as Group
+	// Policy sets it; 0 keeps each release's default (5 on 2003 and 2008
+	// R2, 30 later).
+	MaxShellsPerUser int
 	OSMix            map[string]float64
 	LocaleMix        map[string]float64
 	Roles            []Role

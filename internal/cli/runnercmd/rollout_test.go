@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fleetport/fleetport/internal/plan"
+	"github.com/fleetport/fleetport/internal/rollout"
 	"github.com/fleetport/fleetport/internal/sim"
 	"github.com/fleetport/fleetport/internal/store"
 )
@@ -296,8 +298,9 @@ func TestSitesResume(t *testing.T) {
 
 // TestSitesCrashEveryStep kills the controller of a dispatched apply
 // (SIGKILL) after every new step of its journal while the site's runner
-// keeps running, and resumes it each time. Every host ends fixed, no change
-// command ran twice, and no host restarted or rebooted more than once.
+// keeps running, and resumes it each time; then the same for its rollback.
+// Every host ends fixed, no change command ran twice, and no host
+// restarted or rebooted more than once in each rollout.
 func TestSitesCrashEveryStep(t *testing.T) {
 	s := newSites(t, 1, 6, true, false)
 	startRunner(t, s.ns[0], s.port, siteName(0), 8)
@@ -317,20 +320,19 @@ func TestSitesCrashEveryStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := s.sims[0].dump(t)
 	common := append([]string{"--store", db, "--yes", "--poll", "200ms", "--effect-timeout", "30s", "--parallel", "6"}, dispatch...)
-	// progress counts the journal's distinct steps, as TestCrashSafety
-	// does: what a resume writes again is no progress.
-	progress := func() int {
+	// progress counts a rollout's distinct journal steps, as
+	// TestCrashSafety does: what a resume writes again is no progress.
+	progress := func(id int64) int {
 		seen := map[[3]string]bool{}
-		for _, e := range journal(db, 1) {
+		for _, e := range journal(db, id) {
 			if e.Step != "shell" && e.Step != "rollout" && (e.Step != "host" || e.State != "start") {
 				seen[[3]string{e.Host, e.Step, e.State}] = true
 			}
 		}
 		return len(seen)
 	}
-	start := func(killAt int, args ...string) (bool, int, string) {
+	start := func(id int64, killAt int, args ...string) (bool, int, string) {
 		cmd := exec.Command(fleetportBin(t), args...)
 		cmd.Env = append(os.Environ(), sim.EnvUser+"="+sim.DemoUser, sim.EnvPassword+"="+sim.DemoPassword)
 		var out lockedBuffer
@@ -355,7 +357,7 @@ func TestSitesCrashEveryStep(t *testing.T) {
 				<-done
 				t.Fatalf("fleetport %v did not finish:\n%s", args, out.String())
 			case <-tick.C:
-				if progress() >= killAt {
+				if progress(id) >= killAt {
 					_ = cmd.Process.Signal(syscall.SIGKILL)
 					<-done
 					return false, -1, out.String()
@@ -363,48 +365,67 @@ func TestSitesCrashEveryStep(t *testing.T) {
 			}
 		}
 	}
-	finished, code, out := start(progress()+1, append([]string{"apply", "-i", s.inv, "--plan", planFile, "--stages", "1,100%",
-		"--max-failures", "100%", "--timeout", "30s"}, common...)...)
-	kills := 0
-	for !finished {
-		kills++
-		if kills > 300 {
-			t.Fatalf("the rollout never finished after %d kills", kills)
+	// crash runs args as rollout id, killed after every new step and
+	// resumed, and checks the journal: every host of hosts fixed, no
+	// effect failed, and on each host no change command twice and at most
+	// one restart or reboot.
+	crash := func(id int64, args []string, hosts []plan.HostPlan) {
+		before := s.sims[0].dump(t)
+		finished, code, out := start(id, progress(id)+1, args...)
+		kills := 0
+		for !finished {
+			kills++
+			if kills > 300 {
+				t.Fatalf("rollout %d never finished after %d kills", id, kills)
+			}
+			finished, code, out = start(id, progress(id)+1, append([]string{"rollout", "resume", strconv.FormatInt(id, 10)}, common...)...)
 		}
-		finished, code, out = start(progress()+1, append([]string{"rollout", "resume", "1"}, common...)...)
-	}
-	t.Logf("killed the controller %d times", kills)
-	if code != 0 && !(code == 1 && strings.Contains(out, "is complete: nothing to resume")) {
-		t.Errorf("the last run: exit %d\n%s", code, out)
-	}
-	if kills < 10 {
-		t.Errorf("only %d kills: the test did not exercise many points", kills)
-	}
-	outcome := map[string]string{}
-	for _, e := range journal(db, 1) {
-		if e.Step == "host" && e.State != "start" {
-			outcome[e.Host] = e.State
+		t.Logf("rollout %d: killed the controller %d times", id, kills)
+		if code != 0 && !(code == 1 && strings.Contains(out, "is complete: nothing to resume")) {
+			t.Errorf("rollout %d, the last run: exit %d\n%s", id, code, out)
 		}
-		if e.Step == "effect" && e.State == "failed" {
-			t.Errorf("%s: effect failed: %s", e.Host, e.Detail)
+		if kills < 10 {
+			t.Errorf("rollout %d: only %d kills: the test did not exercise many points", id, kills)
 		}
-	}
-	after := s.sims[0].dump(t)
-	for _, hp := range p.Hosts {
-		name := strings.TrimPrefix(hp.Host, siteName(0)+"-")
-		if outcome[hp.Host] != "fixed" {
-			t.Errorf("%s: %q, want fixed", hp.Host, outcome[hp.Host])
+		outcome := map[string]string{}
+		for _, e := range journal(db, id) {
+			if e.Step == "host" && e.State != "start" {
+				outcome[e.Host] = e.State
+			}
+			if e.Step == "effect" && e.State == "failed" {
+				t.Errorf("rollout %d %s: effect failed: %s", id, e.Host, e.Detail)
+			}
 		}
-		if n := after[name].Effects - before[name].Effects; n > 1 {
-			t.Errorf("%s: %d restarts or reboots, at most one wanted", hp.Host, n)
-		}
-		ran := after[name].Audit[min(len(before[name].Audit), len(after[name].Audit)):]
-		for _, a := range hp.Actions {
-			for _, c := range a.Commands {
-				if n := count(ran, c); n > 1 {
-					t.Errorf("%s: %q ran %d times", hp.Host, c, n)
+		after := s.sims[0].dump(t)
+		for _, hp := range hosts {
+			name := strings.TrimPrefix(hp.Host, siteName(0)+"-")
+			if outcome[hp.Host] != "fixed" {
+				t.Errorf("rollout %d %s: %q, want fixed", id, hp.Host, outcome[hp.Host])
+			}
+			if n := after[name].Effects - before[name].Effects; n > 1 {
+				t.Errorf("rollout %d %s: %d restarts or reboots, at most one wanted", id, hp.Host, n)
+			}
+			ran := after[name].Audit[min(len(before[name].Audit), len(after[name].Audit)):]
+			for _, a := range hp.Actions {
+				for _, c := range a.Commands {
+					if n := count(ran, c); n > 1 {
+						t.Errorf("rollout %d %s: %q ran %d times", id, hp.Host, c, n)
+					}
 				}
 			}
 		}
 	}
+	crash(1, append([]string{"apply", "-i", s.inv, "--plan", planFile, "--stages", "1,100%", "--max-failures", "100%", "--timeout", "30s"}, common...), p.Hosts)
+
+	// The rollback of it, through the same runner.
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rbPlan, err := rollout.RollbackPlan(ctx, st, 1, rollout.RollbackOptions{})
+	st.Close()
+	if err != nil || len(rbPlan.Hosts) == 0 {
+		t.Fatalf("the rollback's plan: %v, %d hosts", err, len(rbPlan.Hosts))
+	}
+	crash(2, append([]string{"rollout", "rollback", "1"}, common...), rbPlan.Hosts)
 }
