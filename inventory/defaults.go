@@ -16,8 +16,8 @@ type DefaultsBlock struct {
 func (d *DefaultsBlock) Attributes() hcl.Attributes { return attributesOf(d.settings) }
 
 // decodeDefaultsBlock decodes a defaults block.
-func decodeDefaultsBlock(block *hcl.Block, filename string) (*DefaultsBlock, hcl.Diagnostics) {
-	settings, diags := decodeSettings(block.Body, inDefaults, filename, block.DefRange)
+func decodeDefaultsBlock(block *hcl.Block, src *evalSource) (*DefaultsBlock, hcl.Diagnostics) {
+	settings, diags := decodeSettings(block.Body, inDefaults, src, block.DefRange)
 	return &DefaultsBlock{DeclRange: block.DefRange, settings: settings}, diags
 }
 

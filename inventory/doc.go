@@ -16,7 +16,8 @@
 //     through a [Resolver] the caller provides; [Host.ListJSON] is the
 //     shape of `inventory list --json`.
 //   - [Inventory.Files] maps file names to parsed files, for rendering
-//     diagnostics with source snippets (hcl.NewDiagnosticTextWriter).
+//     diagnostics with source snippets (hclguard.Writer, which never shows
+//     a line that sets a secret).
 //
 // Loading happens in layers, as in OpenTofu's configs package: Parse
 // checks each block and every value that does not depend on the host;
@@ -36,7 +37,16 @@
 // file exists or that a host answers. An Inventory is immutable and safe
 // for concurrent use.
 //
-// It imports only the standard library, hcl/v2 and go-cty.
+// # Limits
+//
+// Whatever the input, loading ends in seconds with a located error rather
+// than a crash: a file is at most [MaxFileSize] bytes, nests at most 100
+// levels and holds at most 512 Ki tokens, an inventory at most [MaxTokens]
+// tokens; its values' function calls return at most 1 MiB each and, over
+// the whole inventory, at most 2 million calls, 128 MiB and 200,000
+// iterations of for expressions (package hclguard).
+//
+// It imports only the standard library, hcl/v2, go-cty and hclguard.
 //
 // # The language
 //
@@ -53,6 +63,11 @@
 //	  tls_server_name      = "${host.name}.corp.example"
 //	  insecure_skip_verify = false    # true: a warning
 //	  allow_unencrypted    = false    # Basic over http; true: a warning
+//	  krb5_conf            = "krb5.conf"  # kerberos; else KRB5_CONFIG, else /etc/krb5.conf
+//	  realm                = "CORP.EXAMPLE" # kerberos: the user's realm
+//	  kerberos_name        = "${host.name}.corp.example" # the name in HTTP/<name>
+//	  keytab               = "collector.keytab" # kerberos: the user's keys
+//	  ccache               = "/tmp/krb5cc_1000" # kerberos: kinit's cache; else KRB5CCNAME
 //	  connect_timeout      = "10s"    # default 10s
 //	  operation_timeout    = "60s"    # one remote call; default 60s
 //	  timeout              = "5m"     # all of a host's work in a run; default 5m
@@ -110,7 +125,9 @@
 // literal password point at its block, so that a rendered snippet does not
 // show the password's line. Basic authentication over http is an error
 // unless allow_unencrypted = true; basic and ntlm need a user and a
-// password.
+// password. Kerberos over http seals every message; a kerberos host
+// addressed by IP needs kerberos_name (a ticket is for a name), or it is an
+// error.
 //
 // # Selecting hosts (--limit)
 //

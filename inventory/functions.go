@@ -2,14 +2,14 @@ package inventory
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/fleetport/fleetport/internal/hclguard"
 )
 
 // Credential functions. They are not functions at all: user and password
@@ -26,11 +26,12 @@ func isCredentialFunc(name string) bool {
 }
 
 // valueFunctions are the functions an inventory value may call. They are
-// pure: none reads the environment, a file or the clock.
+// pure: none reads the environment, a file or the clock. Values call them
+// through a file's [evalSource], which bounds their results.
 var valueFunctions = map[string]function.Function{
 	"concat":     stdlib.ConcatFunc,
-	"format":     boundedFormat(stdlib.FormatFunc),
-	"formatlist": boundedFormat(stdlib.FormatListFunc),
+	"format":     stdlib.FormatFunc,
+	"formatlist": stdlib.FormatListFunc,
 	"join":       stdlib.JoinFunc,
 	"lower":      stdlib.LowerFunc,
 	"max":        stdlib.MaxFunc,
@@ -50,74 +51,24 @@ var valueFunctions = map[string]function.Function{
 	"upper":      stdlib.UpperFunc,
 }
 
-// maxFormatWidth caps the widths and precisions in a format string, so
-// that a few bytes of inventory cannot ask for gigabytes of padding.
-const maxFormatWidth = 1000
-
-// boundedFormat wraps a format function to refuse huge widths.
-func boundedFormat(f function.Function) function.Function {
-	spec := &function.Spec{
-		Params:   f.Params(),
-		VarParam: f.VarParam(),
-		Type: func(args []cty.Value) (cty.Type, error) {
-			return f.ReturnTypeForValues(args)
-		},
-		Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
-			if len(args) > 0 && args[0].IsKnown() && !args[0].IsNull() && args[0].Type() == cty.String {
-				if n := largestWidth(args[0].AsString()); n > maxFormatWidth {
-					return cty.NilVal, function.NewArgErrorf(0, "widths and precisions above %d are not supported", maxFormatWidth)
-				}
-			}
-			return f.Call(args)
-		},
-	}
-	return function.New(spec)
+// evalSource is what the settings of one inventory (or one file parsed on its
+// own) share: the budget their evaluation draws on, and the value
+// functions bounded by it, so that a few lines of nested replace() cannot
+// ask for gigabytes.
+type evalSource struct {
+	filename string
+	budget   *hclguard.Budget
+	funcs    map[string]function.Function
 }
 
-// largestWidth returns the largest width or precision in the verbs of a
-// format string.
-func largestWidth(s string) int {
-	largest := 0
-	number := func(i int) (int, int) {
-		j := i
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		if j-i > 9 {
-			return maxFormatWidth + 1, j
-		}
-		n, _ := strconv.Atoi(s[i:j])
-		return n, j
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			continue
-		}
-		i++
-		for i < len(s) && strings.IndexByte("-+# 0", s[i]) >= 0 {
-			i++
-		}
-		if i < len(s) && s[i] == '[' {
-			for i < len(s) && s[i] != ']' {
-				i++
-			}
-			i++
-		}
-		var n int
-		n, i = number(i)
-		largest = max(largest, n)
-		if i < len(s) && s[i] == '.' {
-			n, i = number(i + 1)
-			largest = max(largest, n)
-		}
-	}
-	return largest
+func newEvalSource(filename string, b *hclguard.Budget) *evalSource {
+	return &evalSource{filename: filename, budget: b, funcs: b.Functions(valueFunctions)}
 }
 
 // evalContext returns the context values are evaluated in: the value
 // functions, and host.name when the value is resolved for a host.
-func evalContext(host string) *hcl.EvalContext {
-	ctx := &hcl.EvalContext{Functions: valueFunctions}
+func (src *evalSource) evalContext(host string) *hcl.EvalContext {
+	ctx := &hcl.EvalContext{Functions: src.funcs}
 	if host != "" {
 		ctx.Variables = map[string]cty.Value{
 			"host": cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(host)}),

@@ -24,7 +24,7 @@ type GroupBlock struct {
 func (g *GroupBlock) Attributes() hcl.Attributes { return attributesOf(g.settings) }
 
 // decodeGroupBlock decodes a group block.
-func decodeGroupBlock(block *hcl.Block, filename string) (*GroupBlock, hcl.Diagnostics) {
+func decodeGroupBlock(block *hcl.Block, src *evalSource) (*GroupBlock, hcl.Diagnostics) {
 	g := &GroupBlock{Name: block.Labels[0], NameRange: block.LabelRanges[0], DeclRange: block.DefRange}
 	var diags hcl.Diagnostics
 	switch {
@@ -35,7 +35,7 @@ func decodeGroupBlock(block *hcl.Block, filename string) (*GroupBlock, hcl.Diagn
 		diags = append(diags, errorDiag(g.NameRange, "Reserved group name",
 			`"all" is the group of every host and cannot be declared. Choose another name.`))
 	}
-	settings, sd := decodeSettings(block.Body, inGroup, filename, block.DefRange)
+	settings, sd := decodeSettings(block.Body, inGroup, src, block.DefRange)
 	g.settings = settings
 	return g, append(diags, sd...)
 }

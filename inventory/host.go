@@ -25,14 +25,14 @@ type HostBlock struct {
 func (h *HostBlock) Attributes() hcl.Attributes { return attributesOf(h.settings) }
 
 // decodeHostBlock decodes a host block.
-func decodeHostBlock(block *hcl.Block, filename string) (*HostBlock, hcl.Diagnostics) {
+func decodeHostBlock(block *hcl.Block, src *evalSource) (*HostBlock, hcl.Diagnostics) {
 	h := &HostBlock{Name: block.Labels[0], NameRange: block.LabelRanges[0], DeclRange: block.DefRange}
 	var diags hcl.Diagnostics
 	if !validName(h.Name) {
 		diags = append(diags, errorDiag(h.NameRange, "Invalid host name",
 			fmt.Sprintf("%q is not a valid host name. %s", h.Name, nameRule)))
 	}
-	settings, sd := decodeSettings(block.Body, inHost, filename, block.DefRange)
+	settings, sd := decodeSettings(block.Body, inHost, src, block.DefRange)
 	h.settings = settings
 	diags = append(diags, sd...)
 	if _, ok := settings["address"]; !ok {
@@ -65,6 +65,15 @@ type Host struct {
 	InsecureSkipVerify bool
 	// AllowUnencrypted permits Basic authentication over http.
 	AllowUnencrypted bool
+	// Kerberos: the krb5.conf (empty: KRB5_CONFIG, else /etc/krb5.conf),
+	// the user's realm, the host's DNS name for its service principal
+	// when it is addressed by IP, and where tickets come from (a keytab,
+	// a credential cache; else the password, else KRB5CCNAME).
+	Krb5Conf         string
+	Realm            string
+	KerberosName     string
+	Keytab           string
+	CCache           string
 	ConnectTimeout   time.Duration // to open a connection
 	OperationTimeout time.Duration // for one remote call
 	Timeout          time.Duration // for all of the host's work in a run
@@ -113,6 +122,11 @@ type HostJSON struct {
 	TLSServerName      string                     `json:"tls_server_name,omitempty"`
 	InsecureSkipVerify bool                       `json:"insecure_skip_verify"`
 	AllowUnencrypted   bool                       `json:"allow_unencrypted"`
+	Krb5Conf           string                     `json:"krb5_conf,omitempty"`
+	Realm              string                     `json:"realm,omitempty"`
+	KerberosName       string                     `json:"kerberos_name,omitempty"`
+	Keytab             string                     `json:"keytab,omitempty"`
+	CCache             string                     `json:"ccache,omitempty"`
 	ConnectTimeout     string                     `json:"connect_timeout"`
 	OperationTimeout   string                     `json:"operation_timeout"`
 	Timeout            string                     `json:"timeout"`
@@ -139,6 +153,11 @@ func (h *Host) ListJSON() HostJSON {
 		TLSServerName:      h.TLSServerName,
 		InsecureSkipVerify: h.InsecureSkipVerify,
 		AllowUnencrypted:   h.AllowUnencrypted,
+		Krb5Conf:           h.Krb5Conf,
+		Realm:              h.Realm,
+		KerberosName:       h.KerberosName,
+		Keytab:             h.Keytab,
+		CCache:             h.CCache,
 		ConnectTimeout:     h.ConnectTimeout.String(),
 		OperationTimeout:   h.OperationTimeout.String(),
 		Timeout:            h.Timeout.String(),

@@ -41,14 +41,14 @@ func TestDuplicatesNameBothPlaces(t *testing.T) {
 func TestLoadWalk(t *testing.T) {
 	fsys := mapFS(map[string]string{
 		"inv/b.hcl":             `host "b" { address = "10.0.0.2" }`,
-		"inv/a.hcl":             "defaults {\n  auth = \"kerberos\"\n}",
+		"inv/a.hcl":             "defaults {\n  auth = \"kerberos\"\n  kerberos_name = \"${host.name}.corp.example\"\n}",
 		"inv/z/c.hcl":           `host "c" { address = "10.0.0.3" }`,
 		"inv/.git/config.hcl":   "not hcl {",
 		"inv/.hidden.hcl":       "not hcl {",
 		"inv/notes.txt":         "not hcl {",
 		"inv/z/README.md":       "not hcl {",
 		"other/ignored.hcl":     "not hcl {",
-		"single/inventory.conf": `host "s" { address = "10.0.0.9" }` + "\ndefaults {\n  auth = \"kerberos\"\n}",
+		"single/inventory.conf": `host "s" { address = "10.0.0.9" }` + "\ndefaults {\n  auth = \"kerberos\"\n  kerberos_name = \"s.corp.example\"\n}",
 	})
 	inv, diags := LoadDir(fsys, "inv")
 	if len(diags) > 0 {

@@ -364,6 +364,16 @@ func (h *Host) set(name string, v any) {
 		h.InsecureSkipVerify = v.(bool)
 	case "allow_unencrypted":
 		h.AllowUnencrypted = v.(bool)
+	case "krb5_conf":
+		h.Krb5Conf = v.(string)
+	case "realm":
+		h.Realm = strings.ToUpper(v.(string))
+	case "kerberos_name":
+		h.KerberosName = v.(string)
+	case "keytab":
+		h.Keytab = v.(string)
+	case "ccache":
+		h.CCache = v.(string)
 	case "connect_timeout":
 		h.ConnectTimeout = v.(time.Duration)
 	case "operation_timeout":
@@ -558,6 +568,15 @@ func (inv *Inventory) checkHost(h *Host, states map[string]valState, agg *hostDi
 		agg.add(h.Name, hcl.Diagnostics{errorDiag(rng, "Basic authentication over http", fmt.Sprintf(
 			"Host %q would send its password unencrypted: Basic authentication over http%s. Use transport = \"https\" or ntlm/kerberos authentication, or set allow_unencrypted = true if the host accepts unencrypted traffic (WinRM AllowUnencrypted).",
 			h.Name, transportNote(h)))})
+	}
+	if h.Auth == AuthKerberos && isIP(h.Address) && (h.KerberosName == "" || isIP(h.KerberosName)) {
+		rng, ok := h.Origins["auth"]
+		if !ok {
+			rng = h.DeclRange
+		}
+		agg.add(h.Name, hcl.Diagnostics{errorDiag(rng, "Kerberos needs the host's name", fmt.Sprintf(
+			"Host %q is addressed by IP (%s) and uses Kerberos, but a Kerberos ticket is for a name (HTTP/<DNS name>), never an address: the KDC would answer \"Server not found in Kerberos database\". Set kerberos_name, for example kerberos_name = \"${host.name}.corp.example\".",
+			h.Name, h.Address))})
 	}
 	if rng, ok := h.Origins["port"]; ok {
 		if h.Transport == TransportHTTPS && h.Port == DefaultHTTPPort || h.Transport == TransportHTTP && h.Port == DefaultHTTPSPort {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/fleetport/fleetport/internal/hclguard"
 )
 
 // MaxFileSize caps the size of one inventory file. An inventory of tens of
@@ -28,6 +30,37 @@ const MaxFileSize = 32 << 20
 // Parse always returns a non-nil File. On errors it holds what could be
 // decoded, which is safe for careful analysis.
 func Parse(src []byte, filename string) (f *File, diags hcl.Diagnostics) {
+	f, diags, _ = parse(src, filename, newBudget(), hclguard.DefaultLimits.MaxTokens)
+	return f, diags
+}
+
+// MaxTokens caps the tokens of all the files of one inventory together:
+// the parser keeps each token and its syntax tree in memory. Two million
+// tokens is an inventory of about 120,000 hosts.
+const MaxTokens = 2 << 20
+
+// Evaluation budget of one inventory. A value that refers to host.name is
+// evaluated for every host it applies to, so the calls and the bytes
+// they return grow with the fleet: two million calls is a few function
+// calls per host of a large fleet, 128 MiB of results bounds the memory
+// the values keep, and 200,000 iterations of for expressions take HCL a
+// few seconds at most.
+const (
+	maxCalls       = 2_000_000
+	maxResultTotal = 128 << 20
+	maxIterations  = 200_000
+)
+
+func newBudget() *hclguard.Budget {
+	b := hclguard.NewBudget()
+	b.MaxCalls, b.MaxTotal, b.MaxIterations = maxCalls, maxResultTotal, maxIterations
+	return b
+}
+
+// parse is [Parse] drawing on a budget shared with other files: the
+// evaluation budget b, and at most maxTokens tokens. It returns the tokens
+// the file holds.
+func parse(src []byte, filename string, b *hclguard.Budget, maxTokens int) (f *File, diags hcl.Diagnostics, tokens int) {
 	f = &File{Name: filename}
 	if len(src) > MaxFileSize {
 		f.hcl = &hcl.File{Body: hcl.EmptyBody()}
@@ -36,15 +69,33 @@ func Parse(src []byte, filename string) (f *File, diags hcl.Diagnostics) {
 			Summary:  "Inventory file too large",
 			Detail:   fmt.Sprintf("%s is %d bytes; an inventory file may have at most %d. Split it into several files in a folder.", filename, len(src), MaxFileSize),
 			Subject:  &hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos},
-		}}
+		}}, 0
+	}
+	lim := hclguard.DefaultLimits
+	lim.MaxTokens = min(lim.MaxTokens, maxTokens)
+	tokens, diags = hclguard.Scan(src, filename, lim)
+	if diags.HasErrors() {
+		// Nothing past the first limit is read: the parser would recurse
+		// or allocate without bound.
+		f.hcl = &hcl.File{Body: hcl.EmptyBody(), Bytes: src}
+		return f, diags, tokens
 	}
 	hf, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if hf == nil || hf.Body == nil {
 		f.hcl = &hcl.File{Body: hcl.EmptyBody(), Bytes: src}
-		return f, shieldPasswordLines(src, nil, diags)
+		return f, shieldPasswordLines(src, nil, diags), tokens
 	}
 	f.hcl = hf
-	defer func() { diags = shieldPasswordLines(src, hf.Body, diags) }()
+	defer func() { diags = shieldPasswordLines(src, hf.Body, hintPassword(diags)) }()
+	if body, ok := hf.Body.(*hclsyntax.Body); ok {
+		if ld := hclguard.CheckLoops(body); ld.HasErrors() {
+			return f, append(diags, ld...), tokens
+		}
+		// Every value is evaluated with the budget's functions, which
+		// count the for expressions' iterations.
+		hclguard.InstrumentLoops(body)
+	}
+	fsrc := newEvalSource(filename, b)
 	content, cd := hf.Body.Content(topLevelSchema)
 	diags = append(diags, cd...)
 	for _, a := range sortedAttributes(content.Attributes) {
@@ -55,24 +106,24 @@ func Parse(src []byte, filename string) (f *File, diags hcl.Diagnostics) {
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "defaults":
-			d, dd := decodeDefaultsBlock(b, filename)
+			d, dd := decodeDefaultsBlock(b, fsrc)
 			diags = append(diags, dd...)
 			f.Defaults = append(f.Defaults, d)
 		case "group":
-			g, gd := decodeGroupBlock(b, filename)
+			g, gd := decodeGroupBlock(b, fsrc)
 			diags = append(diags, gd...)
 			if g != nil {
 				f.Groups = append(f.Groups, g)
 			}
 		case "host":
-			h, hd := decodeHostBlock(b, filename)
+			h, hd := decodeHostBlock(b, fsrc)
 			diags = append(diags, hd...)
 			if h != nil {
 				f.Hosts = append(f.Hosts, h)
 			}
 		}
 	}
-	return f, diags
+	return f, diags, tokens
 }
 
 // whereToSet names the blocks a setting may appear in.
@@ -171,6 +222,8 @@ func Load(fsys fs.FS, root string, opts Options) (*Inventory, hcl.Diagnostics) {
 	}
 
 	var files []*File
+	budget := newBudget()
+	tokens := 0
 	for _, p := range paths {
 		src, err := readCapped(fsys, p)
 		if err != nil {
@@ -178,7 +231,15 @@ func Load(fsys fs.FS, root string, opts Options) (*Inventory, hcl.Diagnostics) {
 				Detail: fmt.Sprintf("%s: %v.", name(p), unwrapPathError(err))})
 			continue
 		}
-		f, fd := Parse(src, name(p))
+		if tokens >= MaxTokens {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Inventory too large",
+				Detail: fmt.Sprintf("The inventory's files hold more than %d tokens together; fleetport reads at most %d. %s and the files after it were not read.",
+					MaxTokens, MaxTokens, name(p)),
+				Subject: &hcl.Range{Filename: name(p), Start: hcl.InitialPos, End: hcl.InitialPos}})
+			break
+		}
+		f, fd, n := parse(src, name(p), budget, MaxTokens-tokens)
+		tokens += n
 		diags = append(diags, fd...)
 		files = append(files, f)
 	}
@@ -244,6 +305,28 @@ func shieldPasswordLines(src []byte, body hcl.Body, diags hcl.Diagnostics) hcl.D
 				}
 			}
 		}
+		diags[i] = &c
+	}
+	return diags
+}
+
+// unsupportedArg is HCL's detail for an argument no schema has.
+var unsupportedArg = regexp.MustCompile(`^An argument named "([^"]*)" is not expected here\.`)
+
+// hintPassword adds "Did you mean "password"?" to the unsupported
+// arguments that are password misspelt or in another case (PASSWORD,
+// pass_word, pwd), which HCL's own suggestion, case-sensitive, misses.
+func hintPassword(diags hcl.Diagnostics) hcl.Diagnostics {
+	for i, d := range diags {
+		if d.Summary != "Unsupported argument" || strings.Contains(d.Detail, "Did you mean") {
+			continue
+		}
+		m := unsupportedArg.FindStringSubmatch(d.Detail)
+		if m == nil || !hclguard.LooksLikePassword(m[1]) {
+			continue
+		}
+		c := *d
+		c.Detail += ` Did you mean "password"?`
 		diags[i] = &c
 	}
 	return diags

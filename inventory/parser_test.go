@@ -156,3 +156,50 @@ func markers(t *testing.T, fsys fs.FS, root string) map[string]int {
 	}
 	return want
 }
+
+// TestPasswordValueNotInDiagnostics: a function error on a literal
+// password, or an unquoted password taken for a variable, does not quote
+// the password, whoever renders the diagnostics.
+func TestPasswordValueNotInDiagnostics(t *testing.T) {
+	for _, src := range []string{
+		"host \"a\" {\n  address = \"10.0.0.1\"\n  password = tonumber(\"Hunter2-Secret\")\n}\n",
+		"host \"a\" {\n  address = \"10.0.0.1\"\n  password = Hunter2Secret\n}\n",
+		"host \"a\" {\n  address = \"10.0.0.1\"\n  password = upper(Hunter2Secret)\n}\n",
+	} {
+		_, diags := Parse([]byte(src), "a.hcl")
+		if !diags.HasErrors() {
+			t.Fatalf("no error for %q", src)
+		}
+		for _, d := range diags {
+			if strings.Contains(d.Summary+d.Detail, "Hunter2") {
+				t.Errorf("%s: %s", d.Summary, d.Detail)
+			}
+		}
+	}
+}
+
+// TestFunctionBombRefused: five nested replace() calls would return
+// 20 GB; the first call past 1 MiB is refused, at its place.
+func TestFunctionBombRefused(t *testing.T) {
+	expr := `"` + strings.Repeat("a", 200) + `"`
+	for range 5 {
+		expr = `replace(` + expr + `, "a", "` + strings.Repeat("a", 100) + `")`
+	}
+	_, diags := Parse([]byte("host \"a\" {\n  address = \"10.0.0.1\"\n  site = "+expr+"\n}\n"), "bomb.hcl")
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "larger than 1 MiB") {
+		t.Fatalf("got %v", diags)
+	}
+	if s := diags[0].Subject; s == nil || s.Filename != "bomb.hcl" || s.Start.Line != 3 {
+		t.Errorf("located at %v", diags[0].Subject)
+	}
+}
+
+// TestDeepNestingRefused: 100,000 nested brackets are refused before the
+// parser recurses into them.
+func TestDeepNestingRefused(t *testing.T) {
+	src := "host \"a\" {\n  vars = { x = " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + " }\n}\n"
+	_, diags := Parse([]byte(src), "deep.hcl")
+	if !diags.HasErrors() || diags[0].Summary != "Nesting too deep" || diags[0].Subject.Start.Line != 2 {
+		t.Fatalf("got %v", diags)
+	}
+}

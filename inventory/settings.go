@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/fleetport/fleetport/internal/hclguard"
 )
 
 // Transports and authentication methods a host may use.
@@ -115,6 +117,11 @@ var settingSpecs = []*settingSpec{
 	{name: "tls_server_name", where: inAll, kind: kindServerName, noun: "TLS server name"},
 	{name: "insecure_skip_verify", where: inAll, kind: kindBool},
 	{name: "allow_unencrypted", where: inAll, kind: kindBool},
+	{name: "krb5_conf", where: inAll, kind: kindPath, noun: "krb5.conf"},
+	{name: "realm", where: inAll, kind: kindServerName, noun: "Kerberos realm"},
+	{name: "kerberos_name", where: inAll, kind: kindAddress, noun: "Kerberos host name"},
+	{name: "keytab", where: inAll, kind: kindPath, noun: "keytab"},
+	{name: "ccache", where: inAll, kind: kindPath, noun: "credential cache"},
 	{name: "connect_timeout", where: inAll, kind: kindDuration},
 	{name: "operation_timeout", where: inAll, kind: kindDuration},
 	{name: "timeout", where: inAll, kind: kindDuration},
@@ -148,10 +155,11 @@ const (
 type setting struct {
 	spec     *settingSpec
 	attr     *hcl.Attribute
-	filename string    // the declaring file, for relative paths
-	block    hcl.Range // the declaring block, for password diagnostics
-	static   bool      // refers to nothing: evaluated once
-	literal  bool      // a credential written as a literal
+	filename string      // the declaring file, for relative paths
+	src      *evalSource // the declaring file's evaluation budget
+	block    hcl.Range   // the declaring block, for password diagnostics
+	static   bool        // refers to nothing: evaluated once
+	literal  bool        // a credential written as a literal
 	val      any
 	state    valState
 }
@@ -176,7 +184,7 @@ var blockBodySchema = func() *hcl.BodySchema {
 }()
 
 // decodeSettings decodes the arguments of a defaults, group or host body.
-func decodeSettings(body hcl.Body, kind blockKind, filename string, block hcl.Range) (map[string]*setting, hcl.Diagnostics) {
+func decodeSettings(body hcl.Body, kind blockKind, src *evalSource, block hcl.Range) (map[string]*setting, hcl.Diagnostics) {
 	content, diags := body.Content(blockBodySchema)
 	for _, b := range content.Blocks {
 		diags = append(diags, errorDiag(b.DefRange, "Unexpected nested block", fmt.Sprintf(
@@ -197,7 +205,7 @@ func decodeSettings(body hcl.Body, kind blockKind, filename string, block hcl.Ra
 				"A %s block cannot set %s. %s", kind, a.Name, spec.elsewhere)))
 			continue
 		}
-		s := &setting{spec: spec, attr: a, filename: filename, block: block}
+		s := &setting{spec: spec, attr: a, filename: src.filename, src: src, block: block}
 		s.static = len(a.Expr.Variables()) == 0
 		if spec.kind == kindCredential {
 			s.literal = credentialCall(a.Expr) == nil
@@ -236,7 +244,7 @@ func (s *setting) eval(host string) (any, valState, hcl.Diagnostics) {
 
 // evaluate evaluates and checks the setting, for host when it is not "".
 func (s *setting) evaluate(host string) (any, valState, hcl.Diagnostics) {
-	ctx := evalContext(host)
+	ctx := s.src.evalContext(host)
 	if s.spec.kind == kindCredential {
 		v, st, diags := s.decodeCredential(ctx)
 		return v, st, s.protect(diags)
@@ -286,19 +294,52 @@ func (s *setting) subject() hcl.Range {
 
 // protect keeps a literal password out of diagnostics: rendered with
 // source snippets, a diagnostic about the password line would print it.
-// Such diagnostics point at the block instead and name the line.
+// Such diagnostics point at the block instead and name the line, and
+// the texts written in the value (its strings, the names it refers to)
+// are removed from their summaries and details, so that an error such as
+// tonumber's "cannot convert ..." does not quote the password.
 func (s *setting) protect(diags hcl.Diagnostics) hcl.Diagnostics {
 	if s.spec.name != "password" || !s.literal {
 		return diags
 	}
+	secrets := expressionTexts(s.attr.Expr)
 	out := make(hcl.Diagnostics, len(diags))
 	for i, d := range diags {
 		c := *d
+		c.Summary = hclguard.Scrub(c.Summary, secrets)
+		c.Detail = hclguard.Scrub(c.Detail, secrets)
 		c.Subject = s.block.Ptr()
 		c.Context = nil
 		c.Expression, c.EvalContext = nil, nil
 		c.Detail = strings.TrimSpace(fmt.Sprintf("%s (password at %s)", c.Detail, at(s.attr.Range)))
 		out[i] = &c
+	}
+	return out
+}
+
+// expressionTexts returns the strings written in expr and the names it
+// refers to.
+func expressionTexts(expr hcl.Expression) []string {
+	var out []string
+	node, ok := expr.(hclsyntax.Node)
+	if !ok {
+		return nil
+	}
+	hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		switch e := n.(type) {
+		case *hclsyntax.LiteralValueExpr:
+			if e.Val.Type() == cty.String && e.Val.IsKnown() && !e.Val.IsNull() {
+				out = append(out, e.Val.AsString())
+			}
+		case *hclsyntax.ScopeTraversalExpr:
+			out = append(out, e.Traversal.RootName())
+		}
+		return nil
+	})
+	for i, t := range out {
+		if t == "host" {
+			out[i] = ""
+		}
 	}
 	return out
 }

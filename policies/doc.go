@@ -87,9 +87,17 @@
 //	host.os                                  "2003", "2008r2", "2012r2", "2016", "2019", "2022" (also "2000", "2008", "2012")
 //	host.os_version                          5.2, 6.1, 6.3, 10.0
 //	host.os_build                            e.g. 17763
+//	host.roles                               what the facts show the host serves: "web", "smtp", "sql"
 //
-// host.os, host.os_version and host.os_build are unknown until collection
-// learns them (or the inventory declares the release); an expression that
+// host.roles comes from the host's facts, never from group names: "web"
+// when the W3SVC service is installed or a site's URL (not WinRM's /wsman)
+// is registered with http.sys, "smtp" when the SMTPSVC service is
+// installed or a TCP listener is on port 25, "sql" when SQL Server's
+// MSSQLSERVER service is installed. Collection asks for those facts first
+// when an applies_to reads host.roles.
+//
+// host.os, host.os_version, host.os_build and host.roles are unknown until
+// collection learns them (or the inventory declares the release); an expression that
 // needs an unknown value answers unknown, never "applies" or "does not
 // apply" (false && unknown is false). At load time every expression is
 // evaluated against a host whose attributes are all unknown, so unknown
@@ -222,10 +230,11 @@
 // # The built-in pack
 //
 // policies/builtin/*.hcl, embedded, and an identical copy in
-// examples/policies/builtin. It assumes the inventory's conventions of the
-// simulator's inventory: web servers in group "web" with
-// vars.service_address, SMTP servers in group "smtp", SQL Server 2000
-// hosts in group "sql2000".
+// examples/policies/builtin. It tells web, SMTP and SQL servers by their
+// facts (host.roles), whatever the inventory's groups are called; web
+// servers declare the address their sites serve as vars.service_address.
+// SQL Server 2000 is SQL Server on Server 2003 (or a host of the group
+// "sql2000", for a named instance).
 //
 //	http_listen_list               high     web: the listen list names the service, management and loopback addresses
 //	http_listen_list_stale         medium   web: the list names nothing else (a stale entry takes the sites down)
@@ -236,7 +245,7 @@
 //	dynamic_port_range             high     2008+: TCP/IPv4 range starts at 10000 with >= 55535 ports (at once)
 //	time_wait_pressure             high     <= 5000 TIME_WAIT per remote endpoint and <= half the client range
 //	afd_dynamic_backlog            medium   2003: DynamicBacklogGrowthDelta <= 10, MaximumDynamicBacklog <= 20000
-//	sql2000_listen_backlog         medium   sql2000: WinsockListenBacklog above the built-in 5
+//	sql2000_listen_backlog         medium   sql on 2003 (or group sql2000): WinsockListenBacklog above the built-in 5
 //	tcp_connection_limits          low      2003: MaxFreeTcbs, MaxHashTableSize, TcpNumConnections not lowered; fix: delete the overrides (reboot)
 //	wininet_connections_per_server info     MaxConnectionsPerServer >= 2 (HKLM); fix: delete the override (new processes)
 //	w3svc_running                  high     web: W3SVC runs

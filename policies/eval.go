@@ -18,6 +18,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/fleetport/fleetport/internal/hclguard"
 )
 
 // Host is what a policy may know about a host before anything is
@@ -42,10 +45,17 @@ type Host struct {
 	// Vars are the inventory's free-form variables (host.vars.NAME). An
 	// unknown cty value is allowed and makes what depends on it unknown.
 	Vars map[string]cty.Value
+	// Roles are what the host's collected facts show it serves
+	// (host.roles): "web" (W3SVC, or a site registered with http.sys),
+	// "smtp" (SMTPSVC, or a listener on port 25), "sql" (SQL Server's
+	// MSSQLSERVER service). RolesKnown is false until they are collected:
+	// host.roles is unknown then.
+	Roles      []string
+	RolesKnown bool
 }
 
 // hostAttributes are the attributes of the host object, for messages.
-var hostAttributes = []string{"name", "address", "management_address", "site", "os", "os_version", "os_build", "groups", "tags", "vars"}
+var hostAttributes = []string{"name", "address", "management_address", "site", "os", "os_version", "os_build", "groups", "tags", "vars", "roles"}
 
 // schemaHost is the host object of load-time validation: every attribute
 // unknown but typed.
@@ -60,11 +70,19 @@ var schemaHost = cty.ObjectVal(map[string]cty.Value{
 	"groups":             cty.UnknownVal(cty.List(cty.String)).RefineNotNull(),
 	"tags":               cty.UnknownVal(cty.Map(cty.String)).RefineNotNull(),
 	"vars":               cty.DynamicVal,
+	"roles":              cty.UnknownVal(cty.List(cty.String)).RefineNotNull(),
 })
 
-// staticCtx evaluates attributes that must be the same on every host:
-// functions, no variables.
-var staticCtx = &hcl.EvalContext{Functions: functions}
+// staticCtx returns the context of attributes that must be the same on
+// every host: functions, no variables.
+func staticCtx() *hcl.EvalContext { return &hcl.EvalContext{Functions: boundedFunctions()} }
+
+// boundedFunctions returns the function table bounded by a fresh
+// evaluation budget: no call returns more than a mebibyte, and one
+// evaluator's calls stop at the budget's total.
+func boundedFunctions() map[string]function.Function {
+	return hclguard.NewBudget().Functions(functions)
+}
 
 // evaluator evaluates one policy's expressions for one host, or for the
 // schema host at load time (host == nil).
@@ -78,7 +96,7 @@ type evaluator struct {
 func newSchemaEvaluator() *evaluator {
 	return &evaluator{ctx: &hcl.EvalContext{
 		Variables: map[string]cty.Value{"host": schemaHost},
-		Functions: functions,
+		Functions: boundedFunctions(),
 	}}
 }
 
@@ -154,7 +172,19 @@ func newHostEvaluator(h Host, subject hcl.Range) (*evaluator, hcl.Diagnostics) {
 		}
 		vars = cty.ObjectVal(m)
 	}
+	roles := cty.UnknownVal(cty.List(cty.String)).RefineNotNull()
+	if h.RolesKnown {
+		roles = cty.ListValEmpty(cty.String)
+		if len(h.Roles) > 0 {
+			r := make([]cty.Value, len(h.Roles))
+			for i, s := range h.Roles {
+				r[i] = cty.StringVal(s)
+			}
+			roles = cty.ListVal(r)
+		}
+	}
 	host := cty.ObjectVal(map[string]cty.Value{
+		"roles":              roles,
 		"name":               cty.StringVal(h.Name),
 		"address":            cty.StringVal(h.Address),
 		"management_address": mgmtVal,
@@ -167,7 +197,7 @@ func newHostEvaluator(h Host, subject hcl.Range) (*evaluator, hcl.Diagnostics) {
 		"vars":               vars,
 	})
 	return &evaluator{
-		ctx:     &hcl.EvalContext{Variables: map[string]cty.Value{"host": host}, Functions: functions},
+		ctx:     &hcl.EvalContext{Variables: map[string]cty.Value{"host": host}, Functions: boundedFunctions()},
 		host:    &h,
 		release: rel,
 		mgmt:    mgmt,
@@ -354,7 +384,7 @@ func staticValue(attr *hcl.Attribute, why string) (cty.Value, hcl.Diagnostics) {
 			Subject: vars[0].SourceRange().Ptr(), Context: attr.Expr.Range().Ptr(),
 		}}
 	}
-	v, diags := attr.Expr.Value(staticCtx)
+	v, diags := attr.Expr.Value(staticCtx())
 	v, _ = v.Unmark()
 	return v, diags
 }

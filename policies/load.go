@@ -79,9 +79,12 @@ func (s *Set) Sources() map[string]*hcl.File {
 }
 
 // LoadDir loads the policies under root in fsys: root may be one file
-// (loaded whatever its name) or a folder, walked recursively for *.hcl
-// files in lexical order, skipping hidden files and folders (a leading
-// dot) and editor leftovers (a trailing ~, a leading #). Files and folders
+// (loaded whatever its name) or a folder, whose own *.hcl files are
+// loaded in lexical order; its sub-folders are not read (so a folder that
+// holds a Go package, tests, or a copy of examples/policies/builtin next
+// to the user's files loads only the user's files), and hidden files (a
+// leading dot) and editor leftovers (a trailing ~, a leading #) are
+// skipped. Files and folders
 // merge into one set as [NewSet] does. It reads only through fsys:
 // os.DirFS in the CLI, fstest.MapFS in tests. File names in diagnostics
 // are root-relative paths as fsys spells them.
@@ -125,6 +128,11 @@ func LoadDir(fsys fs.FS, root string) (*Set, hcl.Diagnostics) {
 				return nil
 			}
 			name := d.Name()
+			if p != root && d.IsDir() {
+				// Only the folder's own files: a sub-folder may hold a
+				// copy of the built-in pack, tests or anything else.
+				return fs.SkipDir
+			}
 			if p != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "#") || strings.HasSuffix(name, "~")) {
 				if d.IsDir() {
 					return fs.SkipDir

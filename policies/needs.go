@@ -33,6 +33,11 @@ type Needs struct {
 	// Dependants asks for the services that depend on it too (what a
 	// restart with dependants stops and must start again).
 	Services []ServiceNeed
+	// Roles: some policy's applies_to reads host.roles, which is not
+	// known yet. Collect what the roles rest on (the role services'
+	// states, the socket table, the URLs registered with http.sys), set
+	// [Host.Roles] and [Host.RolesKnown], and call Needs again.
+	Roles bool
 }
 
 // ServiceNeed is one service Needs names.
@@ -43,12 +48,13 @@ type ServiceNeed struct {
 
 // IsZero reports whether nothing is needed.
 func (n *Needs) IsZero() bool {
-	return !n.Release && !n.ListenList && !n.Sockets && len(n.Registry) == 0 && len(n.PortRanges) == 0 && len(n.Services) == 0
+	return !n.Release && !n.Roles && !n.ListenList && !n.Sockets && len(n.Registry) == 0 && len(n.PortRanges) == 0 && len(n.Services) == 0
 }
 
 // Merge adds what o needs.
 func (n *Needs) Merge(o Needs) {
 	n.Release = n.Release || o.Release
+	n.Roles = n.Roles || o.Roles
 	n.ListenList = n.ListenList || o.ListenList
 	n.Sockets = n.Sockets || o.Sockets
 	for _, r := range o.Registry {
@@ -123,6 +129,9 @@ func (p *Policy) Needs(h Host) Needs {
 			n.Release = true
 		}
 	}
+	if !h.RolesKnown && p.AppliesToExpr != nil && readsHost(p, "roles") {
+		n.Roles = true
+	}
 	for _, r := range p.Rules {
 		if r.OS().Contains(ev.release) != NotApplicable {
 			r.needs(ev.release, &n)
@@ -136,6 +145,20 @@ func (p *Policy) Needs(h Host) Needs {
 		}
 	}
 	return n
+}
+
+// readsHost reports whether applies_to reads one of the host attributes
+// named.
+func readsHost(p *Policy, names ...string) bool {
+	for _, t := range p.AppliesToExpr.Variables() {
+		if len(t) < 2 || t.RootName() != "host" {
+			continue
+		}
+		if slices.Contains(names, traversalAttr(t)) {
+			return true
+		}
+	}
+	return false
 }
 
 // dependsOnRelease reports whether applies_to reads host.os,

@@ -62,8 +62,16 @@ func simHost(role, osName string, drift ...string) (Host, *refFacts) {
 	rel, _ := ParseRelease(osName)
 	mgmt, svc := netip.MustParseAddr(simMgmt), netip.MustParseAddr(simService)
 	sql := netip.MustParseAddrPort(simSQL)
+	// Groups named unlike the roles: the pack tells roles by the facts
+	// (host.roles), which collection learns with the release.
+	group := map[string]string{"web": "iis", "smtp": "mail", "sql": "db", "app": "apps"}[role]
+	roles := []string{}
+	if role != "app" {
+		roles = []string{role}
+	}
 	h := Host{
-		Name: role + "0005", Address: simMgmt, OS: osName, Groups: []string{role},
+		Roles: roles, RolesKnown: osName != "",
+		Name: role + "0005", Address: simMgmt, OS: osName, Groups: []string{group},
 		Tags: map[string]string{"os": osName, "locale": "en-US"},
 		Vars: map[string]cty.Value{"service_address": cty.StringVal(simService)},
 	}
@@ -119,6 +127,10 @@ func simHost(role, osName string, drift ...string) (Host, *refFacts) {
 		f.listeners = append(f.listeners, refSocket{TCP, bind})
 	case "sql":
 		f.services["mssqlserver"] = ServiceRunning
+		if rel == Release2003 {
+			// SQL Server 2000's listen backlog, raised.
+			f.registry[strings.ToLower(string(KeyMSSQLServer)+`\WinsockListenBacklog`)] = DWORD(64)
+		}
 		f.listeners = append(f.listeners, refSocket{TCP, netip.MustParseAddrPort("0.0.0.0:1433")},
 			refSocket{TCP, netip.MustParseAddrPort("[::]:1433")})
 	}

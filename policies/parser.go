@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/fleetport/fleetport/internal/hclguard"
 )
 
 // File is one policy file as decoded: its policies in source order.
@@ -60,16 +62,31 @@ func Parse(src []byte, filename string) (*File, hcl.Diagnostics) {
 			Subject: &hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos},
 		}}
 	}
+	if d := hclguard.Check(src, filename, hclguard.DefaultLimits); d.HasErrors() {
+		// The parser would recurse or allocate without bound.
+		f.HCL = &hcl.File{Body: hcl.EmptyBody(), Bytes: src}
+		return f, d
+	}
 	hf, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	f.HCL = hf
 	if diags.HasErrors() || hf == nil {
 		return f, diags
+	}
+	if body, ok := hf.Body.(*hclsyntax.Body); ok {
+		if d := hclguard.CheckLoops(body); d.HasErrors() {
+			return f, append(diags, d...)
+		}
 	}
 	content, d := hf.Body.Content(configFileSchema)
 	diags = append(diags, d...)
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "policy":
+			// A policy's expressions are evaluated with the budget's
+			// functions, which count the for expressions' iterations.
+			if body, ok := b.Body.(*hclsyntax.Body); ok {
+				hclguard.InstrumentLoops(body)
+			}
 			p, d := decodePolicyBlock(b)
 			diags = append(diags, d...)
 			f.Policies = append(f.Policies, p)

@@ -665,7 +665,7 @@ func isLoopback(e hcl.Expression) bool {
 	if len(e.Variables()) > 0 {
 		return false
 	}
-	v, diags := e.Value(staticCtx)
+	v, diags := e.Value(staticCtx())
 	if diags.HasErrors() || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
 		return false
 	}

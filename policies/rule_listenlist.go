@@ -16,8 +16,10 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 var listenListBlockSchema = &hcl.BodySchema{
@@ -122,7 +124,50 @@ func decodeListenListBlock(block *hcl.Block) (*ListenListRule, hcl.Diagnostics) 
 		diags = append(diags, d...)
 		r.AllowEmpty = b
 	}
+	// A list that may name only some addresses must let the management
+	// address and 127.0.0.1 stay: otherwise a host complies only with a
+	// list that locks WinRM (and fleetport) out at the next HTTP restart.
+	if !r.AllowEmpty {
+		for _, n := range []string{"only", "exactly"} {
+			if a, ok := attrs[n]; ok {
+				diags = append(diags, onlyKeepsAccess(a)...)
+			}
+		}
+	}
 	return r, diags
+}
+
+// onlyKeepsAccess checks, from the source alone, that an only or exactly
+// list written out as a list names host.management_address and
+// "127.0.0.1"; a list computed otherwise (concat, a variable) is checked
+// per host when it is resolved.
+func onlyKeepsAccess(a *hcl.Attribute) hcl.Diagnostics {
+	if _, ok := a.Expr.(*hclsyntax.TupleConsExpr); !ok {
+		return nil
+	}
+	var mgmt, lo bool
+	for _, e := range tupleElems(a.Expr) {
+		mgmt = mgmt || isManagementAddress(e)
+		lo = lo || isLoopback(e)
+	}
+	if mgmt && lo {
+		return nil
+	}
+	var miss []string
+	if !mgmt {
+		miss = append(miss, "host.management_address")
+	}
+	if !lo {
+		miss = append(miss, `"127.0.0.1"`)
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError, Summary: "Listen list can only be met by locking fleetport out",
+		Detail: fmt.Sprintf("The %s list does not name %s, so a host complies only with a listen list that lacks it; "+
+			"WinRM listens through http.sys, so the next HTTP restart would cut fleetport off. Write the list out and "+
+			"include %s (or set allow_empty = true if an empty list, http.sys on every address, is acceptable).",
+			a.Name, strings.Join(miss, " or "), strings.Join(miss, " and ")),
+		Subject: a.Expr.Range().Ptr(),
+	}}
 }
 
 func (r *ListenListRule) resolve(ev *evaluator) (Check, hcl.Diagnostics) {
@@ -160,6 +205,17 @@ func (r *ListenListRule) resolve(ev *evaluator) (Check, hcl.Diagnostics) {
 				Subject: r.Excludes.Range().Ptr(),
 			})
 			break
+		}
+	}
+	if r.Only != nil && !r.AllowEmpty && ev.mgmt.IsValid() && ev.host != nil {
+		lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		if !ListenListReaches(c.Only, ev.mgmt) || !ListenListReaches(c.Only, lo) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Listen list can only be met by locking fleetport out",
+				Detail: fmt.Sprintf("On this host the %s list does not allow both %s (the management address) and 127.0.0.1, so the host "+
+					"complies only with a listen list that cuts WinRM off at the next HTTP restart. Add them to the list.", r.attrName("only"), ev.mgmt),
+				Subject: r.Only.Range().Ptr(),
+			})
 		}
 	}
 	if r.Only != nil && !r.Exactly {

@@ -241,7 +241,18 @@ func collectHost(ctx context.Context, t Target, opts Options) *facts.Host {
 	if h.OS != nil {
 		ph.OS, ph.OSBuild = h.OS.Release, int(h.OS.Build)
 	}
-	if err := c.facts(ctx, needsOf(opts.Policies, ph)); err != nil {
+	n := needsOf(opts.Policies, ph)
+	if n.Roles {
+		// Some policy applies by the host's roles: learn them first, and
+		// ask again what the policies that apply need.
+		if err := c.roles(ctx); err != nil {
+			return fail(err)
+		}
+		if ph.Roles, ph.RolesKnown = h.Roles(); ph.RolesKnown {
+			n = needsOf(opts.Policies, ph)
+		}
+	}
+	if err := c.facts(ctx, n); err != nil {
 		return fail(err)
 	}
 	h.DeriveEphemeral()

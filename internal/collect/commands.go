@@ -27,13 +27,43 @@ const (
 type collector struct {
 	s Session
 	h *facts.Host
+	// ran holds the command lines run so far: a fact the roles needed
+	// is not asked for twice.
+	ran map[string]bool
 }
 
 // run runs one command. A session error (the host went away, a deadline)
 // ends the host's collection; a command that failed or printed something
 // unreadable only costs its own fact.
 func (c *collector) run(ctx context.Context, line string) (remote.Result, error) {
+	if c.ran == nil {
+		c.ran = map[string]bool{}
+	}
+	c.ran[line] = true
 	return c.s.Run(ctx, remote.Command{Line: line})
+}
+
+// roles fetches what the host's roles rest on (facts.Host.Roles): the
+// role services' states, the socket table and, from 2008 R2 on, the URLs
+// registered with http.sys.
+func (c *collector) roles(ctx context.Context) error {
+	if err := c.sockets(ctx); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(facts.RoleServices))
+	for name := range facts.RoleServices {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := c.service(ctx, name); err != nil {
+			return err
+		}
+	}
+	if c.h.OS != nil && c.h.OS.Release != "2003" {
+		return c.httpURLs(ctx)
+	}
+	return nil
 }
 
 // parseFailed records a fact that could not be read.
@@ -122,7 +152,7 @@ func (c *collector) facts(ctx context.Context, n policies.Needs) error {
 	if c.h.OS != nil {
 		release = c.h.OS.Release
 	}
-	if n.Sockets {
+	if n.Sockets && !c.ran["netstat -ano"] {
 		if err := c.sockets(ctx); err != nil {
 			return err
 		}
@@ -148,6 +178,9 @@ func (c *collector) facts(ctx context.Context, n policies.Needs) error {
 		}
 	}
 	for _, sv := range n.Services {
+		if c.ran["sc query "+sv.Name] {
+			continue
+		}
 		if err := c.service(ctx, sv.Name); err != nil {
 			return err
 		}
@@ -205,7 +238,7 @@ func (c *collector) listenList(ctx context.Context, release string) error {
 	if err := c.addresses(ctx); err != nil {
 		return err
 	}
-	if release == "2003" {
+	if release == "2003" || c.ran["netsh http show servicestate"] {
 		return nil
 	}
 	return c.httpURLs(ctx)

@@ -116,6 +116,7 @@ func judgeHost(in HostInput, set *policies.Set, cross bool) HostReport {
 	if h.OS != nil {
 		hr.OS, hr.Build = h.OS.Release, h.OS.Build
 		ph.OS, ph.OSBuild = h.OS.Release, int(h.OS.Build)
+		ph.Roles, ph.RolesKnown = h.Roles()
 	}
 	if h.Sockets != nil {
 		hr.TimeWait = h.Sockets.Summary.States.Get(facts.StateTimeWait)

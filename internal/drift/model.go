@@ -229,11 +229,14 @@ type RunInfo struct {
 // Change is one difference between two runs.
 type Change struct {
 	// Kind is "new" (drift that the earlier run did not have), "fixed"
-	// (drift the earlier run had and this one does not) or "changed"
-	// (drift in both, with a different result or actual value).
+	// (drift the earlier run had and this one does not), "changed"
+	// (drift in both, with a different result or actual value),
+	// "now-known" (unknown before, told now: the current result, pass
+	// included) or "now-unknown" (drift before, on a host not reached
+	// now). Only hosts both runs have are compared (Changes.NotCompared).
 	Kind string `json:"kind"`
-	// Finding is the current finding for new and changed, the earlier
-	// one for fixed.
+	// Finding is the current finding for new, changed and now-known, the
+	// earlier one for fixed and now-unknown.
 	Finding Finding `json:"finding"`
 	// BeforeResult and BeforeActual are the earlier result and actual
 	// value of a changed finding (a finding is never not-applicable, so
@@ -244,11 +247,18 @@ type Change struct {
 
 // Changes is what changed since an earlier run.
 type Changes struct {
-	Since   RunInfo  `json:"since"`
-	New     int      `json:"new"`
-	Fixed   int      `json:"fixed"`
-	Changed int      `json:"changed"`
-	Items   []Change `json:"items"`
+	Since   RunInfo `json:"since"`
+	New     int     `json:"new"`
+	Fixed   int     `json:"fixed"`
+	Changed int     `json:"changed"`
+	// NowKnown and NowUnknown count the now-known and now-unknown items.
+	NowKnown   int `json:"now_known"`
+	NowUnknown int `json:"now_unknown"`
+	// NotCompared are the hosts only one of the runs has (checked in one
+	// run, not selected or not stored in the other), sorted: nothing
+	// about them is new or fixed.
+	NotCompared []string `json:"not_compared"`
+	Items       []Change `json:"items"`
 }
 
 // Report is a drift report: every host of a run judged against a policy
@@ -265,6 +275,37 @@ type Report struct {
 	Hosts     []HostReport `json:"hosts"`
 	// Changes is set when an earlier run was compared.
 	Changes *Changes `json:"changes,omitempty"`
+	// Provenance says what made the report, when the caller knows.
+	Provenance *Provenance `json:"provenance,omitempty"`
+}
+
+// Provenance is what a report was made from: the fleetport that judged,
+// the run, and digests of the inventory's view of the run's hosts (as
+// stored with the run) and of the policy files, so that two reports can
+// be told judged alike or not.
+type Provenance struct {
+	Fleetport string `json:"fleetport"`
+	Run       int64  `json:"run"`
+	// Inventory is "sha256:HEX" of the hosts the run carries, empty for a
+	// run stored without them.
+	Inventory string `json:"inventory,omitempty"`
+	// Policies is "sha256:HEX" of the policy files (names and bytes).
+	Policies string `json:"policies"`
+}
+
+// Short is the provenance in one line, digests cut to 12 hex digits.
+func (p *Provenance) Short() string {
+	cut := func(d string) string {
+		if len(d) > len("sha256:")+12 {
+			return d[:len("sha256:")+12]
+		}
+		return d
+	}
+	s := fmt.Sprintf("fleetport %s · run %d", p.Fleetport, p.Run)
+	if p.Inventory != "" {
+		s += " · inventory " + cut(p.Inventory)
+	}
+	return s + " · policies " + cut(p.Policies)
 }
 
 // SchemaID is the $schema value of a report.

@@ -10,27 +10,63 @@ package history
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
+	"github.com/fleetport/fleetport/internal/buildinfo"
 	"github.com/fleetport/fleetport/internal/drift"
 	"github.com/fleetport/fleetport/internal/facts"
 	"github.com/fleetport/fleetport/internal/store"
+	"github.com/fleetport/fleetport/inventory"
 	"github.com/fleetport/fleetport/policies"
 )
 
-// Judge evaluates stored runs.
+// Judge evaluates stored runs. A run carries the inventory's view of its
+// selected hosts (groups, tags, vars, management address) as it was when
+// the run was made, and is judged with that, whatever the inventory says
+// today.
 type Judge struct {
 	Store    *store.Store
 	Policies *policies.Set
-	// Hosts is the inventory's view of the hosts, by name. A host of a
-	// run that the inventory no longer has is judged by its name and
-	// address only.
-	Hosts     map[string]policies.Host
+	// Hosts is the inventory's view of the hosts, by name, for a run
+	// stored before runs carried their hosts: a host of such a run that
+	// Hosts lacks is judged by its name and address only. Warn is told
+	// when that happens.
+	Hosts map[string]policies.Host
+	// Limit selects, in the --limit language, the hosts of every run
+	// judged (among the run's own hosts, groups and tags); "" selects
+	// them all. ReadFile reads its @file terms.
+	Limit     string
+	ReadFile  func(string) ([]byte, error)
 	CrossFact bool
 	Now       func() time.Time
+	// Warn, when set, is told what the judgement could not do as asked.
+	Warn func(string)
+}
+
+// IncompleteError is the error of judging a run that could not be stored
+// completely: judging it would call hosts compliant that were never
+// stored.
+type IncompleteError struct {
+	Run    int64
+	Status store.RunStatus
+	// Stored and Selected count the host results written and the hosts
+	// the run set out to reach.
+	Stored, Selected int
+	Why              string
+}
+
+func (e *IncompleteError) Error() string {
+	s := fmt.Sprintf("run %d is %s: %d of its %d hosts were stored", e.Run, e.Status, e.Stored, e.Selected)
+	if e.Why != "" {
+		s += " (" + e.Why + ")"
+	}
+	return s + "; it cannot be judged"
 }
 
 // Facts loads a run's facts documents, by host name. A record whose
@@ -43,17 +79,23 @@ func Facts(ctx context.Context, st *store.Store, run int64) (map[string]*facts.H
 	}
 	out := make(map[string]*facts.Host, len(recs))
 	for _, r := range recs {
-		h := &facts.Host{}
-		if len(r.Facts) == 0 || json.Unmarshal(r.Facts, h) != nil || h.Name != r.Name {
-			h = facts.NewHost(r.Name, "")
-			if err := h.Status.UnmarshalText([]byte(r.Status)); err != nil {
-				h.Status = facts.StatusUnknown
-			}
-			h.Error = "the stored facts of this host cannot be read"
-		}
-		out[r.Name] = h
+		out[r.Name] = decodeRecord(r)
 	}
 	return out, nil
+}
+
+// decodeRecord decodes a host record's facts document, or makes one with
+// the record's status and an error saying the document cannot be read.
+func decodeRecord(r store.HostRecord) *facts.Host {
+	h := &facts.Host{}
+	if len(r.Facts) == 0 || json.Unmarshal(r.Facts, h) != nil || h.Name != r.Name {
+		h = facts.NewHost(r.Name, "")
+		if err := h.Status.UnmarshalText([]byte(r.Status)); err != nil {
+			h.Status = facts.StatusUnknown
+		}
+		h.Error = "the stored facts of this host cannot be read"
+	}
+	return h
 }
 
 // Report judges one run. With compare it also judges the run before it
@@ -74,7 +116,13 @@ func (j *Judge) Report(ctx context.Context, run int64, compare bool) (*drift.Rep
 	if err != nil {
 		return nil, err
 	}
-	prev, err := j.judge(ctx, p.ID)
+	// The earlier run is judged on the hosts of this report only: a host
+	// this report leaves out is not part of the comparison.
+	scope := make(map[string]bool, len(rep.Hosts))
+	for _, h := range rep.Hosts {
+		scope[h.Name] = true
+	}
+	prev, err := j.judgeScoped(ctx, p.ID, func(name string) bool { return scope[name] })
 	if err != nil {
 		return nil, fmt.Errorf("run %d (the one before %d): %w", p.ID, run, err)
 	}
@@ -108,16 +156,38 @@ func BaselineOf(h *facts.Host) *facts.Host {
 }
 
 // judge evaluates one run's documents, each host with its baseline for
-// the boot it was in. When the run was interrupted, the hosts of
-// Judge.Hosts it has no result for are judged too: unknown.
+// the boot it was in, on the run's hosts that Limit selects. The hosts
+// the run set out to reach and has no result for (an interrupted run) are
+// judged too: unknown.
 func (j *Judge) judge(ctx context.Context, run int64) (*drift.Report, error) {
+	return j.judgeScoped(ctx, run, nil)
+}
+
+// judgeScoped is judge on the hosts in scope (nil: Limit's selection).
+func (j *Judge) judgeScoped(ctx context.Context, run int64, inScope func(string) bool) (*drift.Report, error) {
 	r, err := j.Store.Run(ctx, run)
 	if err != nil {
 		return nil, err
 	}
+	if r.Status == store.RunFailed || r.Status == store.RunComplete && r.Hosts < r.Selected {
+		status := r.Status
+		if status == store.RunComplete {
+			status = "partial"
+		}
+		return nil, &IncompleteError{Run: r.ID, Status: status, Stored: r.Hosts, Selected: r.Selected, Why: r.Interrupt}
+	}
 	cur, err := Facts(ctx, j.Store, run)
 	if err != nil {
 		return nil, err
+	}
+	view, err := j.hostsOf(ctx, r, cur)
+	if err != nil {
+		return nil, err
+	}
+	if inScope == nil {
+		if inScope, err = j.selection(run, view); err != nil {
+			return nil, err
+		}
 	}
 	bases, err := j.Store.Baselines(ctx, run)
 	if err != nil {
@@ -131,13 +201,13 @@ func (j *Judge) judge(ctx context.Context, run int64) (*drift.Report, error) {
 	if j.Now != nil {
 		in.Now = j.Now()
 	}
-	for name, h := range cur {
-		ph, ok := j.Hosts[name]
-		if !ok {
-			ph = policies.Host{Name: name, Address: h.Address}
+	for name, ph := range view {
+		if !inScope(name) {
+			continue
 		}
+		h := cur[name]
 		hi := drift.HostInput{Policy: ph, Facts: h}
-		if !h.BootTime.IsZero() {
+		if h != nil && !h.BootTime.IsZero() {
 			if b, ok := bases[name][BootKey(h.BootTime)]; ok {
 				base := &facts.Host{}
 				if json.Unmarshal(b.Facts, base) == nil {
@@ -147,14 +217,109 @@ func (j *Judge) judge(ctx context.Context, run int64) (*drift.Report, error) {
 		}
 		in.Hosts = append(in.Hosts, hi)
 	}
-	if r.Status == store.RunInterrupted {
-		for name, ph := range j.Hosts {
-			if _, ok := cur[name]; !ok {
-				in.Hosts = append(in.Hosts, drift.HostInput{Policy: ph})
+	rep := drift.Evaluate(in)
+	rep.Provenance = &drift.Provenance{Fleetport: buildinfo.Read().Version, Run: r.ID, Inventory: j.inventoryDigest(ctx, r.ID),
+		Policies: PoliciesDigest(j.Policies)}
+	return rep, nil
+}
+
+// inventoryDigest is "sha256:HEX" of the hosts a run carries, "" when it
+// carries none.
+func (j *Judge) inventoryDigest(ctx context.Context, run int64) string {
+	raw, err := j.Store.RunHosts(ctx, run)
+	if err != nil || len(raw) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(raw))
+	for n := range raw {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%s\x00", n, raw[n])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// PoliciesDigest is "sha256:HEX" of a policy set's files, names and bytes.
+func PoliciesDigest(s *policies.Set) string {
+	h := sha256.New()
+	if s != nil {
+		for _, f := range s.Files {
+			fmt.Fprintf(h, "%s\x00", f.Filename)
+			if f.HCL != nil {
+				h.Write(f.HCL.Bytes)
+			}
+			h.Write([]byte{0})
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// hostsOf is the inventory's view of a run's hosts, by name: the hosts the
+// run carries, or (for a run stored without them) Judge.Hosts. Every host
+// with a result is in it; a host without one only when the run set out to
+// reach it.
+func (j *Judge) hostsOf(ctx context.Context, r store.Run, cur map[string]*facts.Host) (map[string]policies.Host, error) {
+	raw, err := j.Store.RunHosts(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	view := make(map[string]policies.Host, len(cur))
+	if len(raw) > 0 {
+		for name, doc := range raw {
+			ph, err := decodeHost(doc)
+			if err != nil || ph.Name != name {
+				return nil, fmt.Errorf("run %d: the stored inventory entry of host %s cannot be read", r.ID, name)
+			}
+			view[name] = ph
+		}
+	} else {
+		if j.Warn != nil && len(cur) > 0 {
+			if len(j.Hosts) == 0 {
+				j.Warn(fmt.Sprintf("run %d was stored without its inventory, and no inventory was given: policies that depend on groups, tags or vars judge its hosts by name and address only", r.ID))
+			} else {
+				j.Warn(fmt.Sprintf("run %d was stored without its inventory: its hosts are judged with the inventory given now", r.ID))
+			}
+		}
+		if r.Status != store.RunComplete {
+			for name, ph := range j.Hosts {
+				view[name] = ph
 			}
 		}
 	}
-	return drift.Evaluate(in), nil
+	for name, h := range cur {
+		if _, ok := view[name]; ok {
+			continue
+		}
+		ph, ok := j.Hosts[name]
+		if !ok || len(raw) > 0 {
+			ph = policies.Host{Name: name, Address: h.Address}
+		}
+		view[name] = ph
+	}
+	return view, nil
+}
+
+// selection is the hosts of a run that Limit selects.
+func (j *Judge) selection(run int64, view map[string]policies.Host) (func(string) bool, error) {
+	if j.Limit == "" {
+		return func(string) bool { return true }, nil
+	}
+	hosts := make([]*inventory.Host, 0, len(view))
+	for _, ph := range view {
+		hosts = append(hosts, &inventory.Host{Name: ph.Name, Address: ph.Address, Site: ph.Site, Groups: ph.Groups, Tags: ph.Tags})
+	}
+	sel, err := inventory.OfHosts(hosts).Select(j.Limit, j.ReadFile)
+	if err != nil {
+		return nil, fmt.Errorf("run %d: --limit: %w", run, err)
+	}
+	in := make(map[string]bool, len(sel))
+	for _, h := range sel {
+		in[h.Name] = true
+	}
+	return func(name string) bool { return in[name] }, nil
 }
 
 // Summary is the drift summary kept with a run (store meta "drift").

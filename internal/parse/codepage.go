@@ -29,6 +29,7 @@ package parse
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -279,4 +280,27 @@ func isASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// SupportedCodePage reports whether Options.CodePage may be cp: 0
+// (detect), 65001 (UTF-8), 1200 and 1201 (UTF-16), or a code page the
+// parsers decode.
+func SupportedCodePage(cp int) bool {
+	switch cp {
+	case 0, 65001, 1200, 1201:
+		return true
+	}
+	_, ok := codePages[cp]
+	return ok
+}
+
+// CodePages lists the code pages Options.CodePage may name besides 0,
+// sorted.
+func CodePages() []int {
+	out := []int{1200, 1201, 65001}
+	for cp := range codePages {
+		out = append(out, cp)
+	}
+	slices.Sort(out)
+	return out
 }

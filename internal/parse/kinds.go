@@ -13,13 +13,15 @@ const (
 	KindReg               = "reg"
 	KindDynamicPort       = "dynamicport"
 	KindTCPConnectionJSON = "tcpconnection-json"
-	KindVer               = "ver"
-	KindSC                = "sc"
-	KindBootTime          = "boottime"
-	KindServiceState      = "servicestate"
-	KindSCEnumDepend      = "enumdepend"
-	KindAdsutil           = "adsutil"
-	KindIPConfig          = "ipconfig"
+	// KindTCPConnectionTable is the table Get-NetTCPConnection prints.
+	KindTCPConnectionTable = "tcpconnection"
+	KindVer                = "ver"
+	KindSC                 = "sc"
+	KindBootTime           = "boottime"
+	KindServiceState       = "servicestate"
+	KindSCEnumDepend       = "enumdepend"
+	KindAdsutil            = "adsutil"
+	KindIPConfig           = "ipconfig"
 )
 
 // Kind describes one parser.
@@ -48,6 +50,8 @@ var kinds = map[string]Kind{
 		Command: "Get-NetTCPConnection | Select-Object LocalAddress,LocalPort,RemoteAddress,RemotePort,State,OwningProcess | ConvertTo-Json",
 		Result:  "facts.Sockets",
 		parse:   func(r io.Reader, o Options) (any, error) { return ParseTCPConnectionJSON(r, o) }},
+	KindTCPConnectionTable: {Name: KindTCPConnectionTable, Command: "Get-NetTCPConnection (the table PowerShell prints)", Result: "facts.Sockets",
+		parse: func(r io.Reader, o Options) (any, error) { return ParseTCPConnectionTable(r, o) }},
 	KindVer: {Name: KindVer, Command: "ver", Result: "facts.OSVersion",
 		parse: func(r io.Reader, o Options) (any, error) { return ParseVer(r, o) }},
 	KindSC: {Name: KindSC, Command: "sc query NAME", Result: "parse.SCQuery",

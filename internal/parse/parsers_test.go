@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 
@@ -495,7 +496,7 @@ func TestKinds(t *testing.T) {
 			t.Errorf("kind %s lacks a description", k.Name)
 		}
 	}
-	if got := strings.Join(names, ","); got != "adsutil,boottime,dynamicport,enumdepend,httpcfg,ipconfig,iplisten,netstat,reg,sc,servicestate,tcpconnection-json,ver" {
+	if got := strings.Join(names, ","); got != "adsutil,boottime,dynamicport,enumdepend,httpcfg,ipconfig,iplisten,netstat,reg,sc,servicestate,tcpconnection,tcpconnection-json,ver" {
 		t.Errorf("kinds %s", got)
 	}
 	_, err := parse.Parse("arp", strings.NewReader("x"), parse.Options{})
@@ -505,5 +506,43 @@ func TestKinds(t *testing.T) {
 	v, err := parse.Parse(parse.KindVer, strings.NewReader("Microsoft Windows [Version 6.3.9600]"), parse.Options{})
 	if os, ok := v.(facts.OSVersion); err != nil || !ok || os.Release != "2012r2" {
 		t.Errorf("Parse(ver) = %#v, %v", v, err)
+	}
+}
+
+// TestTCPConnectionTable reads the table Windows PowerShell 5.1 prints
+// (corpus), a wider one with a TimeWait row and an empty AppliedSetting,
+// and refuses a row whose address PowerShell cut.
+func TestTCPConnectionTable(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/corpus/windows/Get-NetTCPConnection-table-localport-askai.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The capture's first line is the prompt with the command.
+	s, err := parse.ParseTCPConnectionTable(bytes.NewReader(parse.StripConsole(b)), parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Listeners) != 1 || s.Listeners[0].Local.String() != "127.0.0.1:11434" || s.Listeners[0].PID != 10276 || !s.PIDs {
+		t.Errorf("%+v", s)
+	}
+	// The columns as the corpus file lays them out, two more rows.
+	const table = "\r\n" +
+		"LocalAddress                        LocalPort RemoteAddress                       RemotePort State       AppliedSetting OwningProcess\r\n" +
+		"------------                        --------- -------------                       ---------- -----       -------------- -------------\r\n" +
+		"10.0.0.5                            80        10.0.0.9                            51544      TimeWait    Internet       0\r\n" +
+		"::                                  445       ::                                  0          Listen                     4\r\n"
+	s, err = parse.ParseTCPConnectionTable(strings.NewReader(table), parse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Summary.States.Get(facts.StateTimeWait) != 1 || len(s.Listeners) != 1 || s.Listeners[0].Local.String() != "[::]:445" {
+		t.Errorf("%+v", s)
+	}
+	cut := strings.Replace(table, "10.0.0.9                           ", "fe80::1234:5678:9abc:def0:1234:5...", 1)
+	if _, err := parse.ParseTCPConnectionTable(strings.NewReader(cut), parse.Options{}); err == nil || !strings.Contains(err.Error(), "line 4") {
+		t.Errorf("a cut address: %v", err)
+	}
+	if _, err := parse.ParseTCPConnectionTable(strings.NewReader("Active Connections\r\n"), parse.Options{}); err == nil {
+		t.Error("netstat output read as the table")
 	}
 }

@@ -152,6 +152,7 @@ func newHostPlanner(in HostInput) *hostPlanner {
 	}
 	if f.OS != nil {
 		ph.OS, ph.OSBuild = f.OS.Release, int(f.OS.Build)
+		ph.Roles, ph.RolesKnown = f.Roles()
 	}
 	address := ph.Address
 	if address == "" {

@@ -36,8 +36,13 @@ func webHost() (policies.Host, *facts.Host) {
 	}
 	f.ListenList = &facts.ListenList{Source: facts.ListenNetsh, Entries: []facts.ListenEntry{{Addr: svcAddr}, {Addr: mgmtAddr}, {Addr: lo}}}
 	f.DynamicPorts = []facts.DynamicPortRange{{Family: "ipv4", Protocol: "tcp", PortRange: facts.PortRange{Start: 10000, Count: 55535}, Source: "netsh"}}
-	f.Services = []facts.Service{{Name: "W3SVC", State: facts.ServiceRunning}, {Name: "HTTP", State: facts.ServiceRunning}}
+	f.Services = []facts.Service{{Name: "W3SVC", State: facts.ServiceRunning}, {Name: "HTTP", State: facts.ServiceRunning},
+		{Name: "SMTPSVC", State: facts.ServiceNotInstalled}, {Name: "MSSQLSERVER", State: facts.ServiceNotInstalled}}
 	f.Addresses = []netip.Addr{mgmtAddr, svcAddr}
+	// What its roles rest on, as collection reads it: the socket table and
+	// the URLs registered with http.sys (W3SVC makes it a web server).
+	f.Sockets = &facts.Sockets{Source: "netstat"}
+	f.HTTPURLs = []facts.HTTPURL{}
 	return ph, f
 }
 

@@ -93,11 +93,16 @@
 //     the host's certificate.
 //   - [AuthBasic]: the credentials with every request; https only unless
 //     AllowUnencrypted.
-//   - [AuthKerberos]: a SPNEGO token per request from gokrb5, configured by
-//     [Kerberos] (krb5.conf, realm, credential cache, SPN). https or
-//     AllowUnencrypted only: Kerberos message encryption is not
-//     implemented. Wired but exercised only for configuration errors (no
-//     KDC here); gokrb5's KDC calls take no context, krb5.conf's timeouts
+//   - [AuthKerberos]: each connection is authenticated once by a SPNEGO
+//     AP-REQ (gokrb5) for HTTP/<the host's DNS name> ([Kerberos]:
+//     krb5.conf, realm, credential cache, keytab or password, the name of
+//     a host addressed by IP, SPN); the host's AP-REP is checked (mutual
+//     authentication) before anything is sent; over http every message is
+//     sealed with the context key (RFC 4121 wrap tokens in the DCE layout
+//     Windows uses, internal/gsswrap), AES only. A [KerberosCache] in
+//     [Options] shares the TGT and the service tickets between a run's
+//     sessions. Tested against a Samba AD domain controller and MIT's GSS
+//     library; gokrb5's KDC calls take no context, krb5.conf's timeouts
 //     bound them.
 //
 // TLS verifies the host's certificate against Endpoint.CAFile and

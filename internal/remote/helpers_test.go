@@ -15,12 +15,13 @@ import (
 
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/testdomain"
 )
 
 func TestMain(m *testing.M) {
 	// Nothing to ignore: every session closes its connections, and the
 	// fleets close their servers in t.Cleanup.
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(testdomain.Wrap(m))
 }
 
 // nextNet hands every test its own loopback /24 (or /16 for large

@@ -30,6 +30,8 @@ import (
 	"time"
 
 	"github.com/bodgit/ntlmssp"
+
+	"github.com/fleetport/fleetport/internal/gsswrap"
 )
 
 const (
@@ -55,26 +57,40 @@ const (
 type ntlmConn struct {
 	net.Conn
 	sess *ntlmssp.SecuritySession
+	krb  *gsswrap.Context // Kerberos instead of NTLM
 }
 
-// sealedLen is the length of the framed, sealed form of n plaintext bytes.
-func sealedLen(n int) int64 {
-	return int64(len(sealHead) + len(strconv.Itoa(n)) + len(sealMid) + 4 + sigLen + n + len(sealTail))
+// canSeal reports whether the connection has a context that seals.
+func (c *ntlmConn) canSeal() bool { return c.sess != nil || c.krb != nil }
+
+// sealedLen is the length of the framed, sealed form of n plaintext bytes
+// with a signature (NTLM) or token header (Kerberos) of sig bytes.
+func sealedLen(n, sig int) int64 {
+	return int64(len(sealHead) + len(strconv.Itoa(n)) + len(sealMid) + 4 + sig + n + len(sealTail))
 }
 
 func (c *ntlmConn) seal(plain []byte) ([]byte, error) {
-	sealed, sig, err := c.sess.Wrap(plain)
+	var sealed, sig []byte
+	var err error
+	if c.krb != nil {
+		sig, sealed, err = c.krb.Wrap(plain)
+		if err == nil && len(sig) != gsswrap.HeaderLen {
+			err = fmt.Errorf("Kerberos token header of %d bytes", len(sig))
+		}
+	} else {
+		sealed, sig, err = c.sess.Wrap(plain)
+		if err == nil && len(sig) != sigLen {
+			err = fmt.Errorf("NTLM signature of %d bytes", len(sig))
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(sig) != sigLen {
-		return nil, fmt.Errorf("NTLM signature of %d bytes", len(sig))
-	}
-	out := make([]byte, 0, sealedLen(len(plain)))
+	out := make([]byte, 0, sealedLen(len(plain), len(sig)))
 	out = append(out, sealHead...)
 	out = strconv.AppendInt(out, int64(len(plain)), 10)
 	out = append(out, sealMid...)
-	out = binary.LittleEndian.AppendUint32(out, sigLen)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(sig)))
 	out = append(out, sig...)
 	out = append(out, sealed...)
 	return append(out, sealTail...), nil
@@ -82,7 +98,7 @@ func (c *ntlmConn) seal(plain []byte) ([]byte, error) {
 
 // unseal parses a framed body, unseals it and checks the declared length.
 func (c *ntlmConn) unseal(body []byte) ([]byte, error) {
-	if c.sess == nil {
+	if !c.canSeal() {
 		return nil, errors.New("no security context")
 	}
 	rest, ok := bytes.CutPrefix(body, []byte(boundaryLine))
@@ -119,10 +135,23 @@ func (c *ntlmConn) unseal(body []byte) ([]byte, error) {
 	} else {
 		return nil, errors.New("no closing boundary")
 	}
-	if len(data) < 4+sigLen || binary.LittleEndian.Uint32(data) != sigLen {
-		return nil, errors.New("no signature")
+	var plain []byte
+	var err error
+	if c.krb != nil {
+		if len(data) < 4 {
+			return nil, errors.New("no token header")
+		}
+		n := binary.LittleEndian.Uint32(data)
+		if n < 16 || int64(n) > int64(len(data)-4) {
+			return nil, fmt.Errorf("token header length %d does not fit %d bytes", n, len(data)-4)
+		}
+		plain, err = c.krb.Unwrap(data[4:4+n], data[4+n:])
+	} else {
+		if len(data) < 4+sigLen || binary.LittleEndian.Uint32(data) != sigLen {
+			return nil, errors.New("no signature")
+		}
+		plain, err = c.sess.Unwrap(data[4+sigLen:], data[4:4+sigLen])
 	}
-	plain, err := c.sess.Unwrap(data[4+sigLen:], data[4:4+sigLen])
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +173,7 @@ var errNoContext = errors.New("connection has no NTLM security context")
 func (b *sealedBody) Read(p []byte) (int, error) {
 	if b.r == nil {
 		c := b.st.conn.Load()
-		if c == nil || c.sess == nil {
+		if c == nil || !c.canSeal() {
 			return 0, errNoContext
 		}
 		framed, err := c.seal(b.st.plain)

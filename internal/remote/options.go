@@ -23,9 +23,11 @@ const (
 	// needs https (or [Endpoint.AllowUnencrypted]) and service/Auth/Basic
 	// on the host.
 	AuthBasic
-	// AuthKerberos authenticates every request with a Kerberos service
-	// ticket (SPNEGO). It needs https or [Endpoint.AllowUnencrypted]:
-	// Kerberos message encryption is not implemented.
+	// AuthKerberos authenticates each TCP connection with a Kerberos
+	// service ticket (SPNEGO, "Authorization: Negotiate") and checks the
+	// host's mutual-authentication reply. Over http every message is
+	// sealed with the Kerberos session key (message encryption, what a
+	// domain member requires); over https TLS protects the messages.
 	AuthKerberos
 )
 
@@ -84,18 +86,25 @@ type Endpoint struct {
 	Kerberos Kerberos
 }
 
-// Kerberos configures [AuthKerberos]. Tickets come from CCacheFile when it
-// is set; otherwise the client logs in with the session's credentials.
+// Kerberos configures [AuthKerberos]. Tickets come from KeytabFile when it
+// is set, else from the session's password when there is one, else from
+// the credential cache (CCacheFile, else KRB5CCNAME, else
+// /tmp/krb5cc_<uid>: what kinit wrote).
 type Kerberos struct {
-	// Realm is the user's realm; empty means the default realm of
-	// ConfigFile.
+	// Realm is the user's realm; empty means the realm of a
+	// "user@REALM" name, else the default realm of ConfigFile.
 	Realm string
-	// ConfigFile is the krb5.conf to use. Required.
+	// ConfigFile is the krb5.conf to use; empty means KRB5_CONFIG, else
+	// /etc/krb5.conf.
 	ConfigFile string
-	// CCacheFile is a credential cache (as kinit writes it); when set, the
-	// password is not used.
+	// CCacheFile is a credential cache (as kinit writes it).
 	CCacheFile string
-	// SPN is the service principal; empty means HTTP/<Host>.
+	// KeytabFile is a keytab holding the user's keys (scheduled runs).
+	KeytabFile string
+	// ServiceHost is the host's DNS name for its service principal
+	// (HTTP/<ServiceHost>) when Host is an IP address; empty means Host.
+	ServiceHost string
+	// SPN is the service principal; empty means HTTP/<ServiceHost or Host>.
 	SPN string
 }
 
@@ -124,9 +133,10 @@ func (e Endpoint) url() string {
 	return scheme + "://" + e.Address() + "/wsman"
 }
 
-// sealed reports whether messages are NTLM-encrypted on this endpoint.
+// sealed reports whether messages are encrypted (NTLM or Kerberos message
+// encryption) on this endpoint.
 func (e Endpoint) sealed() bool {
-	return e.Auth == AuthNTLM && !e.HTTPS && !e.AllowUnencrypted
+	return (e.Auth == AuthNTLM || e.Auth == AuthKerberos) && !e.HTTPS && !e.AllowUnencrypted
 }
 
 func (e Endpoint) validate() error {
@@ -140,16 +150,13 @@ func (e Endpoint) validate() error {
 		return fmt.Errorf("endpoint port %d is out of range", e.Port)
 	}
 	switch e.Auth {
-	case AuthNTLM:
-	case AuthBasic, AuthKerberos:
+	case AuthNTLM, AuthKerberos:
+	case AuthBasic:
 		if !e.HTTPS && !e.AllowUnencrypted {
 			return fmt.Errorf("%s over http sends SOAP in clear text: use https, or set AllowUnencrypted where the host allows it", e.Auth)
 		}
 	default:
 		return fmt.Errorf("unknown authentication %v", e.Auth)
-	}
-	if e.Auth == AuthKerberos && e.Kerberos.ConfigFile == "" {
-		return errors.New("kerberos needs a krb5.conf (Kerberos.ConfigFile)")
 	}
 	return nil
 }
@@ -248,6 +255,10 @@ type Options struct {
 	// Logger receives debug lines about retries and cleanup; nil discards
 	// them. No line contains a credential.
 	Logger *slog.Logger
+	// Kerberos shares Kerberos tickets between the sessions of a run: one
+	// TGT per run and one service ticket per host. nil: each session logs
+	// in on its own.
+	Kerberos *KerberosCache
 }
 
 // Retry is an exponential backoff with jitter.

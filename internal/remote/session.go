@@ -95,7 +95,7 @@ func newSession(ep Endpoint, cred Credentials, opts Options) (*Session, error) {
 	if err := ep.validate(); err != nil {
 		return nil, config(err)
 	}
-	if cred.User == "" && ep.Kerberos.CCacheFile == "" {
+	if cred.User == "" && ep.Auth != AuthKerberos {
 		return nil, config(errors.New("no user name"))
 	}
 	ca := append([]byte(nil), ep.CAPEM...)

@@ -34,6 +34,8 @@ import (
 
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
+
+	"github.com/fleetport/fleetport/internal/gsswrap"
 )
 
 const (
@@ -89,7 +91,7 @@ func newTransport(ep Endpoint, cred Credentials, opts Options) (*transport, erro
 	t.ntUser, t.domain = splitUser(cred.User)
 	t.life, t.stop = context.WithCancel(context.Background())
 	if ep.Auth == AuthKerberos {
-		k, err := newKerberos(ep, cred.User, t.pass)
+		k, err := newKerberos(ep, cred.User, t.pass, opts.Kerberos)
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +259,11 @@ func (t *transport) exchange(ctx context.Context, msg []byte) ([]byte, int, *ntl
 	req.Header.Set("User-Agent", userAgent)
 	if t.seal {
 		req.Header.Set("Content-Type", encryptedContentType)
-		req.ContentLength = sealedLen(len(msg))
+		sig := sigLen
+		if t.ep.Auth == AuthKerberos {
+			sig = gsswrap.HeaderLen
+		}
+		req.ContentLength = sealedLen(len(msg), sig)
 		req.GetBody = func() (io.ReadCloser, error) { return &sealedBody{st: st}, nil }
 	} else {
 		req.Header.Set("Content-Type", soapType)
@@ -268,10 +274,6 @@ func (t *transport) exchange(ctx context.Context, msg []byte) ([]byte, int, *ntl
 	switch t.ep.Auth {
 	case AuthBasic:
 		req.SetBasicAuth(t.user, t.pass.get())
-	case AuthKerberos:
-		if err := t.krb.setHeader(req); err != nil {
-			return nil, 0, nil, err
-		}
 	}
 	t.requests.Add(1)
 	resp, err := t.ht.RoundTrip(req)
@@ -357,11 +359,16 @@ func (t *transport) dialConn(ctx context.Context, _, addr string) (net.Conn, err
 		cs := tlsConn.ConnectionState()
 		state, c = &cs, tlsConn
 	}
-	if t.ep.Auth != AuthNTLM {
+	nc := &ntlmConn{Conn: c}
+	switch t.ep.Auth {
+	case AuthNTLM:
+		err = t.ntlmHandshake(ctx, nc, state)
+	case AuthKerberos:
+		err = t.kerberosHandshake(ctx, nc, state)
+	default:
 		return c, nil
 	}
-	nc := &ntlmConn{Conn: c}
-	if err := t.ntlmHandshake(ctx, nc, state); err != nil {
+	if err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -432,5 +439,6 @@ func unsent(err error) bool {
 }
 
 func isEncrypted(ct string) bool {
-	return strings.Contains(ct, `protocol="application/HTTP-SPNEGO-session-encrypted"`)
+	return strings.Contains(ct, `protocol="application/HTTP-SPNEGO-session-encrypted"`) ||
+		strings.Contains(ct, `protocol="application/HTTP-Kerberos-session-encrypted"`)
 }

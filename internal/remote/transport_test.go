@@ -107,8 +107,8 @@ func TestSealFraming(t *testing.T) {
 		b.Write(make([]byte, 16))
 		b.Write(plain)
 		b.WriteString(sealTail)
-		if int64(b.Len()) != sealedLen(n) {
-			t.Errorf("n=%d: framed %d bytes, sealedLen says %d", n, b.Len(), sealedLen(n))
+		if int64(b.Len()) != sealedLen(n, 16) {
+			t.Errorf("n=%d: framed %d bytes, sealedLen says %d", n, b.Len(), sealedLen(n, 16))
 		}
 	}
 	c := &ntlmConn{}
@@ -203,26 +203,42 @@ func TestKerberosConfiguration(t *testing.T) {
 	conf := dir + "/krb5.conf"
 	writeFile(t, conf, "[libdefaults]\n  default_realm = CORP.EXAMPLE\n[realms]\n  CORP.EXAMPLE = {\n    kdc = 127.0.0.1:1\n  }\n")
 	ep := Endpoint{Host: "web01.corp.example", HTTPS: true, Auth: AuthKerberos, Kerberos: Kerberos{ConfigFile: conf}}
-	k, err := newKerberos(ep, `CORP\alice`, newSecret("pw"))
+	k, err := newKerberos(ep, `CORP\alice`, newSecret("pw"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.spn != "HTTP/web01.corp.example" || k.cl.Credentials.Domain() != "CORP" || k.cl.Credentials.UserName() != "alice" {
+	if k.spn != "HTTP/web01.corp.example" || k.cl.Credentials.Domain() != "CORP.EXAMPLE" || k.cl.Credentials.UserName() != "alice" {
 		t.Errorf("spn %q realm %q user %q", k.spn, k.cl.Credentials.Domain(), k.cl.Credentials.UserName())
 	}
 	k.close()
-	k, err = newKerberos(ep, "alice", newSecret("pw"))
+	k, err = newKerberos(ep, "alice", newSecret("pw"), nil)
 	if err != nil || k.cl.Credentials.Domain() != "CORP.EXAMPLE" {
 		t.Fatalf("default realm: %v", err)
 	}
 	k.close()
-	if _, err := newKerberos(ep, "alice", newSecret("")); err == nil {
-		t.Error("no password and no credential cache")
+	t.Setenv("KRB5CCNAME", "FILE:"+dir+"/none")
+	if _, err := newKerberos(ep, "alice", newSecret(""), nil); err == nil || !strings.Contains(err.Error(), "no Kerberos ticket") || !strings.Contains(err.Error(), "kinit") {
+		t.Errorf("no password and no credential cache: %v", err)
+	}
+	t.Setenv("KRB5CCNAME", "KEYRING:persistent:0")
+	if _, err := newKerberos(ep, "alice", newSecret(""), nil); err == nil || !strings.Contains(err.Error(), "FILE:") {
+		t.Errorf("a keyring cache: %v", err)
+	}
+	ip := ep
+	ip.Host = "10.1.2.3"
+	if _, err := newKerberos(ip, "alice", newSecret("pw"), nil); err == nil || !strings.Contains(err.Error(), "kerberos_name") {
+		t.Errorf("a host addressed by IP: %v", err)
+	}
+	ip.Kerberos.ServiceHost = "web01.corp.example"
+	if k, err := newKerberos(ip, "alice", newSecret("pw"), nil); err != nil || k.spn != "HTTP/web01.corp.example" {
+		t.Errorf("a host addressed by IP with its name: %v", err)
+	} else {
+		k.close()
 	}
 	bad := dir + "/bad.ccache"
 	writeFile(t, bad, "not a credential cache")
 	ep.Kerberos.CCacheFile = bad
-	if _, err := newKerberos(ep, "alice", newSecret("")); err == nil || !strings.Contains(err.Error(), "credential cache") {
+	if _, err := newKerberos(ep, "alice", newSecret(""), nil); err == nil || !strings.Contains(err.Error(), "credential cache") {
 		t.Errorf("bad credential cache: %v", err)
 	}
 }

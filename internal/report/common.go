@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -39,12 +40,28 @@ type group struct {
 // view is a report prepared for the human formats: the policies (with any
 // a finding names but Policies lacks), the rows by policy and by host.
 type view struct {
-	R          *drift.Report
-	Policies   []*drift.PolicyInfo
-	policyIdx  map[string]int
-	hostRows   map[*drift.HostReport][]row
-	NotReached []*drift.HostReport // collection failed as a whole
-	Problems   []*drift.HostReport // status not ok
+	R        *drift.Report
+	Policies []*drift.PolicyInfo // worst first
+	// InReportOrder are the policies in the report's order (JUnit).
+	InReportOrder []*drift.PolicyInfo
+	policyIdx     map[string]int
+	hostRows      map[*drift.HostReport][]row
+	NotReached    []*drift.HostReport // collection failed as a whole
+	Problems      []*drift.HostReport // status not ok
+}
+
+// filter drops the rows the options' filters leave out, and with
+// Summary every row.
+func (v *view) filter(o Options) {
+	for h, rows := range v.hostRows {
+		kept := rows[:0:0]
+		for _, rw := range rows {
+			if !o.Summary && o.keep(rw) {
+				kept = append(kept, rw)
+			}
+		}
+		v.hostRows[h] = kept
+	}
 }
 
 func newView(r *drift.Report) *view {
@@ -68,6 +85,23 @@ func newView(r *drift.Report) *view {
 			}
 		}
 	}
+	v.InReportOrder = append([]*drift.PolicyInfo(nil), v.Policies...)
+	// Worst first: by severity, then by the hosts the policy fails (or
+	// has pending), then by the hosts it could not judge; the report's
+	// order breaks ties.
+	sort.SliceStable(v.Policies, func(i, j int) bool {
+		a, b := v.Policies[i], v.Policies[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if da, db := a.Hosts.Fail+a.Hosts.Pending, b.Hosts.Fail+b.Hosts.Pending; da != db {
+			return da > db
+		}
+		return a.Hosts.Unknown > b.Hosts.Unknown
+	})
+	for i, p := range v.Policies {
+		v.policyIdx[p.Name] = i
+	}
 	for i := range r.Hosts {
 		h := &r.Hosts[i]
 		v.hostRows[h] = v.rowsOf(h)
@@ -79,6 +113,50 @@ func newView(r *drift.Report) *view {
 		}
 	}
 	return v
+}
+
+// statusGroup is the hosts not reached with one status, and the error
+// of the first of them.
+type statusGroup struct {
+	Status string
+	Hosts  []string
+	Error  string
+}
+
+// notReachedByStatus groups the hosts not reached by status, the largest
+// group first.
+func (v *view) notReachedByStatus() []statusGroup {
+	idx := map[string]int{}
+	var out []statusGroup
+	for _, h := range v.NotReached {
+		st := h.Status.String()
+		i, ok := idx[st]
+		if !ok {
+			i = len(out)
+			idx[st] = i
+			out = append(out, statusGroup{Status: st, Error: h.Error})
+		}
+		out[i].Hosts = append(out[i].Hosts, h.Name)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if len(out[i].Hosts) != len(out[j].Hosts) {
+			return len(out[i].Hosts) > len(out[j].Hosts)
+		}
+		return out[i].Status < out[j].Status
+	})
+	return out
+}
+
+// reachedProblems are the hosts whose collection did not end well but
+// that were reached (a command failed, an output did not parse).
+func (v *view) reachedProblems() []*drift.HostReport {
+	var out []*drift.HostReport
+	for _, h := range v.Problems {
+		if !notReached(h) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // notReached reports whether a host's collection failed as a whole (no
@@ -176,17 +254,32 @@ func (v *view) byHost() []group {
 	return groups
 }
 
-// fixText says what a fix takes: "reboot", "service-restart (W3SVC)".
+// fixWords say when a fix is in effect (the IN EFFECT column), in words:
+// the JSON's "none" read as "no fix" where it means "no restart needed".
+var fixWords = map[drift.Fix]string{
+	drift.FixNone:           "at once",
+	drift.FixServiceRestart: "after restart",
+	drift.FixReboot:         "after reboot",
+	drift.FixNewProcesses:   "new processes",
+	drift.FixManual:         "manual fix",
+}
+
+// fixText says when a fix is in effect: "at once", "after reboot",
+// "after restart (W3SVC)", "manual fix (...)".
 func fixText(f drift.Fix, detail string) string {
+	w := fixWords[f]
+	if w == "" {
+		w = string(f)
+	}
 	switch {
-	case f == "" && detail == "":
+	case w == "" && detail == "":
 		return ""
-	case f == "":
+	case w == "":
 		return detail
 	case detail == "":
-		return string(f)
+		return w
 	}
-	return string(f) + " (" + detail + ")"
+	return w + " (" + detail + ")"
 }
 
 // hostError is a host's status with its error: "timeout: no answer in 30s".
@@ -281,14 +374,14 @@ func severityNames() []string {
 }
 
 func changeResult(c drift.Change) string {
-	if c.Kind == "changed" && c.BeforeResult != c.Finding.Result {
+	if (c.Kind == drift.ChangeChanged || c.Kind == drift.ChangeNowKnown) && c.BeforeResult != c.Finding.Result {
 		return c.BeforeResult.String() + " -> " + c.Finding.Result.String()
 	}
 	return c.Finding.Result.String()
 }
 
 func changeActual(c drift.Change) string {
-	if c.Kind == "changed" && c.BeforeActual != "" && c.BeforeActual != c.Finding.Actual {
+	if (c.Kind == drift.ChangeChanged || c.Kind == drift.ChangeNowKnown) && c.BeforeActual != "" && c.BeforeActual != c.Finding.Actual {
 		return c.BeforeActual + " -> " + c.Finding.Actual
 	}
 	return c.Finding.Actual

@@ -24,6 +24,9 @@ func handReport() *drift.Report {
 		Version:   drift.SchemaVersion,
 		Generated: at,
 		Run:       drift.RunInfo{ID: 42, Started: at.Add(-3 * time.Minute), Finished: at.Add(-time.Minute), Status: "done"},
+		Provenance: &drift.Provenance{Fleetport: "v1.4.0", Run: 42,
+			Inventory: "sha256:6f1c0e8a9b2d4c7e5a3f1b0d9c8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e",
+			Policies:  "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"},
 		Policies: []drift.PolicyInfo{
 			pol("winrm_listen_list_access", "The http.sys IP listen list must include the management address, or WinRM stops answering.", policies.SeverityCritical, "builtin/listen_list.hcl:52", "KB 954874"),
 			pol("http_listen_list", "IIS hosts must list their service address in the http.sys IP listen list so http.sys does not listen on every address.", policies.SeverityHigh, "builtin/listen_list.hcl:1", "KB 954874", "windows-semantics.md#httpsys"),

@@ -22,6 +22,7 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
 const maxMatrixHosts = 500
 
 type htmlPage struct {
+	Provenance string
 	Run        drift.RunInfo
 	Generated  string
 	Verdict    string
@@ -121,10 +122,10 @@ type htmlEvidence struct {
 }
 
 type htmlChanges struct {
-	Since               drift.RunInfo
-	SinceStarted        string
-	New, Fixed, Changed int
-	Items               []htmlChange
+	Since        drift.RunInfo
+	SinceStarted string
+	Text         string
+	Items        []htmlChange
 }
 
 type htmlChange struct {
@@ -135,6 +136,7 @@ func writeHTML(w io.Writer, r *drift.Report) error {
 	v := newView(r)
 	s := r.Summary
 	page := htmlPage{
+		Provenance: provenanceText(r),
 		Run:        r.Run,
 		Generated:  timeText(r.Generated),
 		Verdict:    verdictWord(r),
@@ -173,7 +175,7 @@ func writeHTML(w io.Writer, r *drift.Report) error {
 	page.Matrix = matrixOf(v, anchors, detailed)
 
 	if c := r.Changes; c != nil {
-		hc := &htmlChanges{Since: c.Since, New: c.New, Fixed: c.Fixed, Changed: c.Changed}
+		hc := &htmlChanges{Since: c.Since, Text: c.Text()}
 		if !c.Since.Started.IsZero() {
 			hc.SinceStarted = timeText(c.Since.Started)
 		}
@@ -380,4 +382,18 @@ func severityBars(by map[string]int) htmlBars {
 	b.Height = barTop*2 + len(names)*barStep
 	b.Label = "Findings by severity: " + strings.Join(parts, ", ")
 	return b
+}
+
+// provenanceText is the report's provenance in one line, digests whole,
+// or "" when it has none.
+func provenanceText(r *drift.Report) string {
+	p := r.Provenance
+	if p == nil {
+		return ""
+	}
+	s := fmt.Sprintf("fleetport %s · run %d", p.Fleetport, p.Run)
+	if p.Inventory != "" {
+		s += " · inventory " + p.Inventory
+	}
+	return cleanText(s + " · policies " + p.Policies)
 }

@@ -65,9 +65,15 @@ func writeJUnit(w io.Writer, r *drift.Report) error {
 	if !r.Generated.IsZero() {
 		doc.Time = r.Generated.UTC().Format("2006-01-02T15:04:05")
 	}
-	for _, p := range v.Policies {
+	for _, p := range v.InReportOrder {
 		s := junitSuite{Name: cleanText(p.Name), Time: doc.Time}
 		s.Properties = append(s.Properties, junitProperty{"severity", p.Severity.String()})
+		if pv := r.Provenance; pv != nil {
+			// Every suite says what made the report (testsuites has no
+			// properties of its own).
+			s.Properties = append(s.Properties, junitProperty{"fleetport", cleanText(pv.Fleetport)}, junitProperty{"run", fmt.Sprint(pv.Run)},
+				junitProperty{"inventory", cleanText(pv.Inventory)}, junitProperty{"policies", cleanText(pv.Policies)})
+		}
 		if p.Description != "" {
 			s.Properties = append(s.Properties, junitProperty{"description", cleanText(p.Description)})
 		}
@@ -176,7 +182,7 @@ func problemText(h *drift.HostReport, rows []row) string {
 		}
 		fmt.Fprintf(&b, "\n  expected: %s\n  actual:   %s\n", rw.Expected, rw.Actual)
 		if rw.Fix != "" {
-			fmt.Fprintf(&b, "  fix:      %s\n", rw.Fix)
+			fmt.Fprintf(&b, "  in effect: %s\n", rw.Fix)
 		}
 		if len(rw.Evidence) > 0 {
 			b.WriteString("  evidence:\n")

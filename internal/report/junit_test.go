@@ -89,7 +89,7 @@ func TestJUnitContent(t *testing.T) {
 	if pending == nil || pending.Failure == nil {
 		t.Fatal("no failure for max_user_port on web01")
 	}
-	for _, want := range []string{"expected: >= 65534", "actual:   65534 configured, 5000 in effect until reboot", "fix:      reboot",
+	for _, want := range []string{"expected: >= 65534", "actual:   65534 configured, 5000 in effect until reboot", "in effect: after reboot",
 		`reg query "HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters" /v MaxUserPort:3:     MaxUserPort    REG_DWORD    0xfffe`} {
 		if !strings.Contains(pending.Failure.Text, want) {
 			t.Errorf("failure text lacks %q:\n%s", want, pending.Failure.Text)

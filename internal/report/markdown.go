@@ -69,11 +69,15 @@ func (m *mdWriter) table(head []string, align []string, rows [][]string) {
 func writeMarkdown(w io.Writer, r *drift.Report, opts Options) error {
 	byHost, _ := opts.byHost()
 	v := newView(r)
+	v.filter(opts)
 	s := r.Summary
 	m := &mdWriter{}
 
 	m.f("# Drift report\n\n")
 	m.f("Run %d, generated %s. **%s**: %d of %d hosts drift.\n\n", r.Run.ID, timeText(r.Generated), verdictWord(r), s.Results.Fail+s.Results.Pending, s.Hosts)
+	if p := r.Provenance; p != nil {
+		m.f("Made by fleetport %s from run %d; inventory %s; policies %s.\n\n", mdCell(p.Fleetport), p.Run, mdCode(orDash(p.Inventory)), mdCode(p.Policies))
+	}
 
 	m.f("## Summary\n\n")
 	m.table([]string{"Hosts", "Fail", "Pending", "Unknown", "Pass", "Not applicable", "Findings"},
@@ -112,17 +116,30 @@ func writeMarkdown(w io.Writer, r *drift.Report, opts Options) error {
 		mdByPolicy(m, v)
 	}
 
-	if len(v.Problems) > 0 {
+	if len(v.NotReached) > 0 {
+		m.f("## Not reached, unknown for every policy\n\n")
+		var rows [][]string
+		for _, st := range v.notReachedByStatus() {
+			names := make([]string, len(st.Hosts))
+			for i, n := range st.Hosts {
+				names[i] = mdCell(n)
+			}
+			rows = append(rows, []string{mdCell(st.Status), fmt.Sprint(len(st.Hosts)), strings.Join(names, ", "), mdCell(st.Error)})
+		}
+		m.table([]string{"Status", "Hosts", "Names", "Error (first host)"}, []string{"---", "---:", "---", "---"}, rows)
+	}
+
+	if problems := v.reachedProblems(); len(problems) > 0 {
 		m.f("## Collection problems\n\n")
 		var rows [][]string
-		for _, h := range v.Problems {
+		for _, h := range problems {
 			rows = append(rows, []string{mdCell(h.Name), mdCell(h.Address), mdCell(h.Status.String()), mdCell(h.Result.String()), mdCell(h.Error)})
 		}
 		m.table([]string{"Host", "Address", "Status", "Result", "Error"}, []string{"---", "---", "---", "---", "---"}, rows)
 	}
 
 	if c := r.Changes; c != nil {
-		m.f("## Changes since run %d\n\n%d new, %d fixed, %d changed", c.Since.ID, c.New, c.Fixed, c.Changed)
+		m.f("## Changes since run %d\n\n%s", c.Since.ID, c.Text())
 		if !c.Since.Started.IsZero() {
 			m.f(" (run %d started %s)", c.Since.ID, timeText(c.Since.Started))
 		}
@@ -155,7 +172,8 @@ func mdByPolicy(m *mdWriter, v *view) {
 	m.f("## Findings by policy\n\n")
 	shown := 0
 	for _, g := range v.byPolicy() {
-		if len(g.Rows) == 0 && len(g.Absent) == 0 {
+		// Hosts not reached are listed once, by status.
+		if len(g.Rows) == 0 {
 			continue
 		}
 		shown++
@@ -176,14 +194,7 @@ func mdByPolicy(m *mdWriter, v *view) {
 			for _, rw := range g.Rows {
 				rows = append(rows, []string{mdCell(rw.Host.Name), mdResult(rw.Result), mdCell(rw.Rule), mdCell(rw.Expected), mdCell(rw.Actual), mdCell(rw.Fix)})
 			}
-			m.table([]string{"Host", "Result", "Rule", "Expected", "Actual", "Fix"}, []string{"---", "---", "---", "---", "---", "---"}, rows)
-		}
-		if n := len(g.Absent); n > 0 {
-			names := make([]string, n)
-			for i, h := range g.Absent {
-				names[i] = mdCell(h.Name) + " (" + mdCell(h.Status.String()) + ")"
-			}
-			m.f("Unknown on %d %s not reached: %s.\n\n", n, plural(n, "host", "hosts"), strings.Join(names, ", "))
+			m.table([]string{"Host", "Result", "Rule", "Expected", "Actual", "In effect"}, []string{"---", "---", "---", "---", "---", "---"}, rows)
 		}
 		mdEvidence(m, g.Rows, true)
 	}
@@ -224,7 +235,7 @@ func mdByHost(m *mdWriter, v *view) {
 				rows = append(rows, []string{mdCell(rw.Policy), mdCell(rw.Severity.String()), mdResult(rw.Result), mdCell(rw.Rule),
 					mdCell(rw.Expected), mdCell(rw.Actual), mdCell(rw.Fix)})
 			}
-			m.table([]string{"Policy", "Severity", "Result", "Rule", "Expected", "Actual", "Fix"},
+			m.table([]string{"Policy", "Severity", "Result", "Rule", "Expected", "Actual", "In effect"},
 				[]string{"---", "---", "---", "---", "---", "---", "---"}, rows)
 		}
 		mdEvidence(m, g.Rows, false)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/fleetport/fleetport/internal/drift"
+	"github.com/fleetport/fleetport/policies"
 )
 
 // Format names an output format of a drift report.
@@ -98,27 +99,55 @@ func (f Format) Ext() string {
 	return ""
 }
 
-// Options tune the rendering. The zero value is a 100-column table without
-// colour, grouped by policy.
+// Options tune the rendering. The zero value is a table without colour
+// or width limit, grouped by policy, unfiltered.
 type Options struct {
 	// Color turns on ANSI colour in the table. The caller decides (a
 	// terminal, no NO_COLOR, no --no-color); without it the table holds
 	// no escape byte at all.
 	Color bool
-	// Width is the terminal width the table fits in; 0 means 100.
+	// Width is the terminal width the table fits in; 0 means no limit
+	// (a pipe or a file gets every character).
 	Width int
 	// GroupBy is "policy" (the default when empty) or "host", for the
 	// table and Markdown.
 	GroupBy string
 	// Verbose shows the evidence lines under each finding in the table.
 	Verbose bool
+	// MinSeverity, when set, shows only findings of this severity or
+	// worse (table and Markdown).
+	MinSeverity policies.Severity
+	// Only, when set, shows only findings with these results: "fail"
+	// (fail and pending) or "unknown" (table and Markdown).
+	Only string
+	// Summary leaves the findings and the changes' items out of the table
+	// and Markdown: the counts, the hosts not reached and the verdict.
+	Summary bool
 }
 
-const defaultWidth = 100
+// keep reports whether a row passes the filters.
+func (o Options) keep(rw row) bool {
+	if o.MinSeverity != 0 && rw.Severity < o.MinSeverity {
+		return false
+	}
+	switch o.Only {
+	case "fail":
+		return rw.Result.IsDrift()
+	case "unknown":
+		return rw.Result == drift.Unknown
+	}
+	return true
+}
+
+// OnlyValues are the values Options.Only takes.
+var OnlyValues = []string{"fail", "unknown"}
+
+// unlimited is the width of a table that is not fitted to a terminal.
+const unlimited = 1 << 30
 
 func (o Options) width() int {
 	if o.Width <= 0 {
-		return defaultWidth
+		return unlimited
 	}
 	return o.Width
 }

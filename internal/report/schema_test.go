@@ -231,7 +231,7 @@ func TestSchemaCoversTheModel(t *testing.T) {
 		"Severity":   severities,
 		"Status":     statuses,
 		"Fix":        fixes,
-		"ChangeKind": {"new", "fixed", "changed"},
+		"ChangeKind": {drift.ChangeNew, drift.ChangeFixed, drift.ChangeChanged, drift.ChangeNowKnown, drift.ChangeNowUnknown},
 	} {
 		if got := enum(def); !slices.Equal(got, want) {
 			t.Errorf("$defs/%s enum = %v, want %v", def, got, want)

@@ -168,10 +168,14 @@ func writeTable(w io.Writer, r *drift.Report, opts Options) error {
 	byHost, _ := opts.byHost()
 	t := &termWriter{width: opts.width(), color: opts.Color}
 	v := newView(r)
+	v.filter(opts)
 	s := r.Summary
 
 	// Header.
 	t.line(seg{"fleetport drift report", sgrBold}, seg{fmt.Sprintf(" · run %d · %s", r.Run.ID, timeText(r.Generated)), ""})
+	if p := r.Provenance; p != nil {
+		t.line(seg{p.Short(), sgrDim})
+	}
 	hosts := []seg{{fmt.Sprintf("hosts %d: ", s.Hosts), ""}}
 	for i, res := range resultOrder {
 		sep := ", "
@@ -180,7 +184,7 @@ func writeTable(w io.Writer, r *drift.Report, opts Options) error {
 		}
 		hosts = append(hosts, seg{fmt.Sprintf("%d %s", countOf(s.Results, res), res), resultColor(res)}, seg{sep, ""})
 	}
-	hosts = append(hosts, seg{fmt.Sprintf(" · findings %d", s.Findings), ""})
+	hosts = append(hosts, seg{" · " + findingsText(s), ""})
 	t.line(hosts...)
 	if len(s.BySeverity) > 0 {
 		segs := []seg{{"drift by severity: ", ""}}
@@ -203,27 +207,41 @@ func writeTable(w io.Writer, r *drift.Report, opts Options) error {
 
 	// Findings.
 	shown := 0
-	if byHost {
+	switch {
+	case opts.Summary:
+	case byHost:
 		shown = tableByHost(t, v, opts.Verbose)
-	} else {
+	default:
 		shown = tableByPolicy(t, v, opts.Verbose)
 	}
-	if shown == 0 {
+	if shown == 0 && !opts.Summary {
 		t.blank()
 		t.line(seg{"No findings.", sgrGreen})
 	}
 
-	// Hosts whose collection did not end well.
-	if len(v.Problems) > 0 {
+	// Hosts not reached: unknown for every policy, one line per status.
+	if len(v.NotReached) > 0 {
 		t.blank()
-		t.line(seg{fmt.Sprintf("Collection problems (%d hosts)", len(v.Problems)), sgrBold})
+		t.line(seg{fmt.Sprintf("Not reached, unknown for every policy (%d %s)", len(v.NotReached), plural(len(v.NotReached), "host", "hosts")), sgrBold})
+		for _, st := range v.notReachedByStatus() {
+			t.line(seg{"  " + st.Status, sgrGrey}, seg{fmt.Sprintf("  %d: %s", len(st.Hosts), strings.Join(st.Hosts, ", ")), ""})
+			if st.Error != "" {
+				t.line(seg{"    " + st.Error, sgrDim})
+			}
+		}
+	}
+
+	// Hosts reached whose collection did not end well.
+	if problems := v.reachedProblems(); len(problems) > 0 {
+		t.blank()
+		t.line(seg{fmt.Sprintf("Collection problems (%d hosts)", len(problems)), sgrBold})
 		var cells [][]string
-		for _, h := range v.Problems {
+		for _, h := range problems {
 			cells = append(cells, []string{h.Name, h.Status.String(), h.Result.String(), orDash(h.Error)})
 		}
 		t.subTable(2, []column{{"HOST", 8}, {"STATUS", 7}, {"RESULT", 7}, {"ERROR", 10}}, cells, func(r, c int) string {
 			if c == 2 {
-				return resultColor(v.Problems[r].Result)
+				return resultColor(problems[r].Result)
 			}
 			return ""
 		}, nil)
@@ -232,8 +250,8 @@ func writeTable(w io.Writer, r *drift.Report, opts Options) error {
 	// Changes since an earlier run.
 	if c := r.Changes; c != nil {
 		t.blank()
-		t.line(seg{fmt.Sprintf("Since run %d: %d new, %d fixed, %d changed", c.Since.ID, c.New, c.Fixed, c.Changed), sgrBold})
-		if len(c.Items) > 0 {
+		t.line(seg{fmt.Sprintf("Since run %d: %s", c.Since.ID, c.Text()), sgrBold})
+		if len(c.Items) > 0 && !opts.Summary {
 			var cells [][]string
 			for _, ch := range c.Items {
 				cells = append(cells, []string{ch.Kind, ch.Finding.Host, ch.Finding.Policy, ch.Finding.Rule, changeResult(ch), changeActual(ch)})
@@ -277,14 +295,29 @@ func summaryLine(r *drift.Report) []seg {
 	default:
 		head = seg{"OK", sgrGreen}
 	}
-	return []seg{head, {fmt.Sprintf(": %d of %d hosts drift (%d fail, %d pending), %d unknown, %d pass, %d not applicable; %d findings",
-		c.Fail+c.Pending, s.Hosts, c.Fail, c.Pending, c.Unknown, c.Pass, c.NotApplicable, s.Findings), ""}}
+	return []seg{head, {fmt.Sprintf(": %d of %d hosts drift (%d fail, %d pending), %d unknown, %d pass, %d not applicable; %s",
+		c.Fail+c.Pending, s.Hosts, c.Fail, c.Pending, c.Unknown, c.Pass, c.NotApplicable, findingsText(s)), ""}}
+}
+
+// findingsText counts the findings as drift and unknown: a host not
+// reached makes unknowns, not drift.
+func findingsText(s drift.Summary) string {
+	n := 0
+	for _, v := range s.BySeverity {
+		n += v
+	}
+	if n == s.Findings {
+		return fmt.Sprintf("%d drift findings", n)
+	}
+	return fmt.Sprintf("%d drift findings, %d unknown", n, s.Findings-n)
 }
 
 func tableByPolicy(t *termWriter, v *view, verbose bool) int {
 	shown := 0
 	for _, g := range v.byPolicy() {
-		if len(g.Rows) == 0 && len(g.Absent) == 0 {
+		// Hosts not reached are listed once, by status (see
+		// writeTable), not under every policy.
+		if len(g.Rows) == 0 {
 			continue
 		}
 		shown++
@@ -300,21 +333,13 @@ func tableByPolicy(t *termWriter, v *view, verbose bool) int {
 			for i, rw := range g.Rows {
 				cells[i] = []string{rw.Host.Name, rw.Result.String(), orDash(rw.Rule), orDash(rw.Expected), orDash(rw.Actual), orDash(rw.Fix)}
 			}
-			t.subTable(2, []column{{"HOST", 8}, {"RESULT", 7}, {"RULE", 10}, {"EXPECTED", 10}, {"ACTUAL", 10}, {"FIX", 6}}, cells,
+			t.subTable(2, []column{{"HOST", 8}, {"RESULT", 7}, {"RULE", 10}, {"EXPECTED", 10}, {"ACTUAL", 10}, {"IN EFFECT", 9}}, cells,
 				func(r, c int) string {
 					if c == 1 {
 						return resultColor(g.Rows[r].Result)
 					}
 					return ""
 				}, evidenceLines(t, g.Rows, verbose))
-		}
-		if n := len(g.Absent); n > 0 {
-			names := make([]string, n)
-			for i, h := range g.Absent {
-				names[i] = h.Name + " (" + h.Status.String() + ")"
-			}
-			t.line(seg{"  + ", ""}, seg{fmt.Sprintf("%d %s not reached, unknown: ", n, plural(n, "host", "hosts")), sgrGrey},
-				seg{strings.Join(names, ", "), ""})
 		}
 	}
 	return shown
@@ -347,7 +372,7 @@ func tableByHost(t *termWriter, v *view, verbose bool) int {
 		for i, rw := range g.Rows {
 			cells[i] = []string{rw.Policy, rw.Severity.String(), rw.Result.String(), orDash(rw.Rule), orDash(rw.Expected), orDash(rw.Actual), orDash(rw.Fix)}
 		}
-		t.subTable(2, []column{{"POLICY", 10}, {"SEVERITY", 4}, {"RESULT", 7}, {"RULE", 10}, {"EXPECTED", 8}, {"ACTUAL", 8}, {"FIX", 6}}, cells,
+		t.subTable(2, []column{{"POLICY", 10}, {"SEVERITY", 4}, {"RESULT", 7}, {"RULE", 10}, {"EXPECTED", 8}, {"ACTUAL", 8}, {"IN EFFECT", 9}}, cells,
 			func(r, c int) string {
 				switch c {
 				case 1:

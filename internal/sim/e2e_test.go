@@ -16,6 +16,7 @@ import (
 
 	"github.com/fleetport/fleetport/internal/sim"
 	"github.com/fleetport/fleetport/internal/sim/simtest"
+	"github.com/fleetport/fleetport/internal/testdomain"
 )
 
 // startFleet serves a small fleet for one test. mutate adjusts the default
@@ -287,7 +288,7 @@ func TestNetStopHTTPCutsTheSessionUntilReboot(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
+	goleak.VerifyTestMain(testdomain.Wrap(m),
 		// The masterzen clients' idle keep-alive connections belong to the
 		// client side, not to the simulator.
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/fleetport/fleetport/internal/sim/adjoin"
 	"github.com/fleetport/fleetport/internal/sim/endpoint"
 	"github.com/fleetport/fleetport/internal/sim/winhost"
 	"github.com/fleetport/fleetport/internal/sim/wsman"
@@ -32,6 +33,11 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now is the clock of the host models; nil = time.Now.
 	Now func() time.Time
+	// Domain, when set, makes every host a member of that Active
+	// Directory domain, as Add-Computer does: [New] creates each host's
+	// computer account over LDAPS and the hosts accept Kerberos. The
+	// hosts' DNS suffix becomes the realm's DNS name.
+	Domain *adjoin.Directory
 }
 
 // Fleet is a set of simulated Windows hosts, each with its own WinRM
@@ -109,6 +115,17 @@ func New(opts Options) (*Fleet, error) {
 	}
 	tlsConf := f.ca.TLSConfig()
 	sc := opts.Scenario
+	var members map[string]*endpoint.Kerberos
+	if opts.Domain != nil {
+		sc.Domain = strings.ToLower(opts.Domain.Realm)
+		f.opts.Scenario.Domain = sc.Domain
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		members, err = joinDomain(ctx, *opts.Domain, plans)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+	}
 	// Hosts are independent; their setup commands wait on simulated
 	// service steps, so build them side by side.
 	f.hosts = make([]*Host, len(plans))
@@ -116,7 +133,7 @@ func New(opts Options) (*Fleet, error) {
 	g.SetLimit(64)
 	for i, p := range plans {
 		g.Go(func() error {
-			h, err := f.newHost(p, sc, tlsConf, lookup)
+			h, err := f.newHost(p, sc, tlsConf, lookup, members[p.Name])
 			if err != nil {
 				return fmt.Errorf("host %s: %w", p.Name, err)
 			}
@@ -137,7 +154,7 @@ func New(opts Options) (*Fleet, error) {
 	return f, nil
 }
 
-func (f *Fleet) newHost(p HostPlan, sc Scenario, tlsConf *tls.Config, lookup func(string) (string, bool)) (*Host, error) {
+func (f *Fleet) newHost(p HostPlan, sc Scenario, tlsConf *tls.Config, lookup func(string) (string, bool), krb *endpoint.Kerberos) (*Host, error) {
 	h := &Host{Plan: p, fleet: f, garble: p.Has(FaultGarble), slowBy: p.SlowBy, refused: p.Has(FaultRefuse)}
 	spec, err := hostSpec(p, sc, f.sql, f.start)
 	if err != nil {
@@ -184,6 +201,8 @@ func (f *Fleet) newHost(p HostPlan, sc Scenario, tlsConf *tls.Config, lookup fun
 		Lookup:           lookup,
 		AllowBasic:       sc.Basic,
 		AllowUnencrypted: sc.AllowUnencrypted,
+		Kerberos:         krb,
+		RefuseNTLM:       p.Has(FaultNTLMRefused),
 		Identity: endpoint.Identity{
 			NbComputerName:  strings.ToUpper(p.Name),
 			NbDomainName:    netbiosDomain(sc.Domain),

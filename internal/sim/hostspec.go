@@ -74,9 +74,10 @@ func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort, start time.Time) (win
 		BootTime:   start.Add(-p.Uptime),
 		TimeZone:   timeZones[p.Locale],
 	}
-	// IIS is installed where a role runs it; SMTP in IIS needs the IIS
-	// Admin Service, which 2003 has only with IIS.
-	spec.WithoutIIS = p.Role == "sql" || p.Role == "app"
+	// IIS's web services (W3SVC) run on the web servers only; an SMTP
+	// server keeps the IIS Admin Service its SMTP needs (WithoutIIS keeps
+	// it on 2003; from 2008 the SMTP service below brings it).
+	spec.WithoutIIS = p.Role != "web"
 	reg := func(name, typ, data string) {
 		spec.Registry = append(spec.Registry, winhost.RegValue{Path: tcpipKey, Name: name, Type: typ, Data: data})
 	}
@@ -129,6 +130,12 @@ func hostSpec(p HostPlan, sc Scenario, sql netip.AddrPort, start time.Time) (win
 				Listeners: []winhost.Listener{{Proto: winhost.TCP, Addr: bind}},
 			})
 		case "MSSQLSERVER":
+			if p.OS == "2003" {
+				// SQL Server 2000, as a 2003 host runs it, with its listen
+				// backlog raised above the built-in 5 (KB 154628).
+				spec.Registry = append(spec.Registry, winhost.RegValue{Path: `HKLM\SOFTWARE\Microsoft\MSSQLServer\MSSQLServer`,
+					Name: "WinsockListenBacklog", Type: "REG_DWORD", Data: "64"})
+			}
 			spec.Services = append(spec.Services, winhost.ServiceSpec{
 				Name: "MSSQLSERVER", DisplayName: "SQL Server (MSSQLSERVER)",
 				Image: "sqlservr.exe", PID: 2208,

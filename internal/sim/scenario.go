@@ -2,7 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
 	"slices"
 	"sort"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/fleetport/fleetport/internal/hclguard"
 	"github.com/fleetport/fleetport/internal/sim/winhost"
 )
 
@@ -99,7 +102,8 @@ var (
 	DriftKinds = []string{DriftListenListEmpty, DriftListenListStale, DriftListenListLockoutPending, DriftSMTPWildcard,
 		DriftMaxUserPortDefault, DriftTimedWaitDelayDefault, DriftDynamicRangeDefault, DriftPendingReboot,
 		DriftTimeWaitPile, DriftW3SVCStopped, DriftSiteBindingUnlisted}
-	FaultKinds = []string{FaultLatency, FaultRefuse, FaultHang, FaultAuth, FaultQuota, FaultGarble, FaultSlow, FaultReboot}
+	FaultKinds = []string{FaultLatency, FaultRefuse, FaultHang, FaultAuth, FaultQuota, FaultGarble, FaultSlow, FaultReboot,
+		FaultNTLMRefused, FaultClockSkew, FaultStaleKeys, FaultRC4Only}
 )
 
 // DefaultScenario is the fleet `fleetport sim` serves without a scenario
@@ -190,15 +194,48 @@ type faultBlock struct {
 	DeclRange hcl.Range `hcl:",def_range"`
 }
 
+// MaxScenarioSize caps a scenario file: a scenario is a page of settings.
+const MaxScenarioSize = 1 << 20
+
+// ReadScenarioFile reads a scenario file, refusing one larger than
+// MaxScenarioSize before reading it whole.
+func ReadScenarioFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxScenarioSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxScenarioSize {
+		return nil, fmt.Errorf("scenario %s is larger than %d bytes; a scenario is a page of settings", path, MaxScenarioSize)
+	}
+	return b, nil
+}
+
 // ParseScenario reads a scenario file. Settings the file leaves out keep the
 // values of [DefaultScenario]; role, drift and fault blocks, when present,
 // replace the default lists. On errors the diagnostics locate each problem
 // and the returned scenario must not be used.
 func ParseScenario(src []byte, filename string) (Scenario, hcl.Diagnostics) {
 	sc := DefaultScenario()
+	if len(src) > MaxScenarioSize {
+		return sc, hcl.Diagnostics{errorf(hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos},
+			"Scenario file too large", "%s is %d bytes; a scenario file may have at most %d.", filename, len(src), MaxScenarioSize)}
+	}
+	if d := hclguard.Check(src, filename, hclguard.DefaultLimits); d.HasErrors() {
+		return sc, d
+	}
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return sc, diags
+	}
+	if body, ok := file.Body.(*hclsyntax.Body); ok {
+		if d := hclguard.CheckLoops(body); d.HasErrors() {
+			return sc, append(diags, d...)
+		}
 	}
 	var f scenarioFile
 	diags = append(diags, gohcl.DecodeBody(file.Body, nil, &f)...)

@@ -41,7 +41,7 @@ const (
 	RunRunning     RunStatus = "running"     // being written now (or the writer crashed; see Open)
 	RunComplete    RunStatus = "complete"    // every selected host has a result
 	RunInterrupted RunStatus = "interrupted" // stopped early: Ctrl-C, or a crash found at the next Open
-	RunFailed      RunStatus = "failed"      // the controller itself failed
+	RunFailed      RunStatus = "failed"      // the controller failed, or the run could not be stored completely (Interrupt says why)
 )
 
 // Run describes one stored run.
@@ -94,6 +94,12 @@ CREATE TABLE IF NOT EXISTS hosts (
 	PRIMARY KEY (run, name)
 );
 CREATE INDEX IF NOT EXISTS hosts_by_name ON hosts(name, run);
+CREATE TABLE IF NOT EXISTS run_hosts (
+	run  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	host BLOB NOT NULL,
+	PRIMARY KEY (run, name)
+);
 CREATE TABLE IF NOT EXISTS rollouts (
 	id      INTEGER PRIMARY KEY AUTOINCREMENT,
 	kind    TEXT NOT NULL,
@@ -130,9 +136,22 @@ CREATE TABLE IF NOT EXISTS boot_baselines (
 // misread.
 const schemaVersion = "1"
 
+// Options tune how a store is opened.
+type Options struct {
+	// MaxPages bounds the database file to this many pages (SQLite's
+	// max_page_count; a page is 4 KiB): a write beyond it fails with
+	// "database or disk is full", as on a full disk. 0: no bound.
+	MaxPages int
+}
+
 // Open opens (creating it and its folder when needed) the store at path,
 // and marks runs left "running" by a crashed writer as interrupted.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("store %s: %w", path, err)
@@ -141,6 +160,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
+	}
+	if o.MaxPages > 0 {
+		q.Add("_pragma", fmt.Sprintf("max_page_count(%d)", o.MaxPages))
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -214,6 +236,51 @@ func (s *Store) PutHosts(ctx context.Context, run int64, recs []HostRecord) erro
 		return fmt.Errorf("write hosts: %w", err)
 	}
 	return nil
+}
+
+// PutRunHosts records what judging a run needs to know of its hosts
+// beyond their facts: one JSON document per selected host (the
+// inventory's view of it when the run was made), by name.
+func (s *Store) PutRunHosts(ctx context.Context, run int64, hosts map[string]json.RawMessage) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("write the run's hosts: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO run_hosts(run, name, host) VALUES (?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("write the run's hosts: %w", err)
+	}
+	defer stmt.Close()
+	for name, h := range hosts {
+		if _, err := stmt.ExecContext(ctx, run, name, []byte(h)); err != nil {
+			return fmt.Errorf("write the run's host %s: %w", name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("write the run's hosts: %w", err)
+	}
+	return nil
+}
+
+// RunHosts returns the documents PutRunHosts recorded for a run, by name;
+// empty for a run stored before runs carried them.
+func (s *Store) RunHosts(ctx context.Context, run int64) (map[string]json.RawMessage, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, host FROM run_hosts WHERE run = ?`, run)
+	if err != nil {
+		return nil, fmt.Errorf("read the run's hosts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]json.RawMessage{}
+	for rows.Next() {
+		var name string
+		var raw []byte
+		if err := rows.Scan(&name, &raw); err != nil {
+			return nil, fmt.Errorf("read the run's hosts: %w", err)
+		}
+		out[name] = raw
+	}
+	return out, rows.Err()
 }
 
 // Annotate sets one key of a run's meta (a drift summary, ...), keeping

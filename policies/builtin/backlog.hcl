@@ -26,9 +26,10 @@ policy "afd_dynamic_backlog" {
 policy "sql2000_listen_backlog" {
   description = "SQL Server 2000: WinsockListenBacklog is set above the built-in 5, so bursts of connections are not refused with ACK+RESET (error 17832); SQL Server 2005 and later ignore it"
   severity    = "medium"
-  # The policy language cannot see SQL Server's version: put SQL Server 2000
-  # hosts in the inventory group "sql2000".
-  applies_to = contains(host.groups, "sql2000")
+  # SQL Server (its MSSQLSERVER service) on Server 2003, the last release
+  # SQL Server 2000 runs on; the group "sql2000" names such hosts too when
+  # SQL Server runs as a named instance.
+  applies_to = contains(host.groups, "sql2000") || (contains(host.roles, "sql") && host.os == "2003")
   references = ["KB 154628", "KB 328476", "windows-semantics.md §4"]
 
   registry "WinsockListenBacklog" { # absent: 5

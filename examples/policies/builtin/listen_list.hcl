@@ -6,13 +6,15 @@
 # when the HTTP service starts. WinRM listens through http.sys too, so a list
 # without the management address cuts fleetport off at the next HTTP restart.
 #
-# Convention: web servers are in the inventory group "web" and declare the
-# address their sites serve as vars.service_address.
+# Web servers are told by their facts (host.roles has "web": the W3SVC
+# service is installed, or a site's URL is registered with http.sys), not by
+# a group name; they declare the address their sites serve as
+# vars.service_address.
 
 policy "http_listen_list" {
   description = "Web servers: the http.sys listen list names the service address, the management address and 127.0.0.1, so http.sys does not listen on every address"
   severity    = "high"
-  applies_to  = contains(host.groups, "web")
+  applies_to  = contains(host.roles, "web")
   references  = ["KB 813368", "KB 331062", "windows-semantics.md §2"]
 
   listen_list {
@@ -29,7 +31,7 @@ policy "http_listen_list" {
 policy "http_listen_list_stale" {
   description = "Web servers: the listen list names no address beyond the service, management and loopback addresses; a stale entry (an address the host lacks) stops http.sys binding and takes the sites down (event 15005 / 1005, W3SVC event 1004)"
   severity    = "medium"
-  applies_to  = contains(host.groups, "web")
+  applies_to  = contains(host.roles, "web")
   references  = ["Event ID 15005", "windows-semantics.md §2"]
 
   # The host's interface addresses are not collected, so "an address the host

@@ -27,6 +27,7 @@ func (s *Shared) BindInventory(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&s.Inventory, "inventory", "i", "inventory", "inventory `path`: an HCL file or a folder of them")
 	cmd.Flags().StringVar(&s.Limit, "limit", "", "select hosts: names, globs, group:NAME, tag:KEY=VALUE, &intersect, !exclude, @file (comma-separated)")
 	_ = cmd.MarkFlagFilename("inventory", "hcl")
+	_ = cmd.RegisterFlagCompletionFunc("limit", s.completeLimit)
 }
 
 // BindPolicies adds -p/--policies.

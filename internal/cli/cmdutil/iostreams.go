@@ -56,6 +56,16 @@ func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }
 // SetNoColor turns colour off (--no-color).
 func (s *IOStreams) SetNoColor() { s.noColor = true }
 
+// ReportWidth is the width a report on stdout is fitted to: the
+// terminal's (or $COLUMNS) on a terminal, 0 (no limit) on a pipe or a
+// file, so that nothing is cut there.
+func (s *IOStreams) ReportWidth() int {
+	if !s.outTTY {
+		return 0
+	}
+	return s.TerminalWidth()
+}
+
 // TerminalWidth is the width of the terminal on stdout; without one,
 // $COLUMNS when set, else 100.
 func (s *IOStreams) TerminalWidth() int {

@@ -6,9 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/fleetport/fleetport/internal/hclguard"
 	"github.com/fleetport/fleetport/inventory"
 	"github.com/fleetport/fleetport/policies"
 )
@@ -38,12 +41,19 @@ func SplitPath(path, what string) (dir, root string, err error) {
 }
 
 // WriteDiagnostics renders diagnostics with source snippets to ErrOut, in
-// colour only where colour is allowed.
+// colour only where colour is allowed: at most
+// hclguard.DefaultMaxDiagnostics of them, never showing a line that sets
+// a secret (hclguard.Writer).
 func WriteDiagnostics(io *IOStreams, files map[string]*hcl.File, diags hcl.Diagnostics) {
+	WriteDiagnosticsWidth(io, files, diags, 100)
+}
+
+// WriteDiagnosticsWidth is WriteDiagnostics with details wrapped at width.
+func WriteDiagnosticsWidth(io *IOStreams, files map[string]*hcl.File, diags hcl.Diagnostics, width uint) {
 	if len(diags) == 0 {
 		return
 	}
-	wr := hcl.NewDiagnosticTextWriter(io.ErrOut, files, 100, io.ColorEnabled())
+	wr := &hclguard.Writer{Out: io.ErrOut, Files: files, Width: width, Color: io.ColorEnabled()}
 	_ = wr.WriteDiagnostics(diags)
 }
 
@@ -135,4 +145,43 @@ func PolicyHost(h *inventory.Host) policies.Host {
 func IsDir(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
+}
+
+// OverrideBuiltin leaves out of the built-in pack's files the policies the
+// user's files declare under the same name (compared without regard to
+// case), so that a user's copy of a built-in policy, edited, replaces it.
+// It returns the built-in files to merge and the names replaced, sorted.
+// The built-in files are copied, never changed.
+func OverrideBuiltin(builtin, user []*policies.File) ([]*policies.File, []string) {
+	own := map[string]bool{}
+	for _, f := range user {
+		for _, p := range f.Policies {
+			own[strings.ToLower(p.Name)] = true
+		}
+	}
+	var replaced []string
+	out := make([]*policies.File, 0, len(builtin))
+	for _, f := range builtin {
+		c := *f
+		c.Policies = nil
+		for _, p := range f.Policies {
+			if own[strings.ToLower(p.Name)] {
+				replaced = append(replaced, p.Name)
+				continue
+			}
+			c.Policies = append(c.Policies, p)
+		}
+		out = append(out, &c)
+	}
+	sort.Strings(replaced)
+	return out, replaced
+}
+
+// ReplacedNote is the note printed when user policies replace built-in
+// ones.
+func ReplacedNote(replaced []string) string {
+	if len(replaced) == 1 {
+		return fmt.Sprintf("note: your policy %q replaces the built-in one of that name", replaced[0])
+	}
+	return fmt.Sprintf("note: %d of your policies replace the built-in ones of the same names: %s", len(replaced), strings.Join(replaced, ", "))
 }

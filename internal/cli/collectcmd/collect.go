@@ -23,6 +23,7 @@ import (
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 	"github.com/fleetport/fleetport/internal/collect"
 	"github.com/fleetport/fleetport/internal/facts"
+	"github.com/fleetport/fleetport/internal/history"
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/internal/store"
 	"github.com/fleetport/fleetport/inventory"
@@ -37,6 +38,50 @@ type Options struct {
 
 	// Changed reports whether a flag was given (nil: every flag counts as given).
 	Changed func(string) bool
+	// OpenStore opens the run store (nil: store.Open).
+	OpenStore func(ctx context.Context, path string) (*store.Store, error)
+}
+
+// BeginRun records a new collect run of selected hosts and the
+// inventory's view of them, which judging the run uses later: hosts from
+// the inventory, and carried, the stored views of hosts whose results come
+// from another run. A run whose hosts cannot be recorded is marked failed.
+func BeginRun(ctx context.Context, st *store.Store, started time.Time, selected int, hosts []*inventory.Host, carried map[string]json.RawMessage, meta map[string]string) (int64, error) {
+	runID, err := st.BeginRun(ctx, "collect", started, selected, meta)
+	if err != nil {
+		return 0, err
+	}
+	view := make([]policies.Host, len(hosts))
+	for i, h := range hosts {
+		view[i] = cmdutil.PolicyHost(h)
+	}
+	docs, err := history.EncodeHosts(view)
+	for name, d := range carried {
+		if _, ok := docs[name]; !ok && err == nil {
+			docs[name] = d
+		}
+	}
+	if err == nil {
+		err = st.PutRunHosts(ctx, runID, docs)
+	}
+	if err != nil {
+		_ = st.FinishRun(context.WithoutCancel(ctx), runID, store.RunFailed, time.Now(), "its hosts could not be stored: "+err.Error())
+		return 0, fmt.Errorf("store run %d: %w", runID, err)
+	}
+	return runID, nil
+}
+
+// FinalStatus is how a run ends: failed when its results could not all be
+// written, interrupted when it stopped early, else complete; why says
+// what went wrong.
+func FinalStatus(runErr, writeErr error) (store.RunStatus, string) {
+	switch {
+	case writeErr != nil:
+		return store.RunFailed, "not stored completely: " + writeErr.Error()
+	case runErr != nil:
+		return store.RunInterrupted, "interrupted: " + runErr.Error()
+	}
+	return store.RunComplete, ""
 }
 
 // NewCmdCollect makes the command; runF replaces the run function in tests.
@@ -124,6 +169,10 @@ func terminalPrompt(io *cmdutil.IOStreams) func(string) (string, error) {
 	}
 }
 
+// runKerberos shares Kerberos tickets between every session of this
+// process, which is one run: one TGT, one service ticket per host.
+var runKerberos = sync.OnceValue(remote.NewKerberosCache)
+
 // Target turns an inventory host into a collection target.
 func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
 	auth := remote.AuthNTLM
@@ -140,6 +189,8 @@ func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
 			Host: h.Address, Port: h.Port, HTTPS: h.Transport == inventory.TransportHTTPS, Auth: auth,
 			AllowUnencrypted: h.AllowUnencrypted, CAFile: h.CAFile, TLSServerName: h.TLSServerName,
 			InsecureSkipVerify: h.InsecureSkipVerify,
+			Kerberos: remote.Kerberos{Realm: h.Realm, ConfigFile: h.Krb5Conf, CCacheFile: h.CCache, KeytabFile: h.Keytab,
+				ServiceHost: h.KerberosName},
 		},
 		Credentials: func() (remote.Credentials, error) {
 			rh, err := h.ResolveCredentials(r)
@@ -148,7 +199,8 @@ func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
 			}
 			return remote.Credentials{User: rh.User.Reveal(), Password: rh.Password.Reveal()}, nil
 		},
-		Session: remote.Options{OperationTimeout: min(h.OperationTimeout, 60*time.Second), ConnectTimeout: h.ConnectTimeout},
+		Session: remote.Options{OperationTimeout: min(h.OperationTimeout, 60*time.Second), ConnectTimeout: h.ConnectTimeout,
+			Kerberos: kerberosCache(auth)},
 		Groups:  h.Groups,
 		Timeout: h.Timeout,
 		Policy:  ph,
@@ -216,6 +268,9 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 		return nil, err
 	}
 	res := &resolver{answers: map[string]string{}, prompt: terminalPrompt(opts.IO)}
+	if err := checkCredentials(hosts, res, opts.Shared.Dispatch.Enabled()); err != nil {
+		return nil, err
+	}
 	targets := make([]collect.Target, len(hosts))
 	limits := map[string]int{}
 	for i, h := range hosts {
@@ -239,13 +294,17 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 		return nil, err
 	}
 	defer stopRun()
-	st, err := store.Open(ctx, opts.Shared.Store)
+	open := opts.OpenStore
+	if open == nil {
+		open = store.Open
+	}
+	st, err := open(ctx, opts.Shared.Store)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
 	started := opts.Now()
-	runID, err := st.BeginRun(ctx, "collect", started, len(hosts), map[string]string{
+	runID, err := BeginRun(ctx, st, started, len(hosts), hosts, nil, map[string]string{
 		"inventory": opts.Shared.Inventory, "policies": opts.Shared.Policies, "limit": opts.Shared.Limit,
 		"version": buildinfo.Read().Version,
 	})
@@ -270,15 +329,13 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 	writeErr := w.Flush()
 	prog.done()
 	finished := opts.Now()
-	status, why := store.RunComplete, ""
-	if runErr != nil {
-		status, why = store.RunInterrupted, "interrupted: "+runErr.Error()
-	}
+	status, why := FinalStatus(runErr, writeErr)
 	if err := st.FinishRun(context.WithoutCancel(ctx), runID, status, finished, why); err != nil && writeErr == nil {
 		writeErr = err
 	}
 	if writeErr != nil {
-		return nil, fmt.Errorf("store the run: %w", writeErr)
+		return nil, cmdutil.WithHint(fmt.Errorf("run %d could not be stored completely: %w", runID, writeErr),
+			"the run is marked failed; make room for the store and collect again")
 	}
 	sort.Slice(results, func(i, j int) bool { return results[i].Name < results[j].Name })
 	return &Collection{RunID: runID, Status: status, Started: started, Finished: finished, Inventory: inv, Selected: hosts,
@@ -314,6 +371,14 @@ func LoadPolicies(io *cmdutil.IOStreams, sh cmdutil.Shared, explicit bool) (*pol
 		if d.HasErrors() {
 			cmdutil.WriteDiagnostics(io, own, d)
 			return nil, cmdutil.WithHint(cmdutil.ErrSilent, "fleetport validate shows every problem")
+		}
+		if explicit && len(u.Files) == 0 && cmdutil.IsDir(path) {
+			fmt.Fprintf(io.ErrOut, "fleetport: note: %s has no .hcl file of its own (its sub-folders are not read): only the built-in pack applies\n", path)
+		}
+		// A policy of -p named like a built-in one replaces it.
+		var replaced []string
+		if files, replaced = cmdutil.OverrideBuiltin(files, u.Files); len(replaced) > 0 {
+			fmt.Fprintf(io.ErrOut, "fleetport: %s\n", cmdutil.ReplacedNote(replaced))
 		}
 		files, rename = append(files, u.Files...), ren
 		for name, f := range own {
@@ -388,4 +453,11 @@ func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, s
 		return tw.Flush()
 	}
 	return nil
+}
+
+func kerberosCache(a remote.Auth) *remote.KerberosCache {
+	if a != remote.AuthKerberos {
+		return nil
+	}
+	return runKerberos()
 }

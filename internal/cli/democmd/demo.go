@@ -186,7 +186,7 @@ func demoRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if err := driftcmd.WriteReport(opts.IO, rep, formats, opts.Out, report.Options{
-		Color: opts.IO.ColorEnabled(), Width: opts.IO.TerminalWidth(), GroupBy: opts.GroupBy, Verbose: opts.Verbose,
+		Color: opts.IO.ColorEnabled(), Width: opts.IO.ReportWidth(), GroupBy: opts.GroupBy, Verbose: opts.Verbose,
 	}); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,16 @@ type Options struct {
 	Verbose      bool
 	NoCompare    bool
 	NoCrossCheck bool
+	// Severity, Only and Summary filter the table and Markdown.
+	Severity string
+	Only     string
+	Summary  bool
+	// Width fits the table to this many columns (0: the terminal's, or
+	// no limit on a pipe or a file).
+	Width int
+	// UpdateHistory replaces the drift summary history shows for a
+	// stored run with this judgement's.
+	UpdateHistory bool
 
 	changed func(string) bool
 }
@@ -59,8 +70,19 @@ rule, severity, expected, actual, the lines of host output each finding
 rests on, and what fixing it takes (nothing, a service restart, a reboot).
 
 Without --run, drift first collects (as fleetport collect does) and stores
-the run; --run ID judges a stored run instead. The report says what is new,
-fixed or changed since the run before (--no-compare turns that off).
+the run; --run ID judges a stored run instead, as it was: with the
+inventory's view of its hosts (groups, tags, vars) stored with it, whatever
+the inventory says now, and --limit selects among its hosts. A run that
+could not be stored completely (status failed) is not judged: exit 1.
+
+The report says what is new, fixed or changed since the run before
+(--no-compare turns that off), on the hosts both runs checked: a host only
+one run has is "not compared", a finding that was unknown and is told now
+is "now known", and drift on a host not reached now is "now unknown".
+
+history shows the drift summary of the judgement that made the run (or the
+first judgement of the whole run); judging it again does not change it
+unless --update-history.
 
 A host that could not be reached, or whose output could not be read, is
 "unknown" for the policies it would have been checked against: never
@@ -75,7 +97,9 @@ Exit codes: 0 no drift, 2 drift found, 3 no drift but some hosts could not be
 judged, 1 errors.`,
 		Example: `  fleetport drift
   fleetport drift --run 42 --format html,json,junit --out reports/
-  fleetport drift --format markdown --out drift.md --group-by host`,
+  fleetport drift --format markdown --out drift.md --group-by host
+  fleetport drift --run 42 --severity high --only fail
+  fleetport drift --summary`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
@@ -84,6 +108,17 @@ judged, 1 errors.`,
 					return cmdutil.FlagErrorf("--json and --format %s: choose one", opts.Formats)
 				}
 				opts.Formats = "json"
+			}
+			if opts.Severity != "" {
+				if _, err := policies.ParseSeverity(opts.Severity); err != nil {
+					return cmdutil.FlagErrorf("--severity: %v", err)
+				}
+			}
+			if opts.Only != "" && !slices.Contains(report.OnlyValues, opts.Only) {
+				return cmdutil.FlagErrorf("--only must be one of %s, not %q", strings.Join(report.OnlyValues, ", "), opts.Only)
+			}
+			if opts.UpdateHistory && opts.Shared.Limit != "" {
+				return cmdutil.FlagErrorf("--update-history records the judgement of a whole run: leave --limit out")
 			}
 			if opts.GroupBy != "policy" && opts.GroupBy != "host" {
 				return cmdutil.FlagErrorf("--group-by must be policy or host, not %q", opts.GroupBy)
@@ -103,13 +138,19 @@ judged, 1 errors.`,
 	opts.Shared.BindDispatch(cmd)
 	opts.Shared.BindJSON(cmd)
 	fl := cmd.Flags()
-	fl.Int64Var(&opts.Run, "run", 0, "judge this stored run instead of collecting (see fleetport history)")
+	fl.Var(cmdutil.RunIDFlag{ID: &opts.Run}, "run", "judge this stored run (an id, or latest) instead of collecting (see fleetport history)")
+	_ = cmd.RegisterFlagCompletionFunc("run", cmdutil.CompleteRunIDs(&opts.Shared.Store))
 	fl.StringVar(&opts.Formats, "format", "table", "report `formats`, comma-separated: table, json, markdown, html, junit")
 	fl.StringVarP(&opts.Out, "out", "o", "", "write the report to this `folder` (one file per format) or file (one format)")
 	fl.StringVar(&opts.GroupBy, "group-by", "policy", "table and markdown: group findings by policy or host")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "table: show the evidence under each finding")
 	fl.BoolVar(&opts.NoCompare, "no-compare", false, "do not compare with the run before")
 	fl.BoolVar(&opts.NoCrossCheck, "no-cross-checks", false, "leave fleetport's cross-fact checks out")
+	fl.StringVar(&opts.Severity, "severity", "", "table, markdown: show only findings of this `severity` or worse (info, low, medium, high, critical)")
+	fl.StringVar(&opts.Only, "only", "", "table, markdown: show only findings that are `fail` (fail and pending) or unknown")
+	fl.BoolVar(&opts.Summary, "summary", false, "table, markdown: the counts, the hosts not reached and the verdict, without the findings")
+	fl.IntVar(&opts.Width, "width", 0, "table: fit to this many `columns` (default: the terminal's width; no limit on a pipe or a file)")
+	fl.BoolVar(&opts.UpdateHistory, "update-history", false, "with --run: replace the drift summary fleetport history shows for the run with this judgement's")
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, f := range report.Formats() {
@@ -150,16 +191,8 @@ func driftRun(ctx context.Context, opts *Options) error {
 		if pset, err = collectcmd.LoadPolicies(opts.IO, opts.Shared, changed("policies")); err != nil {
 			return err
 		}
-		if changed("inventory") || cmdutil.Exists(opts.Shared.Inventory) {
-			inv, err := cmdutil.LoadInventory(opts.IO, opts.Shared.Inventory)
-			if err != nil {
-				return err
-			}
-			if selected, err = inv.Select(opts.Shared.Limit, os.ReadFile); err != nil {
-				return err
-			}
-		} else {
-			fmt.Fprintf(opts.IO.ErrOut, "fleetport: warning: no inventory at %s: policies that depend on groups, tags or vars judge the hosts by name and address only\n", opts.Shared.Inventory)
+		if selected, err = FallbackHosts(opts.IO, opts.Shared.Inventory, changed("inventory")); err != nil {
+			return err
 		}
 	}
 	st, err := store.Open(ctx, opts.Shared.Store)
@@ -167,21 +200,41 @@ func driftRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer st.Close()
-	j := &history.Judge{Store: st, Policies: pset, Hosts: PolicyHosts(selected), CrossFact: !opts.NoCrossCheck, Now: opts.Now}
+	if runID, err = cmdutil.ResolveRun(ctx, st, runID); err != nil {
+		return err
+	}
+	j := &history.Judge{Store: st, Policies: pset, Hosts: PolicyHosts(selected), CrossFact: !opts.NoCrossCheck, Now: opts.Now,
+		Warn: func(m string) { fmt.Fprintf(opts.IO.ErrOut, "fleetport: warning: %s\n", m) }}
+	if opts.Run != 0 {
+		// A stored run is judged on its own hosts; --limit selects among them.
+		j.Limit, j.ReadFile = opts.Shared.Limit, os.ReadFile
+	}
 	rep, err := j.Report(ctx, runID, !opts.NoCompare)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return cmdutil.WithHint(err, "fleetport history lists the stored runs")
 		}
+		var inc *history.IncompleteError
+		if errors.As(err, &inc) {
+			return cmdutil.WithHint(err, "collect again: fleetport collect (or fleetport drift without --run)")
+		}
 		return err
 	}
-	if opts.Run == 0 || opts.Shared.Limit == "" {
-		if err := history.Annotate(ctx, st, rep); err != nil {
+	// The summary history shows is the one of the judgement that made
+	// the run, or of the first judgement of the whole run; judging again
+	// replaces it only when asked.
+	if opts.Shared.Limit == "" || opts.Run == 0 {
+		if err := annotate(ctx, st, rep, opts.Run == 0 || opts.UpdateHistory); err != nil {
 			fmt.Fprintf(opts.IO.ErrOut, "fleetport: warning: %v\n", err)
 		}
 	}
+	minSeverity, _ := policies.ParseSeverity(opts.Severity)
+	if opts.Severity == "" {
+		minSeverity = 0
+	}
 	if err := WriteReport(opts.IO, rep, formats, opts.Out, report.Options{
-		Color: opts.IO.ColorEnabled(), Width: opts.IO.TerminalWidth(), GroupBy: opts.GroupBy, Verbose: opts.Verbose,
+		Color: opts.IO.ColorEnabled(), Width: reportWidth(opts.IO, opts.Width), GroupBy: opts.GroupBy, Verbose: opts.Verbose,
+		MinSeverity: minSeverity, Only: opts.Only, Summary: opts.Summary,
 	}); err != nil {
 		return err
 	}
@@ -192,6 +245,44 @@ func driftRun(ctx context.Context, opts *Options) error {
 		return &cmdutil.ExitError{Code: code}
 	}
 	return nil
+}
+
+// reportWidth is the width the table is fitted to: --width, else the
+// terminal's, else none.
+func reportWidth(io *cmdutil.IOStreams, flag int) int {
+	if flag > 0 {
+		return flag
+	}
+	return io.ReportWidth()
+}
+
+// annotate stores the report's summary with its run for history: always
+// when replace, else only when the run has none yet.
+func annotate(ctx context.Context, st *store.Store, rep *drift.Report, replace bool) error {
+	if !replace {
+		r, err := st.Run(ctx, rep.Run.ID)
+		if err != nil {
+			return err
+		}
+		if _, ok := history.ReadSummary(r); ok {
+			return nil
+		}
+	}
+	return history.Annotate(ctx, st, rep)
+}
+
+// FallbackHosts loads every host of the inventory at path, for judging a
+// stored run made before runs carried their hosts. Without an inventory
+// there (and none named), it returns none.
+func FallbackHosts(io *cmdutil.IOStreams, path string, named bool) ([]*inventory.Host, error) {
+	if !named && !cmdutil.Exists(path) {
+		return nil, nil
+	}
+	inv, err := cmdutil.LoadInventory(io, path)
+	if err != nil {
+		return nil, err
+	}
+	return inv.Hosts(), nil
 }
 
 // PolicyHosts is the inventory's view of hosts, by name.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -37,7 +36,9 @@ the hosts reached out of those selected, and the drift found when the run
 was judged (by drift, or the collect that made it).
 
 --json prints an array of runs: {id, kind, started, finished, status, hosts,
-selected, by_status, meta, interrupt, drift: {hosts, results, findings}}.`,
+selected, by_status, meta, interrupt, drift: {hosts, results, findings}};
+meta holds strings only (inventory, policies, limit, version), the drift
+summary is the drift object.`,
 		Example: `  fleetport history
   fleetport history --last 5 --json`,
 		Args: cobra.NoArgs,
@@ -78,10 +79,19 @@ func historyRun(ctx context.Context, opts *HistoryOptions) error {
 	if opts.Shared.JSON {
 		out := make([]historyJSON, len(runs))
 		for i, r := range runs {
-			out[i].Run = r
 			if s, ok := history.ReadSummary(r); ok {
 				out[i].Drift = &s
 			}
+			// The summary is the drift object, not a string of JSON in
+			// meta.
+			meta := make(map[string]string, len(r.Meta))
+			for k, v := range r.Meta {
+				if k != "drift" {
+					meta[k] = v
+				}
+			}
+			r.Meta = meta
+			out[i].Run = r
 		}
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
@@ -130,18 +140,28 @@ func NewCmdDiff(f *cmdutil.Factory, runF func(context.Context, *DiffOptions) err
 and list what is new in the second, what it no longer has (fixed), and what
 changed (another result or another actual value). Judging both with one
 policy set means a change is a change on the hosts, not in the policies.
+Each run is judged as it was, with the inventory's view of its hosts
+stored with it; --limit selects among each run's hosts.
+
+Only hosts both runs have are compared: a host in one run only is listed
+as not compared. A finding that was unknown (the host was not reached, or
+the check could not tell) and is told now is "now known", never new or
+fixed; drift on a host the second run could not reach is "now unknown".
+A run that could not be stored completely cannot be compared: exit 1.
 
 --json (or --format json) prints {"since", "new", "fixed", "changed",
-"items"}; items are {kind, finding, before_result, before_actual}.`,
+"now_known", "now_unknown", "not_compared", "items"}; items are {kind,
+finding, before_result, before_actual}.`,
 		Example: `  fleetport diff 41 42
-  fleetport diff 41 42 --json`,
-		Args: cobra.ExactArgs(2),
+  fleetport diff 41 latest --json`,
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: cmdutil.CompleteRunIDs(&opts.Shared.Store),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
 			for i, a := range args {
-				n, err := strconv.ParseInt(a, 10, 64)
-				if err != nil || n <= 0 {
-					return cmdutil.FlagErrorf("run %q is not a run id (fleetport history lists them)", a)
+				n, err := cmdutil.ParseRunID(a)
+				if err != nil {
+					return cmdutil.FlagErrorf("run %v", err)
 				}
 				if i == 0 {
 					opts.A = n
@@ -178,18 +198,13 @@ func diffRun(ctx context.Context, opts *DiffOptions) error {
 	if err != nil {
 		return err
 	}
-	j := &history.Judge{Policies: pset, CrossFact: true}
-	if changed("inventory") || cmdutil.Exists(opts.Shared.Inventory) {
-		inv, err := cmdutil.LoadInventory(opts.IO, opts.Shared.Inventory)
-		if err != nil {
-			return err
-		}
-		sel, err := inv.Select(opts.Shared.Limit, os.ReadFile)
-		if err != nil {
-			return err
-		}
-		j.Hosts = PolicyHosts(sel)
+	j := &history.Judge{Policies: pset, CrossFact: true, Limit: opts.Shared.Limit, ReadFile: os.ReadFile,
+		Warn: func(m string) { fmt.Fprintf(opts.IO.ErrOut, "fleetport: warning: %s\n", m) }}
+	sel, err := FallbackHosts(opts.IO, opts.Shared.Inventory, changed("inventory"))
+	if err != nil {
+		return err
 	}
+	j.Hosts = PolicyHosts(sel)
 	if !cmdutil.Exists(opts.Shared.Store) {
 		return fmt.Errorf("no run store at %s", opts.Shared.Store)
 	}
@@ -199,10 +214,19 @@ func diffRun(ctx context.Context, opts *DiffOptions) error {
 	}
 	defer st.Close()
 	j.Store = st
+	for _, id := range []*int64{&opts.A, &opts.B} {
+		if *id, err = cmdutil.ResolveRun(ctx, st, *id); err != nil {
+			return err
+		}
+	}
 	rep, err := j.Diff(ctx, opts.A, opts.B)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return cmdutil.WithHint(err, "fleetport history lists the stored runs")
+		}
+		var inc *history.IncompleteError
+		if errors.As(err, &inc) {
+			return cmdutil.WithHint(err, "fleetport history lists the stored runs and their status")
 		}
 		return err
 	}
@@ -216,7 +240,7 @@ func diffRun(ctx context.Context, opts *DiffOptions) error {
 
 func writeChanges(io *cmdutil.IOStreams, rep *drift.Report, since int64) error {
 	ch := rep.Changes
-	fmt.Fprintf(io.Out, "run %d → run %d: %d new, %d fixed, %d changed\n", since, rep.Run.ID, ch.New, ch.Fixed, ch.Changed)
+	fmt.Fprintf(io.Out, "run %d → run %d: %s\n", since, rep.Run.ID, ch.Text())
 	if len(ch.Items) == 0 {
 		return nil
 	}
@@ -225,7 +249,7 @@ func writeChanges(io *cmdutil.IOStreams, rep *drift.Report, since int64) error {
 	for _, c := range ch.Items {
 		res := c.Finding.Result.String()
 		actual := c.Finding.Actual
-		if c.Kind == "changed" {
+		if c.Kind == drift.ChangeChanged || c.Kind == drift.ChangeNowKnown {
 			res = c.BeforeResult.String() + " → " + res
 			actual = c.BeforeActual + " → " + actual
 		}

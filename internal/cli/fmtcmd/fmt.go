@@ -5,6 +5,7 @@ package fmtcmd
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/hclguard"
+	"github.com/fleetport/fleetport/inventory"
 )
 
 // Options are the inputs of `fleetport fmt`.
@@ -124,9 +127,16 @@ func fmtRun(opts *Options) error {
 		srcs       = map[string]*hcl.File{}
 	)
 	for _, path := range files {
-		src, err := os.ReadFile(path)
+		src, err := readCapped(path)
 		if err != nil {
 			return err
+		}
+		// Check the file's size and nesting first: the parser and the
+		// formatter recurse once per level of nesting.
+		if d := hclguard.Check(src, path, hclguard.DefaultLimits); d.HasErrors() {
+			srcs[path] = &hcl.File{Body: hcl.EmptyBody(), Bytes: src}
+			diags = append(diags, d...)
+			continue
 		}
 		// Parse first: formatting a file HCL cannot read would move its
 		// errors around without telling anyone.
@@ -159,8 +169,7 @@ func fmtRun(opts *Options) error {
 		fmt.Fprintln(opts.IO.Out, p)
 	}
 	if len(diags) > 0 {
-		wr := hcl.NewDiagnosticTextWriter(opts.IO.ErrOut, srcs, 78, opts.IO.ColorEnabled())
-		_ = wr.WriteDiagnostics(diags)
+		cmdutil.WriteDiagnosticsWidth(opts.IO, srcs, diags, 78)
 		return cmdutil.ErrSilent
 	}
 	if opts.Check && len(needFormat) > 0 {
@@ -170,11 +179,42 @@ func fmtRun(opts *Options) error {
 	return nil
 }
 
+// maxFileSize caps the files fmt reads: the largest inventory file.
+const maxFileSize = inventory.MaxFileSize
+
+// readCapped reads a file, refusing one larger than maxFileSize.
+func readCapped(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes, more than any HCL file fleetport reads", path, maxFileSize)
+	}
+	return b, nil
+}
+
 // writeDiff prints the lines that differ, a line-by-line comparison that is
 // enough for formatting changes (they never move lines across the file).
 func writeDiff(io *cmdutil.IOStreams, path string, before, after []byte) {
 	a := strings.Split(string(before), "\n")
 	b := strings.Split(string(after), "\n")
+	// A line that sets a secret is never printed, changed or not.
+	hide := func(src []byte, lines []string) {
+		red := hclguard.NewRedactor(map[string]*hcl.File{path: {Bytes: src}})
+		for i := range lines {
+			if red.SecretLine(path, i+1) {
+				lines[i] = "(line not shown: it sets a secret)"
+			}
+		}
+	}
+	hide(before, a)
+	hide(after, b)
 	fmt.Fprintf(io.Out, "--- %s\n+++ %s (formatted)\n", path, path)
 	n := max(len(a), len(b))
 	for i := range n {

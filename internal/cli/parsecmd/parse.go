@@ -4,10 +4,12 @@
 package parsecmd
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -46,7 +48,9 @@ Kinds and the commands whose output they read:
 
 The bytes may be in the host's OEM code page (German netstat in CP850, ...);
 --codepage names it, 0 detects it. An output of an unknown shape is an error
-that quotes the line, never a guess.`,
+that quotes the line, never a guess. A console capture may keep its prompts
+(C:\>, PS C:\>, netsh>) and the command echoed before the output: those
+lines are skipped. A file over 64 MiB is refused before it is read.`,
 		Example: `  fleetport parse netstat netstat-ano.txt
   netsh http show iplisten | fleetport parse iplisten
   fleetport parse netstat --codepage 850 de-netstat.txt`,
@@ -76,6 +80,14 @@ that quotes the line, never a guess.`,
 }
 
 func parseRun(opts *Options) error {
+	if !parse.SupportedCodePage(opts.CodePage) {
+		cps := parse.CodePages()
+		names := make([]string, len(cps))
+		for i, cp := range cps {
+			names[i] = strconv.Itoa(cp)
+		}
+		return cmdutil.FlagErrorf("--codepage %d is not a code page fleetport reads (0 detects; %s)", opts.CodePage, strings.Join(names, ", "))
+	}
 	var r io.Reader = opts.IO.In
 	name := "standard input"
 	if opts.File != "" && opts.File != "-" {
@@ -84,9 +96,23 @@ func parseRun(opts *Options) error {
 			return err
 		}
 		defer f.Close()
+		// A file over the cap is refused before a byte of it is read.
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > parse.DefaultMaxBytes {
+			return fmt.Errorf("%s: %w: the file is %d bytes, more than the %d MiB fleetport parse reads", opts.File, parse.ErrTooLarge, st.Size(), parse.DefaultMaxBytes>>20)
+		}
 		r, name = f, opts.File
 	}
-	v, err := parse.Parse(opts.Kind, r, parse.Options{CodePage: opts.CodePage, Lenient: opts.Lenient})
+	data, err := io.ReadAll(io.LimitReader(r, parse.DefaultMaxBytes+1))
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if len(data) > parse.DefaultMaxBytes {
+		return fmt.Errorf("%s: %w: more than the %d MiB fleetport parse reads", name, parse.ErrTooLarge, parse.DefaultMaxBytes>>20)
+	}
+	// A console capture: the prompts and the echoed command are not the
+	// command's output.
+	data = parse.StripConsole(data)
+	v, err := parse.Parse(opts.Kind, bytes.NewReader(data), parse.Options{CodePage: opts.CodePage, Lenient: opts.Lenient})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

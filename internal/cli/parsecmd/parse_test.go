@@ -71,3 +71,65 @@ func TestUnknownShapeQuotesTheLine(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// TestConsoleCaptures: a capture with the console's prompts and the
+// command echoed before the output reads as the output alone; the table
+// Get-NetTCPConnection prints is a kind.
+func TestConsoleCaptures(t *testing.T) {
+	netstat, err := os.ReadFile(corpus + "netstat-ano-win10-jc.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	withPrompt := dir + "/netstat.txt"
+	if err := os.WriteFile(withPrompt, append(append([]byte("C:\\>netstat -ano\r\n"), netstat...), "\r\nC:\\>\r\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	netsh := dir + "/netsh.txt"
+	if err := os.WriteFile(netsh, []byte("netsh>http\r\nnetsh http>show iplisten\r\n\r\nIP addresses present in the IP listen list:\r\n-------------------------------------------\r\n\r\n    10.0.0.5\r\n    127.0.0.1\r\n\r\nnetsh http>\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ kind, file, want string }{
+		{"netstat", withPrompt, `"listening"`},
+		{"iplisten", corpus + "netsh-http-show-iplisten-entries-blog.txt", `"192.168.33.1"`},
+		{"iplisten", netsh, `"10.0.0.5"`},
+		{"tcpconnection", corpus + "Get-NetTCPConnection-table-localport-askai.txt", `"local": "127.0.0.1:11434"`},
+	} {
+		ios, _, out, _ := cmdutil.Test()
+		if err := parseRun(&Options{IO: ios, Kind: c.kind, File: c.file}); err != nil {
+			t.Errorf("%s %s: %v", c.kind, c.file, err)
+			continue
+		}
+		if !strings.Contains(out.String(), c.want) {
+			t.Errorf("%s %s: no %s in\n%s", c.kind, c.file, c.want, out)
+		}
+	}
+}
+
+// TestCodePageAndSizeChecked: an invalid --codepage is a flag error even
+// on ASCII input; a file over the cap is refused from its size, before it
+// is read.
+func TestCodePageAndSizeChecked(t *testing.T) {
+	for _, cp := range []int{1, -5, 99999} {
+		ios, _, _, _ := cmdutil.Test()
+		err := parseRun(&Options{IO: ios, Kind: "netstat", File: corpus + "netstat-ano-win10-jc.txt", CodePage: cp})
+		if err == nil || !strings.Contains(err.Error(), "is not a code page") {
+			t.Errorf("--codepage %d: %v", cp, err)
+		}
+	}
+	big := t.TempDir() + "/big.txt"
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sparse: 65 MiB of size, and unreadable as netstat if it were read.
+	if err := f.Truncate(65 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	ios, _, _, _ := cmdutil.Test()
+	err = parseRun(&Options{IO: ios, Kind: "netstat", File: big})
+	if err == nil || !strings.Contains(err.Error(), "the file is 68157440 bytes") {
+		t.Errorf("oversized file: %v", err)
+	}
+}

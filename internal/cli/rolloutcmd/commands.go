@@ -70,7 +70,7 @@ Exit codes: 0 nothing to do, 2 drift to fix, 1 errors.`,
 	opts.Shared.BindRun(cmd)
 	opts.Shared.BindDispatch(cmd)
 	opts.Shared.BindJSON(cmd)
-	cmd.Flags().Int64Var(&opts.Run, "run", 0, "plan from this stored run instead of collecting")
+	cmd.Flags().Var(cmdutil.RunIDFlag{ID: &opts.Run}, "run", "plan from this stored run (an id, or latest) instead of collecting")
 	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "save the plan as JSON to this `file`")
 	cmd.Flags().StringSliceVar(&opts.Policy, "policy", nil, "plan only this policy (repeat, or NAME,NAME)")
 	return cmd
@@ -202,7 +202,7 @@ but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
 	opts.Shared.BindRun(cmd)
 	opts.Shared.BindDispatch(cmd)
 	fl := cmd.Flags()
-	fl.Int64Var(&opts.Run, "run", 0, "plan from this stored run instead of collecting")
+	fl.Var(cmdutil.RunIDFlag{ID: &opts.Run}, "run", "plan from this stored run (an id, or latest) instead of collecting")
 	fl.StringVar(&opts.PlanFile, "plan", "", "carry out this saved plan (fleetport plan --out); --limit narrows it")
 	fl.StringSliceVar(&opts.Policy, "policy", nil, "fix only this policy (repeat, or NAME,NAME); not with --plan")
 	fl.StringVar(&opts.Stages, "stages", "1,10%,50%,100%", "the stages: counts, shares, group:NAME, tag:KEY=VALUE (cumulative)")

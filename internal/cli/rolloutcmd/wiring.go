@@ -125,6 +125,11 @@ func (f *fleet) verify(ctx context.Context, hp plan.HostPlan) rollout.Verdict {
 
 // report collects (or takes the stored run) and judges it.
 func (f *fleet) report(ctx context.Context, run int64, changed func(string) bool) (*drift.Report, error) {
+	given := run != 0
+	run, err := cmdutil.ResolveRun(ctx, f.st, run)
+	if err != nil {
+		return nil, err
+	}
 	if run == 0 {
 		c, err := collectcmd.Collect(ctx, &collectcmd.Options{IO: f.io, Shared: f.shared, Now: f.now, Changed: changed})
 		if err != nil {
@@ -135,7 +140,12 @@ func (f *fleet) report(ctx context.Context, run int64, changed func(string) bool
 		}
 		run = c.RunID
 	}
-	j := &history.Judge{Store: f.st, Policies: f.set, Hosts: driftcmd.PolicyHosts(f.selected), CrossFact: true, Now: f.now}
+	j := &history.Judge{Store: f.st, Policies: f.set, Hosts: driftcmd.PolicyHosts(f.selected), CrossFact: true, Now: f.now,
+		Warn: func(m string) { fmt.Fprintf(f.io.ErrOut, "fleetport: warning: %s\n", m) }}
+	if given {
+		// A stored run is judged on its own hosts; --limit selects among them.
+		j.Limit, j.ReadFile = f.shared.Limit, os.ReadFile
+	}
 	rep, err := j.Report(ctx, run, false)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {

@@ -97,6 +97,7 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 		runnercmd.NewCmdRunner(f, nil),
 		tuicmd.NewCmdTUI(f, nil),
 	)
+	cmd.SetHelpCommand(newHelpCommand(cmd))
 	return cmd
 }
 

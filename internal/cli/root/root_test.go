@@ -52,3 +52,39 @@ func TestSingleDashFlags(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestHelpTopics: fleetport help inventory|policies|limit print the
+// language references, without the Go API; help COMMAND still works.
+func TestHelpTopics(t *testing.T) {
+	for _, c := range []struct {
+		topic string
+		want  []string
+	}{
+		{"inventory", []string{"# The language", "# Credentials", "# Selecting hosts (--limit)", "env(\""}},
+		{"policies", []string{"# The language", "# Rule kinds", "# The built-in pack", "host.roles", "FunctionNames"}},
+		{"limit", []string{"# Selecting hosts (--limit)", "tag:os=2019"}},
+	} {
+		ios, _, out, errOut := cmdutil.Test()
+		if code := Run(context.Background(), &cmdutil.Factory{IO: ios}, []string{"help", c.topic}); code != 0 {
+			t.Errorf("help %s: exit %d\n%s", c.topic, code, errOut)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("help %s lacks %q", c.topic, w)
+			}
+		}
+		for _, bad := range []string{"# Entry points", "[FunctionNames]", "//", "package "} {
+			if strings.Contains(out.String(), bad) {
+				t.Errorf("help %s holds %q (Go, not the language)", c.topic, bad)
+			}
+		}
+	}
+	ios, _, out, _ := cmdutil.Test()
+	if code := Run(context.Background(), &cmdutil.Factory{IO: ios}, []string{"help", "drift"}); code != 0 || !strings.Contains(out.String(), "--update-history") {
+		t.Errorf("help drift: exit %d\n%s", code, out)
+	}
+	ios, _, _, errOut := cmdutil.Test()
+	if code := Run(context.Background(), &cmdutil.Factory{IO: ios}, []string{"help", "nosuch"}); code != 1 || !strings.Contains(errOut.String(), "unknown help topic") {
+		t.Errorf("help nosuch: exit %d\n%s", code, errOut)
+	}
+}

@@ -20,7 +20,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/hclguard"
 	"github.com/fleetport/fleetport/internal/sim"
+	"github.com/fleetport/fleetport/internal/sim/adjoin"
 )
 
 // Options are the inputs of `fleetport sim`.
@@ -46,6 +48,7 @@ type Options struct {
 	CPUProfile         string
 	AllowUnencrypted   bool
 	GrowPiles          []string
+	DomainDir          string
 
 	// set reports which flags were given, so that flags override a
 	// scenario file only where the user asked.
@@ -130,6 +133,7 @@ watch view shows it); with start=signal they wait for SIGUSR2.`,
 	fl.BoolVar(&opts.NoDrift, "no-drift", false, "serve a fleet without drift")
 	fl.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the simulator to `file` (benchmarks)")
 	fl.BoolVar(&opts.AllowUnencrypted, "allow-unencrypted", false, "let hosts accept unencrypted traffic over http (WinRM AllowUnencrypted)")
+	fl.StringVar(&opts.DomainDir, "domain", "", "join every host to the rehearsal Active Directory domain scripts/testdomain made in `DIR` (FLEET.TEST): hosts accept Kerberos with message encryption, e.g. --domain /tmp/fleet-domain")
 	fl.StringArrayVar(&opts.GrowPiles, "grow-pile", nil, "grow a TIME_WAIT pile on hosts while the fleet runs: `SPEC` is 'HOSTS=STEP/EVERY [max=N] [to=ADDR:PORT] [state=S] [start=signal]', e.g. 'web0001=250/1s' (HOSTS: names or globs, comma-separated; default remote: the fleet's SQL Server; start=signal waits for SIGUSR2); repeatable")
 	_ = cmd.MarkFlagFilename("scenario", "hcl")
 	_ = cmd.MarkFlagFilename("inventory-out", "hcl")
@@ -160,7 +164,7 @@ func defaultDir() string {
 func (opts *Options) scenario() (sim.Scenario, error) {
 	sc := sim.DefaultScenario()
 	if opts.ScenarioFile != "" {
-		src, err := os.ReadFile(opts.ScenarioFile)
+		src, err := sim.ReadScenarioFile(opts.ScenarioFile)
 		if err != nil {
 			return sc, err
 		}
@@ -169,7 +173,7 @@ func (opts *Options) scenario() (sim.Scenario, error) {
 		if diags.HasErrors() {
 			var buf bytes.Buffer
 			files := map[string]*hcl.File{opts.ScenarioFile: {Bytes: src}}
-			wr := hcl.NewDiagnosticTextWriter(&buf, files, 78, false)
+			wr := &hclguard.Writer{Out: &buf, Files: files, Width: 78}
 			_ = wr.WriteDiagnostics(diags)
 			return sc, fmt.Errorf("scenario %s:\n%s", opts.ScenarioFile, strings.TrimRight(buf.String(), "\n"))
 		}
@@ -281,7 +285,15 @@ func simRun(ctx context.Context, opts *Options) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
-	fleet, err := sim.New(sim.Options{Scenario: sc, Dir: opts.Dir, Accounts: accounts})
+	simOpts := sim.Options{Scenario: sc, Dir: opts.Dir, Accounts: accounts}
+	if opts.DomainDir != "" {
+		dir, err := adjoin.RehearsalDomain(opts.DomainDir)
+		if err != nil {
+			return &cmdutil.FlagError{Err: fmt.Errorf("--domain: %w", err)}
+		}
+		simOpts.Domain = &dir
+	}
+	fleet, err := sim.New(simOpts)
 	if err != nil {
 		return err
 	}

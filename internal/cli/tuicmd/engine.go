@@ -121,7 +121,22 @@ func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progre
 		conc = s.concurrency
 	}
 	started := s.now()
-	runID, err := s.st.BeginRun(ctx, "collect", started, len(targets)+len(others), map[string]string{
+	// The new run carries the inventory's view of its hosts: today's for
+	// the hosts collected again, base's for the others.
+	carried, err := s.st.RunHosts(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	for name := range carried {
+		if names[name] {
+			delete(carried, name)
+		}
+	}
+	again := make([]*inventory.Host, len(targets))
+	for i, t := range targets {
+		again[i] = s.hosts[t.Name]
+	}
+	runID, err := collectcmd.BeginRun(ctx, s.st, started, len(targets)+len(others), again, carried, map[string]string{
 		"inventory": s.shared.Inventory, "policies": s.shared.Policies, "limit": fmt.Sprintf("tui: %d hosts again", len(targets)),
 		"base": fmt.Sprint(base), "version": buildinfo.Read().Version,
 	})
@@ -139,10 +154,7 @@ func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progre
 	if writeErr == nil && len(others) > 0 {
 		writeErr = s.st.PutHosts(wctx, runID, others)
 	}
-	status, why := store.RunComplete, ""
-	if runErr != nil {
-		status, why = store.RunInterrupted, "interrupted: "+runErr.Error()
-	}
+	status, why := collectcmd.FinalStatus(runErr, writeErr)
 	if err := s.st.FinishRun(wctx, runID, status, s.now(), why); err != nil && writeErr == nil {
 		writeErr = err
 	}
@@ -158,8 +170,10 @@ func (s *Source) Collect(ctx context.Context, base int64, hosts []string, progre
 }
 
 // Watch implements tui.Watcher: one goroutine per host keeps a session
-// open and reads netstat -ano every interval (the range of client ports
-// once per session, with ver and netsh or, on 2003, MaxUserPort), each
+// open and reads netstat -ano every interval, with the range of client
+// ports in effect (from 2008 the dynamic range, read again at every
+// reading, since a change is in effect at once; on 2003 MaxUserPort,
+// read once per session, since it takes effect at a reboot), each
 // reading under a deadline of the interval (at least 5 seconds, at most
 // the host's timeout). A session that fails is closed and opened again at
 // the next reading.
@@ -224,8 +238,8 @@ type watchHost struct {
 	t   collect.Target
 	now func() time.Time
 	s   *remote.Session
-	// id holds the host's release and client port range facts, read
-	// once per session.
+	// id holds the host's release (read once per session) and client
+	// port range facts.
 	id *facts.Host
 }
 
@@ -264,6 +278,13 @@ func (w *watchHost) sample(ctx context.Context, timeout time.Duration) tui.Sampl
 			return fail(collect.StatusOf(err), err)
 		}
 		w.id = id
+	} else if w.id.OS != nil && w.id.OS.Release != "2003" {
+		// From 2008 a change of the dynamic range is in effect at once
+		// (a rollout may have made it): read it again at every reading.
+		if err := w.portRange(ctx, w.id); err != nil {
+			w.close()
+			return fail(collect.StatusOf(err), err)
+		}
 	}
 	res, err := w.s.Run(ctx, remote.Command{Line: "netstat -ano"})
 	if err != nil {
@@ -321,15 +342,25 @@ func (w *watchHost) identify(ctx context.Context) (*facts.Host, error) {
 		}
 		return h, nil
 	}
-	res, err = w.s.Run(ctx, remote.Command{Line: "netsh int ipv4 show dynamicport tcp"})
-	if err != nil {
+	if err := w.portRange(ctx, h); err != nil {
 		return nil, err
 	}
+	return h, nil
+}
+
+// portRange reads the IPv4 dynamic port range (2008 and later) into h,
+// replacing what h had; a range it cannot read leaves none.
+func (w *watchHost) portRange(ctx context.Context, h *facts.Host) error {
+	res, err := w.s.Run(ctx, remote.Command{Line: "netsh int ipv4 show dynamicport tcp"})
+	if err != nil {
+		return err
+	}
+	h.DynamicPorts = nil
 	if r, err := parse.ParseDynamicPort(bytes.NewReader(res.Stdout), parse.Options{}); err == nil {
 		r.Family = "ipv4"
 		h.DynamicPorts = append(h.DynamicPorts, r)
 	}
-	return h, nil
+	return nil
 }
 
 func oneLine(err error) string {

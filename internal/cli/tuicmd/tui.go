@@ -133,9 +133,6 @@ To try it on a simulated fleet:
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
-			if opts.Run < 0 {
-				return cmdutil.FlagErrorf("--run must be a run id (see fleetport history)")
-			}
 			if opts.WatchEvery < time.Second {
 				return cmdutil.FlagErrorf("--watch-every must be 1s or more")
 			}
@@ -166,7 +163,8 @@ To try it on a simulated fleet:
 	opts.Shared.BindRun(cmd)
 	opts.Shared.BindDispatch(cmd)
 	fl := cmd.Flags()
-	fl.Int64Var(&opts.Run, "run", 0, "show this stored run (default: the newest collect run; see fleetport history)")
+	fl.Var(cmdutil.RunIDFlag{ID: &opts.Run}, "run", "show this stored run, an id or latest (default: latest, the newest collect run; see fleetport history)")
+	_ = cmd.RegisterFlagCompletionFunc("run", cmdutil.CompleteRunIDs(&opts.Shared.Store))
 	fl.BoolVar(&opts.ReadOnly, "read-only", false, "hide every action that changes a host (plan, apply, pause, abort)")
 	fl.DurationVar(&opts.WatchEvery, "watch-every", 5*time.Second, "how often the watch view reads the connection tables")
 	fl.StringVar(&opts.Stages, "stages", "1,10%,50%,100%", "the rollout view's stages: counts, shares, group:NAME, tag:KEY=VALUE (cumulative)")
@@ -263,13 +261,14 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var selected []*inventory.Host
+	var selected, all []*inventory.Host
 	var inv *inventory.Inventory
 	if changed("inventory") || cmdutil.Exists(opts.Shared.Inventory) {
 		inv, err = cmdutil.LoadInventory(opts.IO, opts.Shared.Inventory)
 		if err != nil {
 			return nil, nil, err
 		}
+		all = inv.Hosts()
 		if selected, err = inv.Select(opts.Shared.Limit, os.ReadFile); err != nil {
 			return nil, nil, err
 		}
@@ -281,7 +280,7 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 		return nil, nil, err
 	}
 	run := opts.Run
-	if run == 0 {
+	if run == 0 || run == cmdutil.LatestRun {
 		r, err := st.Latest(ctx, "collect")
 		if err != nil {
 			st.Close()
@@ -303,8 +302,11 @@ func NewSource(ctx context.Context, opts *Options) (*Source, func(), error) {
 		tags[h.Name] = h.Tags
 	}
 	s := &Source{
-		judge: &history.Judge{Store: st, Policies: pset, Hosts: driftcmd.PolicyHosts(selected), CrossFact: true, Now: opts.Now},
-		st:    st, set: pset, run: run, tags: tags, inv: inv, hosts: map[string]*inventory.Host{}, res: resolver{}, now: opts.Now,
+		// A run is judged on its own hosts as stored with it; --limit
+		// selects among them.
+		judge: &history.Judge{Store: st, Policies: pset, Hosts: driftcmd.PolicyHosts(all), CrossFact: true, Now: opts.Now,
+			Limit: opts.Shared.Limit, ReadFile: os.ReadFile},
+		st: st, set: pset, run: run, tags: tags, inv: inv, hosts: map[string]*inventory.Host{}, res: resolver{}, now: opts.Now,
 		shared: opts.Shared, policiesGiven: changed("policies") || cmdutil.Exists(opts.Shared.Policies),
 		concurrency: opts.Shared.Concurrency, timeout: opts.Shared.Timeout,
 		stages: opts.Stages, budget: opts.MaxFailures, parallel: opts.Parallel, poll: opts.Poll, effectTimeout: opts.EffectTimeout,

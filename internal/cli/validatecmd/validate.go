@@ -5,11 +5,15 @@ package validatecmd
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/collectcmd"
+	"github.com/fleetport/fleetport/internal/hclguard"
+	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/inventory"
 	"github.com/fleetport/fleetport/policies"
 )
@@ -65,18 +69,22 @@ func validateRun(opts *Options) error {
 	files := map[string]*hcl.File{}
 	var diags hcl.Diagnostics
 
-	var hosts []*inventory.Host
-	if path := opts.Shared.Inventory; cmdutil.Exists(path) || set("inventory") {
-		inv, d, err := cmdutil.ReadInventory(path)
-		if err != nil {
-			return err
-		}
-		for name, f := range inv.Files() {
-			files[name] = f
-		}
-		diags = append(diags, d...)
-		hosts = inv.Hosts()
+	// The inventory is read as every other command reads it: a missing
+	// one is an error, never "valid: 0 hosts".
+	inv, d, err := cmdutil.ReadInventory(opts.Shared.Inventory)
+	if err != nil {
+		return err
 	}
+	for name, f := range inv.Files() {
+		files[name] = f
+	}
+	diags = append(diags, d...)
+	hosts := inv.Hosts()
+	if !d.HasErrors() {
+		diags = append(diags, credentialWarnings(hosts, opts.IO)...)
+	}
+
+	diags = append(diags, checkKerberos(hosts)...)
 
 	var sets []*policies.Set
 	builtinFiles := map[string]bool{}
@@ -106,6 +114,14 @@ func validateRun(opts *Options) error {
 	for _, s := range sets {
 		all = append(all, s.Files...)
 	}
+	if len(sets) == 2 {
+		// A policy of -p named like a built-in one replaces it.
+		kept, replaced := cmdutil.OverrideBuiltin(sets[0].Files, sets[1].Files)
+		all = append(kept, sets[1].Files...)
+		if len(replaced) > 0 && !opts.Shared.JSON {
+			fmt.Fprintf(opts.IO.ErrOut, "fleetport: %s\n", cmdutil.ReplacedNote(replaced))
+		}
+	}
 	// Merging with the built-in pack finds what spans both (a user policy
 	// named like a built-in one); what each set found alone is reported
 	// once.
@@ -130,10 +146,28 @@ func validateRun(opts *Options) error {
 	}
 
 	if opts.Shared.JSON {
-		return writeJSON(opts.IO, diags)
+		// The text writer hides secrets itself; JSON has no snippets, but
+		// a detail may quote a value written on a secret's line.
+		return writeJSON(opts.IO, hclguard.NewRedactor(files).Diagnostics(diags))
 	}
 	cmdutil.WriteDiagnostics(opts.IO, files, diags)
+	// Then one line per diagnostic, FILE:LINE:COL first, for editors and
+	// grep, and the count.
+	nerr := 0
+	for _, d := range hclguard.NewRedactor(files).Diagnostics(diags) {
+		sev := "warning"
+		if d.Severity == hcl.DiagError {
+			sev = "error"
+			nerr++
+		}
+		at := "-"
+		if d.Subject != nil {
+			at = fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s: %s: %s\n", at, sev, d.Summary)
+	}
 	if diags.HasErrors() {
+		fmt.Fprintf(opts.IO.ErrOut, "fleetport: invalid: %s, %s\n", plural(nerr, "error"), plural(len(diags)-nerr, "warning"))
 		return cmdutil.ErrSilent
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "fleetport: valid: %s, %s", plural(len(hosts), "host"), plural(len(merged.Policies), "policy"))
@@ -142,6 +176,33 @@ func validateRun(opts *Options) error {
 	}
 	fmt.Fprintln(opts.IO.ErrOut)
 	return nil
+}
+
+// credentialWarnings warns, once per reference, about the credentials
+// from environment variables and files that cannot be read now: collect
+// would stop on them before contacting a host.
+func credentialWarnings(hosts []*inventory.Host, io *cmdutil.IOStreams) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, p := range collectcmd.CredentialProblems(hosts, collectcmd.NewResolver(io)) {
+		d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Credential cannot be read",
+			Detail: "The " + strings.TrimPrefix(p.String(), "the ") + ". collect, drift, plan and apply stop on it before contacting any host."}
+		if h, ok := firstHost(hosts, p.Hosts[0]); ok {
+			if r, ok := h.Origins[p.What]; ok {
+				d.Subject = r.Ptr()
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func firstHost(hosts []*inventory.Host, name string) (*inventory.Host, bool) {
+	for _, h := range hosts {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return nil, false
 }
 
 // dedupe drops from later the diagnostics already in earlier: merging sets
@@ -228,4 +289,35 @@ func plural(n int, word string) string {
 		return fmt.Sprintf("%d policies", n)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// checkKerberos checks the krb5.conf and realm of every kerberos host: the
+// file readable and a KDC named for the realm. One diagnostic per file and
+// realm, at the first host's setting.
+func checkKerberos(hosts []*inventory.Host) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[[2]string]bool{}
+	for _, h := range hosts {
+		if h.Auth != inventory.AuthKerberos {
+			continue
+		}
+		key := [2]string{h.Krb5Conf, h.Realm}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if _, err := remote.CheckKerberosConfig(h.Krb5Conf, h.Realm); err != nil {
+			rng := h.DeclRange
+			for _, name := range []string{"realm", "krb5_conf", "auth"} {
+				if r, ok := h.Origins[name]; ok {
+					rng = r
+					break
+				}
+			}
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unusable Kerberos configuration",
+				Detail:  fmt.Sprintf("Host %q uses Kerberos: %v. Name a krb5.conf with krb5_conf (or KRB5_CONFIG) whose [realms] lists the realm's KDC.", h.Name, err),
+				Subject: &rng})
+		}
+	}
+	return diags
 }

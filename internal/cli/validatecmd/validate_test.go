@@ -43,6 +43,12 @@ host "web01" {
 
 func run(t *testing.T, opts *Options) (string, string, error) {
 	t.Helper()
+	if _, ok := os.LookupEnv("FP_TEST_USER"); !ok {
+		t.Setenv("FP_TEST_USER", "operator")
+	}
+	if _, ok := os.LookupEnv("FP_TEST_PASSWORD"); !ok {
+		t.Setenv("FP_TEST_PASSWORD", "not-a-real-one")
+	}
 	ios, _, out, errOut := cmdutil.Test()
 	opts.IO = ios
 	err := validateRun(opts)
@@ -205,10 +211,159 @@ host "fromfile" {
 
 func TestMissingNamedPathIsAnError(t *testing.T) {
 	opts := &Options{set: func(n string) bool { return n == "policies" }}
-	opts.Shared.Inventory = filepath.Join(t.TempDir(), "absent")
+	opts.Shared.Inventory = write(t, t.TempDir(), "hosts.hcl", inventoryOK)
 	opts.Shared.Policies = filepath.Join(t.TempDir(), "absent")
 	_, _, err := run(t, opts)
 	if err == nil || !strings.Contains(err.Error(), "no policies at") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// TestValidateChecksKerberos: a kerberos host's krb5.conf must be readable
+// and name a KDC for its realm; the error points at the setting.
+func TestValidateChecksKerberos(t *testing.T) {
+	dir := t.TempDir()
+	good := write(t, dir, "krb5.conf", "[libdefaults]\n  default_realm = CORP.EXAMPLE\n[realms]\n  CORP.EXAMPLE = {\n    kdc = dc1.corp.example\n  }\n")
+	for _, c := range []struct{ name, settings, want string }{
+		{"good", `krb5_conf = "krb5.conf"`, ""},
+		{"missing file", `krb5_conf = "nonexistent.conf"`, "nonexistent.conf"},
+		{"unknown realm", "krb5_conf = \"krb5.conf\"\n  realm = \"OTHER.EXAMPLE\"", "OTHER.EXAMPLE"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inv := write(t, dir, c.name+"/inventory.hcl", "defaults {\n  auth = \"kerberos\"\n  "+strings.ReplaceAll(c.settings, "krb5.conf", good)+
+				"\n  kerberos_name = \"${host.name}.corp.example\"\n}\n\nhost \"web01\" {\n  address = \"10.0.0.1\"\n}\n")
+			opts := &Options{Shared: cmdutil.Shared{NoBuiltin: true}}
+			opts.Shared.Inventory = inv
+			opts.Shared.Policies = filepath.Join(dir, "none")
+			opts.set = func(n string) bool { return n == "inventory" }
+			_, errOut, err := run(t, opts)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("%v\n%s", err, errOut)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(errOut, "Unusable Kerberos configuration") || !strings.Contains(errOut, c.want) ||
+				!strings.Contains(errOut, "inventory.hcl line ") {
+				t.Fatalf("err %v\n%s", err, errOut)
+			}
+		})
+	}
+}
+
+// TestNoInventoryFails: validate without an inventory fails as inventory
+// list, plan and apply do, instead of "valid: 0 hosts".
+func TestNoInventoryFails(t *testing.T) {
+	dir := t.TempDir()
+	for _, named := range []bool{false, true} {
+		opts := &Options{set: func(n string) bool { return named && n == "inventory" }}
+		opts.Shared.Inventory = filepath.Join(dir, "inventory")
+		opts.Shared.Policies = filepath.Join(dir, "policies")
+		_, stderr, err := run(t, opts)
+		if err == nil || !strings.Contains(err.Error(), "no inventory at") || strings.Contains(stderr, "valid:") {
+			t.Errorf("named %v: err %v\n%s", named, err, stderr)
+		}
+	}
+}
+
+// TestUnreadableCredentialWarnsOnce: a credential variable that is not
+// set is one warning at the line that names it, not one per host, and
+// validate still passes (the run stops on it, not validate).
+func TestUnreadableCredentialWarnsOnce(t *testing.T) {
+	dir := t.TempDir()
+	inv := write(t, dir, "hosts.hcl", `defaults {
+  user     = env("FP_TEST_ABSENT_USER")
+  password = env("FP_TEST_PASSWORD")
+}
+host "web01" { address = "10.1.0.1" }
+host "web02" { address = "10.1.0.2" }
+host "web03" { address = "10.1.0.3" }
+`)
+	opts := &Options{set: func(n string) bool { return n == "inventory" }}
+	opts.Shared.Inventory = inv
+	opts.Shared.Policies = filepath.Join(dir, "none")
+	_, stderr, err := run(t, opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if n := strings.Count(stderr, "Warning: Credential cannot be read"); n != 1 {
+		t.Errorf("%d credential warnings, want 1:\n%s", n, stderr)
+	}
+	for _, want := range []string{"hosts.hcl line 2", "FP_TEST_ABSENT_USER", "3 hosts (web01, web02, web03)", "fleetport: valid: 3 hosts"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// TestCopiedBuiltinPolicyReplacesIt: a copy of a built-in policy file,
+// edited, replaces the built-in policies of the same names, with a note,
+// instead of failing with "Duplicate policy"; the policies' own
+// duplicates are still errors.
+func TestCopiedBuiltinPolicyReplacesIt(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../../examples/policies/builtin/ephemeral_ports.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), "at_most = 30", "at_most = 60", 1)
+	if edited == string(src) {
+		t.Fatal("ephemeral_ports.hcl has no at_most = 30 to edit")
+	}
+	pol := filepath.Join(dir, "policies")
+	write(t, pol, "ephemeral_ports.hcl", edited)
+	opts := &Options{}
+	opts.Shared.Inventory = write(t, dir, "hosts.hcl", inventoryOK)
+	opts.Shared.Policies = pol
+	_, stderr, err := run(t, opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if strings.Contains(stderr, "Duplicate policy") || !strings.Contains(stderr, "replace the built-in ones of the same names") ||
+		!strings.Contains(stderr, "tcp_timed_wait_delay") || !strings.Contains(stderr, "fleetport: valid: 1 host, 13 policies") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	write(t, pol, "again.hcl", "policy \"TCP_timed_wait_delay\" {\n  registry \"TcpTimedWaitDelay\" { at_most = 90 }\n}\n")
+	if _, stderr, err := run(t, opts); err == nil || !strings.Contains(stderr, "Duplicate policy") {
+		t.Errorf("a duplicate among the user's own files: err %v\n%s", err, stderr)
+	}
+}
+
+// TestOnlyListThatLocksOutIsRefused: a listen_list check whose only list
+// lacks the management address can be met only by a list that cuts WinRM
+// off: validate refuses it.
+func TestOnlyListThatLocksOutIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "policies/lockout.hcl", `policy "service_only" {
+  severity = "high"
+  listen_list {
+    only = [host.vars.service_address]
+  }
+}
+`)
+	opts := &Options{}
+	opts.Shared.Inventory = write(t, dir, "hosts.hcl", inventoryOK)
+	opts.Shared.Policies = filepath.Join(dir, "policies")
+	_, stderr, err := run(t, opts)
+	if err == nil || !strings.Contains(stderr, "Listen list can only be met by locking fleetport out") || !strings.Contains(stderr, "lockout.hcl line 4") {
+		t.Errorf("err %v\n%s", err, stderr)
+	}
+}
+
+// TestTextOutputLocatesAndCounts: every diagnostic has a FILE:LINE:COL
+// line, and the last line counts errors and warnings.
+func TestTextOutputLocatesAndCounts(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "policies/bad.hcl", "policy \"x\" {\n  severity = \"urgent\"\n  registry \"TcpTimedWaitDelay\" { at_most = 60 }\n}\n")
+	opts := &Options{}
+	opts.Shared.Inventory = write(t, dir, "hosts.hcl", inventoryOK)
+	opts.Shared.Policies = filepath.Join(dir, "policies")
+	_, stderr, err := run(t, opts)
+	if err == nil {
+		t.Fatal("an invalid severity validated")
+	}
+	bad := filepath.Join(dir, "policies", "bad.hcl")
+	if !strings.Contains(stderr, bad+":2:14: error: ") || !strings.Contains(stderr, "fleetport: invalid: 1 error, 0 warnings") {
+		t.Errorf("stderr:\n%s", stderr)
 	}
 }

@@ -44,6 +44,12 @@ type Options struct {
 	// AllowUnencrypted is WinRM's service/AllowUnencrypted: plain SOAP over
 	// http, for Basic and for NTLM without sealing.
 	AllowUnencrypted bool
+	// Kerberos makes the host a domain member that accepts Kerberos;
+	// nil means a workgroup host (NTLM and Basic only).
+	Kerberos *Kerberos
+	// RefuseNTLM is the policy "Restrict NTLM: Incoming NTLM traffic =
+	// Deny all": NTLM logons are refused as bad credentials are.
+	RefuseNTLM bool
 	// Identity is what NTLM CHALLENGE messages say about the host.
 	Identity Identity
 	// MaxRequestBytes caps a request body before it is decrypted; larger
@@ -79,6 +85,7 @@ type Stats struct {
 	Requests            int64 `json:"requests"`
 	Unauthorized        int64 `json:"unauthorized"`
 	AuthFailures        int64 `json:"auth_failures"`
+	KerberosLogons      int64 `json:"kerberos_logons,omitempty"`
 }
 
 // Endpoint serves one host's WinRM listeners. Make it with [New].
@@ -87,7 +94,7 @@ type Endpoint struct {
 	ntlm   *ntlm.Server
 	faults atomic.Pointer[Faults]
 
-	accepted, requests, unauthorized, authFailures atomic.Int64
+	accepted, requests, unauthorized, authFailures, kerberosLogons atomic.Int64
 
 	// mu guards the fields below. It is never held while a handler runs.
 	mu      sync.Mutex
@@ -143,6 +150,7 @@ func (e *Endpoint) Stats() Stats {
 		Requests:            e.requests.Load(),
 		Unauthorized:        e.unauthorized.Load(),
 		AuthFailures:        e.authFailures.Load(),
+		KerberosLogons:      e.kerberosLogons.Load(),
 	}
 }
 

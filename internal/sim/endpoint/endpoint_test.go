@@ -17,9 +17,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fleetport/fleetport/internal/sim/wsman"
+	"github.com/fleetport/fleetport/internal/testdomain"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testdomain.Wrap(m)) }
 
 // recorder is a Handler that answers with a fixed SOAP text and remembers
 // who asked what.

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fleetport/fleetport/internal/gsswrap"
 	"github.com/fleetport/fleetport/internal/sim/ntlm"
 )
 
@@ -44,7 +45,8 @@ type connKey struct{}
 // serves a connection's requests one at a time, so it needs no lock.
 type connState struct {
 	handshake *ntlm.Handshake
-	session   *ntlm.Session // nil until NTLM succeeds
+	session   *ntlm.Session    // nil until NTLM succeeds
+	krb       *gsswrap.Context // nil until Kerberos succeeds
 	user      string
 }
 
@@ -94,7 +96,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cs = &connState{}
 	}
 	secure := r.TLS != nil
-	encrypted := strings.Contains(r.Header.Get("Content-Type"), encryptedProto)
+	encrypted := strings.Contains(r.Header.Get("Content-Type"), encryptedProto) ||
+		strings.Contains(r.Header.Get("Content-Type"), `protocol="`+kerberosEncrypted+`"`)
 
 	authz := r.Header.Get("Authorization")
 	scheme, token, _ := strings.Cut(authz, " ")
@@ -119,7 +122,33 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		cs.user = user
+	case strings.EqualFold(scheme, "Kerberos") || (strings.EqualFold(scheme, "Negotiate") && !isNTLM(token)):
+		if !h.kerberosLeg(w, cs, scheme, strings.TrimSpace(token), faults) {
+			return
+		}
+		if len(body) == 0 {
+			// pywinrm and fleetport authenticate with an empty body first
+			// when they encrypt: the reply carries the AP-REP.
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if !encrypted && !secure && !e.opts.AllowUnencrypted {
+			// Plain SOAP with the AP-REQ: refused, and the context with it.
+			w.Header().Del("WWW-Authenticate")
+			cs.krb, cs.user = nil, ""
+			h.challenge(w)
+			return
+		}
 	case strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "NTLM"):
+		if e.opts.RefuseNTLM {
+			// Network security: Restrict NTLM: Incoming NTLM traffic =
+			// Deny all: the host answers as if the credentials were wrong.
+			e.authFailures.Add(1)
+			e.opts.Logger.Debug("NTLM refused by policy", "host", e.opts.Name)
+			h.challenge(w)
+			return
+		}
 		if !h.ntlmLeg(w, cs, strings.TrimSpace(token), faults) {
 			return
 		}
@@ -140,7 +169,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var session *ntlm.Session
-	if encrypted {
+	var krb *gsswrap.Context
+	var krbProtocol string
+	if encrypted && cs.krb != nil {
+		krb = cs.krb
+		body, krbProtocol, err = openKerberos(krb, body)
+		if err != nil {
+			e.opts.Logger.Debug("bad encrypted request", "host", e.opts.Name, "err", err)
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+	} else if encrypted {
 		if cs.session == nil || !cs.session.CanSeal() {
 			w.WriteHeader(http.StatusBadRequest)
 			return
@@ -171,7 +210,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := resp.Body
-	if session != nil {
+	if krb != nil {
+		if out, err = sealKerberos(krb, krbProtocol, resp.Body); err != nil {
+			e.opts.Logger.Debug("seal a reply", "host", e.opts.Name, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		w.Header().Set("Content-Type", encryptedContentType(krbProtocol))
+	} else if session != nil {
 		out = session.SealMessage(resp.Body)
 		w.Header().Set("Content-Type", ntlm.EncryptedContentType)
 	} else {
@@ -186,6 +231,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) challenge(w http.ResponseWriter) {
 	h.e.unauthorized.Add(1)
 	w.Header().Add("WWW-Authenticate", "Negotiate")
+	if h.e.opts.Kerberos != nil {
+		w.Header().Add("WWW-Authenticate", "Kerberos")
+	}
 	if h.e.opts.AllowBasic {
 		w.Header().Add("WWW-Authenticate", `Basic realm="WSMAN"`)
 	}
@@ -269,6 +317,44 @@ func (h *handler) ntlmLeg(w http.ResponseWriter, cs *connState, token string, f 
 		h.challenge(w)
 		return false
 	}
+}
+
+// isNTLM reports whether a Negotiate token is raw NTLMSSP (what every
+// NTLM client sends) rather than SPNEGO or Kerberos.
+func isNTLM(token string) bool {
+	msg, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+	return err != nil || bytes.HasPrefix(msg, []byte("NTLMSSP\x00"))
+}
+
+// kerberosLeg accepts a Kerberos AP-REQ. It reports whether the connection
+// is now authenticated; the AP-REP goes back in WWW-Authenticate with the
+// scheme the client used. Otherwise it has answered 401.
+func (h *handler) kerberosLeg(w http.ResponseWriter, cs *connState, scheme, token string, f *Faults) bool {
+	e := h.e
+	cs.handshake, cs.session, cs.krb, cs.user = nil, nil, nil, ""
+	if e.opts.Kerberos == nil {
+		// A workgroup host: no keys to open a ticket with.
+		e.authFailures.Add(1)
+		h.challenge(w)
+		return false
+	}
+	raw, err := base64.StdEncoding.DecodeString(token)
+	if err != nil {
+		e.authFailures.Add(1)
+		h.challenge(w)
+		return false
+	}
+	reply, ctx, user, err := e.opts.Kerberos.accept(raw)
+	if err != nil || f.RejectAuth {
+		e.authFailures.Add(1)
+		e.opts.Logger.Debug("Kerberos authentication refused", "host", e.opts.Name, "err", err)
+		h.challenge(w)
+		return false
+	}
+	cs.krb, cs.user = ctx, user
+	e.kerberosLogons.Add(1)
+	w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(reply))
+	return true
 }
 
 // accountName strips a DOMAIN\ prefix or an @domain suffix.

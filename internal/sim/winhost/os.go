@@ -101,3 +101,20 @@ func (o OS) info() *osInfo {
 	}
 	return &osTable[o]
 }
+
+// ProductName is the release's ProductName, "Windows Server 2019 Standard":
+// what a domain member writes into its computer account's operatingSystem.
+func (o OS) ProductName() string {
+	if i := o.info(); i != nil {
+		return i.productName
+	}
+	return ""
+}
+
+// DefaultBuild is the release's build, "10.0.17763".
+func (o OS) DefaultBuild() string {
+	if i := o.info(); i != nil {
+		return i.defaultBuild
+	}
+	return ""
+}

@@ -42,11 +42,12 @@ host "web01" {
 }
 
 host "web02" {
-  address  = "10.1.0.6"
-  groups   = ["web"]
-  auth     = "kerberos"
-  password = prompt()
-  port     = null # null is unset: the defaults' port applies
+  address       = "10.1.0.6"
+  groups        = ["web"]
+  auth          = "kerberos"
+  password      = prompt()
+  kerberos_name = "web02.corp.example"
+  port          = null # null is unset: the defaults' port applies
 }
 
 host "db01" {

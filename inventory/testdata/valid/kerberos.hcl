@@ -1,8 +1,24 @@
-# Kerberos may use the controller's ticket: no user or password needed.
+# A domain: Kerberos with message encryption over http, the names the
+# tickets are for derived from the host names.
 defaults {
-  auth = "kerberos"
+  transport     = "http"
+  auth          = "kerberos"
+  realm         = "CORP.EXAMPLE"
+  krb5_conf     = "krb5.conf"
+  kerberos_name = "${host.name}.corp.example"
 }
 
-host "dc01.corp.example" {
-  address = "dc01.corp.example"
+group "scheduled" {
+  keytab = "/etc/fleetport/collector.keytab"
+  user   = "svc-fleetport@CORP.EXAMPLE"
+}
+
+host "web01" {
+  address = "10.0.0.1"
+}
+
+host "web02" {
+  address = "web02.corp.example"
+  groups  = ["scheduled"]
+  ccache  = "/tmp/krb5cc_fleetport"
 }

@@ -69,7 +69,7 @@ policy "contradictory" {
 
 policy "exactly_and_contains" {
   listen_list {
-    exactly  = ["10.0.0.5"]
+    exactly  = ["10.0.0.5"] # ERROR: Listen list can only be met by locking fleetport out
     contains = ["10.0.0.5"] # ERROR: Conflicting arguments
   }
 }
