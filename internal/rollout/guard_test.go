@@ -153,8 +153,10 @@ func newGuardRig(t *testing.T, start time.Time, names []string) *guardRig {
 	return &guardRig{st: st, clock: clock, fleet: newRebootFleet(clock, names...)}
 }
 
+// cfg runs the rollout on the fake clock. Every host's polls move the one
+// clock on, so the effect timeout is far above what a reboot takes.
 func (g *guardRig) cfg() Config {
-	return Config{Store: g.st, Open: g.fleet.open, Now: g.clock.Now, Sleep: g.clock.Sleep, PollEvery: time.Minute, EffectTimeout: 2 * time.Hour, Concurrency: 10, PID: 4242,
+	return Config{Store: g.st, Open: g.fleet.open, Now: g.clock.Now, Sleep: g.clock.Sleep, PollEvery: time.Minute, EffectTimeout: 100 * time.Hour, Concurrency: 10, PID: 4242,
 		Progress: func(e store.Event) {
 			g.mu.Lock()
 			g.evs = append(g.evs, e)
