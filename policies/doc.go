@@ -49,12 +49,25 @@
 //	}
 //
 // A policy file may also hold one rollout block (one per set), the defaults
-// of apply's --stages, --max-failures and --wait:
+// of apply's --stages, --max-failures and --wait, and its guard rails: the
+// hosts restarting or rebooting at once (--max-disruptive,
+// --max-disruptive-per-group), the maintenance windows, and what apply
+// does outside them (--outside-window):
 //
 //	rollout {
 //	  stages       = ["group:canary", "10%", "50%", "100%"]
 //	  max_failures = "5%"
 //	  wait         = "10m"
+//
+//	  max_restarts           = 2
+//	  max_restarts_per_group = 1
+//	  window {
+//	    days      = ["sat", "sun"]
+//	    from      = "22:00"
+//	    to        = "04:00"
+//	    time_zone = "Europe/Paris"
+//	  }
+//	  outside_window = "wait"
 //	}
 //
 // A policy needs at least one rule; all its rules must pass. Names are

@@ -196,6 +196,12 @@ const (
 // follow in name order too. A final line counts hosts, actions, reboots
 // and service restarts. color adds ANSI styles.
 func WriteText(w io.Writer, p *Plan, color bool) error {
+	return WriteTextAs(w, p, fmt.Sprintf("plan of run %d, %s", p.Run, p.Created.UTC().Format("2006-01-02 15:04:05 UTC")), color)
+}
+
+// WriteTextAs is WriteText under another first line (a rollback's plan
+// says whose rollback it is).
+func WriteTextAs(w io.Writer, p *Plan, title string, color bool) error {
 	st := func(style, s string) string {
 		if !color {
 			return s
@@ -222,7 +228,7 @@ func WriteText(w io.Writer, p *Plan, color bool) error {
 		add(m.Host)
 	}
 	slices.Sort(names)
-	fmt.Fprintf(&b, "plan of run %d, %s\n", p.Run, p.Created.UTC().Format("2006-01-02 15:04:05 UTC"))
+	b.WriteString(title + "\n")
 	for _, n := range names {
 		b.WriteString("\n")
 		h := byHost[n]

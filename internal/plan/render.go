@@ -344,7 +344,6 @@ func (a Action) Reverse() Action {
 	r := a
 	r.ID = a.ID + "/undo"
 	r.Commands, r.Undo = slices.Clone(a.Undo), slices.Clone(a.Commands)
-	r.Summary = "undo " + a.Summary
 	switch {
 	case a.Registry != nil:
 		c := *a.Registry
@@ -374,6 +373,7 @@ func (a Action) Reverse() Action {
 		c.After = a.SocketPooling.Before != nil && *a.SocketPooling.Before
 		r.SocketPooling = &c
 	}
+	r.Summary = undoSummary(r, a.Summary)
 	return r
 }
 

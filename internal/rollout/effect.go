@@ -75,6 +75,10 @@ func (h *hostRun) effect(ctx context.Context, prior *hostState) (string, string)
 		}
 		return "", ""
 	}
+	if !h.admitEffect(ctx, eff) {
+		return "", ""
+	}
+	defer h.releaseEffect()
 	switch eff.Kind {
 	case plan.EffectReboot:
 		return h.reboot(ctx)

@@ -118,6 +118,11 @@ func (j Journal) Aborting(ctx context.Context) bool { return j.r.aborting(ctx) }
 
 // runRemote is runHost for a host a dispatcher takes.
 func (r *runner) runRemote(ctx context.Context, stage int, hp plan.HostPlan, prior *hostState) (string, bool, error) {
+	done, ok := r.admitRemote(ctx, stage, hp, prior)
+	if !ok {
+		return "", prior != nil && prior.changed, nil
+	}
+	defer done()
 	if err := r.journal(ctx, stage, hp.Host, "host", "start", ""); err != nil {
 		return "", false, err
 	}
@@ -171,6 +176,7 @@ func RunHost(ctx context.Context, cfg Config, stage int, hp plan.HostPlan, prior
 	}
 	h.changed, h.halfDone = ps.changed, ps.running
 	h.shells = newShellBook(h, ps.shells)
+	ctx = withSleeper(ctx, r.cfg.Sleep)
 	out, detail, err := h.run(remote.WithShellTrace(ctx, h.shells.trace(ctx)), ps)
 	h.drop()
 	if h.jerr == nil {

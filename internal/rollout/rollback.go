@@ -118,10 +118,10 @@ func Abort(ctx context.Context, st *store.Store, id int64, alive func(pid int) b
 	if alive != nil && rec.PID != 0 && alive(rec.PID) {
 		return store.RolloutAborting, st.SetRolloutStatus(ctx, id, store.RolloutAborting, "abort asked", now)
 	}
-	if _, err := st.AppendEvent(ctx, store.Event{Rollout: id, Time: now, Step: "rollout", State: string(store.RolloutAborted), Detail: "aborted while no process ran it"}); err != nil {
+	if _, err := st.AppendEvent(ctx, store.Event{Rollout: id, Time: now, Step: "rollout", State: string(store.RolloutAborted), Detail: "no process was running it"}); err != nil {
 		return "", err
 	}
-	return store.RolloutAborted, st.SetRolloutStatus(ctx, id, store.RolloutAborted, "aborted while no process ran it", now)
+	return store.RolloutAborted, st.SetRolloutStatus(ctx, id, store.RolloutAborted, "no process was running it", now)
 }
 
 // lacks says which of the addresses fleetport reaches a host on (the

@@ -53,7 +53,17 @@ type Config struct {
 	Confirm func(ctx context.Context, next StageInfo) (bool, error)
 	// Progress receives every journal entry as it is written.
 	Progress func(store.Event)
-	Now      func() time.Time
+	// Started is called with the rollout's id as soon as it is stored
+	// (Start) or claimed (Resume), before any host is touched: the
+	// operator can abort it from elsewhere from then on.
+	Started func(id int64)
+	// Now is the rollout's clock and Sleep its wait (default time.Now and
+	// a timer): every deadline and wait of the runner uses them.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration)
+	// Guard, when set, replaces the guard rails stored with a rollout
+	// that Resume continues (guard.go).
+	Guard *GuardRails
 	// Concurrency is the hosts changed at once within a stage (default 10).
 	Concurrency int
 	// CommandTimeout bounds one command (default 2m); EffectTimeout the
@@ -81,6 +91,9 @@ type Options struct {
 	Assigned [][]string `json:"assigned"`
 	// Meta holds what the CLI needs to resume (inventory and policy paths).
 	Meta map[string]string `json:"meta,omitempty"`
+	// Guard are the caps on restarts and reboots at once and the
+	// maintenance windows (guard.go).
+	Guard GuardRails `json:"guard,omitzero"`
 }
 
 // StageInfo describes a stage about to start.
@@ -122,11 +135,19 @@ type runner struct {
 	// sink, when set, takes the journal instead of Store: one host's work
 	// run away from its rollout's controller ([RunHost]).
 	sink HostJournal
+
+	// guard keeps the guard rails; refused says why the rollout stopped
+	// outside its maintenance windows (guarded by mu).
+	guard   *guard
+	refused string
 }
 
 func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = realSleep
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 10
@@ -147,6 +168,9 @@ func (c *Config) defaults() {
 func Start(ctx context.Context, cfg Config, kind string, p *plan.Plan, opts Options, parent int64) (Result, error) {
 	cfg.defaults()
 	opts.Assigned = Assign(p.Hosts, opts.Stages)
+	if err := opts.Guard.Check(); err != nil {
+		return Result{}, err
+	}
 	var buf bytes.Buffer
 	if err := p.Write(&buf); err != nil {
 		return Result{}, err
@@ -158,6 +182,9 @@ func Start(ctx context.Context, cfg Config, kind string, p *plan.Plan, opts Opti
 	id, err := cfg.Store.CreateRollout(ctx, kind, buf.Bytes(), string(o), parent, cfg.PID, cfg.Now())
 	if err != nil {
 		return Result{}, err
+	}
+	if cfg.Started != nil {
+		cfg.Started(id)
 	}
 	r := &runner{cfg: cfg, id: id, p: p, opts: opts}
 	return r.run(ctx)
@@ -188,8 +215,17 @@ func Resume(ctx context.Context, cfg Config, id int64, alive func(pid int) bool)
 	if err := json.Unmarshal([]byte(rec.Options), &opts); err != nil {
 		return Result{}, fmt.Errorf("rollout %d: its stored options: %w", id, err)
 	}
+	if cfg.Guard != nil {
+		opts.Guard = *cfg.Guard
+	}
+	if err := opts.Guard.Check(); err != nil {
+		return Result{}, err
+	}
 	if err := cfg.Store.ClaimRollout(ctx, id, rec.PID, cfg.PID, cfg.Now()); err != nil {
 		return Result{}, err
+	}
+	if cfg.Started != nil {
+		cfg.Started(id)
 	}
 	evs, err := cfg.Store.Events(ctx, id)
 	if err != nil {
@@ -353,6 +389,12 @@ func (r *runner) run(ctx context.Context) (Result, error) {
 	for _, h := range r.p.Hosts {
 		r.byName[h.Host] = h
 	}
+	g, err := newGuard(r.opts.Guard)
+	if err != nil {
+		return Result{}, err
+	}
+	r.guard = g
+	ctx = withSleeper(ctx, r.cfg.Sleep)
 	stages := r.opts.Assigned
 	for i, hosts := range stages {
 		idx := i + 1
@@ -363,7 +405,7 @@ func (r *runner) run(ctx context.Context) (Result, error) {
 			return r.finish(ctx, store.RolloutAborted, "interrupted: "+ctx.Err().Error())
 		}
 		if r.aborting(ctx) {
-			return r.finish(ctx, store.RolloutAborted, "aborted at stage "+fmt.Sprint(idx))
+			return r.finish(ctx, store.RolloutAborted, fmt.Sprintf("abort asked: stopped before stage %d", idx))
 		}
 		budget := r.opts.MaxFailures.Allowed(len(hosts))
 		if !r.stageStarted(idx) {
@@ -372,13 +414,13 @@ func (r *runner) run(ctx context.Context) (Result, error) {
 					if err := r.journal(ctx, idx, "", "stage", "wait", r.opts.Wait.String()); err != nil {
 						return Result{}, err
 					}
-					for end := time.Now().Add(r.opts.Wait); time.Now().Before(end); {
-						sleep(ctx, min(r.cfg.PollEvery, time.Until(end)))
+					for end := r.cfg.Now().Add(r.opts.Wait); r.cfg.Now().Before(end); {
+						sleep(ctx, min(r.cfg.PollEvery, end.Sub(r.cfg.Now())))
 						if ctx.Err() != nil {
 							return r.finish(ctx, store.RolloutAborted, "interrupted while waiting between stages")
 						}
 						if r.aborting(ctx) {
-							return r.finish(ctx, store.RolloutAborted, fmt.Sprintf("aborted before stage %d", idx))
+							return r.finish(ctx, store.RolloutAborted, fmt.Sprintf("abort asked: stopped before stage %d", idx))
 						}
 					}
 				}
@@ -392,6 +434,11 @@ func (r *runner) run(ctx context.Context) (Result, error) {
 					}
 				}
 			}
+		}
+		if !r.admitStage(ctx, idx) {
+			return r.finish(ctx, store.RolloutAborted, r.stopReason(ctx, fmt.Sprintf("stopped before stage %d", idx)))
+		}
+		if !r.stageStarted(idx) {
 			if err := r.journal(ctx, idx, "", "stage", "start", fmt.Sprintf("%d hosts, up to %d may fail", len(hosts), budget)); err != nil {
 				return Result{}, err
 			}
@@ -402,7 +449,7 @@ func (r *runner) run(ctx context.Context) (Result, error) {
 		}
 		if stopped {
 			status := store.RolloutStopped
-			if r.aborting(ctx) || ctx.Err() != nil {
+			if r.aborting(ctx) || ctx.Err() != nil || r.refusal() != "" {
 				status = store.RolloutAborted
 			}
 			return r.finish(ctx, status, why)
@@ -459,7 +506,7 @@ func (r *runner) runStage(ctx context.Context, stage int, hosts []string, budget
 		sem <- struct{}{}
 		// Waiting for a place may have taken a while: a pause or an abort
 		// that came meanwhile applies before the host starts.
-		if ctx.Err() != nil || r.aborting(ctx) {
+		if ctx.Err() != nil || r.aborting(ctx) || !r.admitHost(ctx, stage, name) {
 			<-sem
 			break
 		}
@@ -491,8 +538,8 @@ func (r *runner) runStage(ctx context.Context, stage int, hosts []string, budget
 	if fatal != nil {
 		return true, "", fatal
 	}
-	if ctx.Err() != nil || r.aborting(ctx) {
-		return true, fmt.Sprintf("aborted during stage %d", stage), nil
+	if ctx.Err() != nil || r.aborting(ctx) || r.refusal() != "" {
+		return true, r.stopReason(ctx, fmt.Sprintf("stopped during stage %d", stage)), nil
 	}
 	if failures > budget {
 		return true, fmt.Sprintf("stage %d: %d hosts failed, more than the %d allowed", stage, failures, budget), nil
@@ -564,6 +611,7 @@ type hostRun struct {
 	halfDone map[string]bool // actions a crash may have left half done
 	shells   *shellBook
 	jerr     error // a journal write failed
+	held     bool  // the guard rails stopped it before its effect
 }
 
 func (h *hostRun) log(ctx context.Context, step, state, detail string) {
@@ -657,6 +705,9 @@ func (h *hostRun) run(ctx context.Context, prior *hostState) (string, string, er
 	}
 	if out, detail := h.effect(ctx, prior); out != "" || h.jerr != nil {
 		return out, detail, nil
+	}
+	if h.held {
+		return "", "", errAbort // stopped waiting for its effect's turn
 	}
 	if out, detail, err := actions(services); out != "" || err != nil || h.jerr != nil {
 		return out, detail, err
@@ -755,15 +806,6 @@ func (h *hostRun) verify(ctx context.Context) (string, string, error) {
 	}
 	h.log(ctx, "verify", "done", "")
 	return outFixed, "", nil
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 func oneLine(err error) string {

@@ -55,8 +55,13 @@
 //     (the header says "watching N").
 //   - Rollout (a, :rollout): the plan the [Remediator] makes for the
 //     hosts (as fleetport plan prints it, with the stages each host falls
-//     in); a again opens the confirmation ("Apply this plan?": y applies,
-//     n or esc does not). Then the rollout followed live from its journal:
+//     in); a again opens the confirmation ("Apply this plan?": y starts
+//     stage 1, n or esc does not). Each later stage asks again (y starts
+//     it, n or esc stops the rollout there, a starts it and every later
+//     one), as fleetport apply does, unless the confirmation's option "a:
+//     apply all stages without asking" is ticked (as apply --yes). The
+//     guard rails' waits (effect wait, window wait) show in the journal
+//     and the host's row. Then the rollout followed live from its journal:
 //     the state (running, PAUSED, aborting, complete, stopped), the stage,
 //     hosts by outcome, per host its stage, last step, state and detail,
 //     and the newest journal entries. p pauses it before its next step

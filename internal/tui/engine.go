@@ -72,14 +72,15 @@ type Remediator interface {
 	// fleetport plan does, and says how Apply would stage it.
 	Plan(ctx context.Context, run int64, hosts []string) (*Proposal, error)
 	// Apply stores a rollout of the proposal and runs it until it ends
-	// (complete, stopped by a failure budget, aborted), calling progress
-	// with every journal entry as it is written. The first entry names
-	// the rollout, for Pause, Continue and Abort.
-	Apply(ctx context.Context, p *Proposal, progress func(RolloutEvent)) (RolloutResult, error)
+	// (complete, stopped by a failure budget, aborted), calling
+	// hooks.Progress with every journal entry as it is written and
+	// hooks.Confirm before each stage after the first. The first entry
+	// names the rollout, for Pause, Continue and Abort.
+	Apply(ctx context.Context, p *Proposal, hooks RolloutHooks) (RolloutResult, error)
 	// Resume continues a rollout that stopped (aborted, stopped by its
 	// failure budget, interrupted) where it stopped, as fleetport rollout
-	// resume does, until it ends, calling progress as Apply does.
-	Resume(ctx context.Context, id int64, progress func(RolloutEvent)) (RolloutResult, error)
+	// resume does, until it ends, calling hooks as Apply does.
+	Resume(ctx context.Context, id int64, hooks RolloutHooks) (RolloutResult, error)
 	// Pause holds the rollout before its next step; Continue lets it go
 	// on. Neither waits for the runner.
 	Pause(id int64) error
@@ -87,6 +88,24 @@ type Remediator interface {
 	// Abort asks the rollout to stop at its next step (it is journaled
 	// and the runner stops; a paused rollout stops too).
 	Abort(ctx context.Context, id int64) error
+}
+
+// RolloutHooks are what a running rollout calls back.
+type RolloutHooks struct {
+	// Progress receives every journal entry as it is written.
+	Progress func(RolloutEvent)
+	// Confirm is asked before each stage after the first (the operator
+	// confirmed the first when the rollout started); false stops the
+	// rollout there, to resume later. Nil goes on.
+	Confirm func(ctx context.Context, next StageAsk) bool
+}
+
+// StageAsk is a stage about to start: its number of Of, its hosts, and
+// the failures it may have.
+type StageAsk struct {
+	Index, Of int
+	Hosts     []string
+	Budget    int
 }
 
 // Proposal is a plan and how it would be rolled out.

@@ -193,6 +193,10 @@ func fixPlan(run int64) *plan.Plan {
 type fakeRemediator struct {
 	Hold int
 	Step chan struct{}
+	// TwoStages plans web0008 too, in a second stage: Apply asks
+	// hooks.Confirm before it and records the answer in answers.
+	TwoStages bool
+	answers   []bool
 
 	mu       sync.Mutex
 	planned  [][]string
@@ -217,6 +221,12 @@ func (r *fakeRemediator) Plan(ctx context.Context, run int64, hosts []string) (*
 	if len(p.Hosts) > 0 {
 		assigned = [][]string{{"web0007"}}
 	}
+	if r.TwoStages && len(p.Hosts) > 0 {
+		h := p.Hosts[0]
+		h.Host = "web0008"
+		p.Hosts = append(p.Hosts, h)
+		assigned = append(assigned, []string{"web0008"})
+	}
 	return &Proposal{Plan: p, Stages: "1,10%,50%,100%", Budget: "0", Assigned: assigned}, nil
 }
 
@@ -238,7 +248,11 @@ func journal(id int64) []RolloutEvent {
 	}
 }
 
-func (r *fakeRemediator) Apply(ctx context.Context, p *Proposal, progress func(RolloutEvent)) (RolloutResult, error) {
+func (r *fakeRemediator) Apply(ctx context.Context, p *Proposal, hooks RolloutHooks) (RolloutResult, error) {
+	progress := hooks.Progress
+	if r.TwoStages {
+		return r.applyTwo(ctx, hooks)
+	}
 	r.mu.Lock()
 	r.applied++
 	r.progress = progress
@@ -262,8 +276,45 @@ func (r *fakeRemediator) Apply(ctx context.Context, p *Proposal, progress func(R
 	return RolloutResult{ID: id, Status: "complete", Fixed: 1}, nil
 }
 
+// applyTwo plays stage 1 of the journal, asks before stage 2, and plays
+// it as the first for web0008, or stops there.
+func (r *fakeRemediator) applyTwo(ctx context.Context, hooks RolloutHooks) (RolloutResult, error) {
+	r.mu.Lock()
+	r.applied++
+	r.mu.Unlock()
+	const id = 3
+	j := journal(id)
+	for _, e := range j[:len(j)-1] {
+		hooks.Progress(e)
+	}
+	ok := hooks.Confirm(ctx, StageAsk{Index: 2, Of: 2, Hosts: []string{"web0008"}, Budget: 0})
+	r.mu.Lock()
+	r.answers = append(r.answers, ok)
+	r.mu.Unlock()
+	if !ok {
+		hooks.Progress(RolloutEvent{Rollout: id, Time: t0.Add(12 * time.Second), Step: "rollout", State: "aborted", Detail: "not confirmed before stage 2"})
+		return RolloutResult{ID: id, Status: "aborted", Reason: "not confirmed before stage 2", Fixed: 1, Pending: 1}, nil
+	}
+	for _, e := range j[:len(j)-1] {
+		e.Stage, e.Time = 2, e.Time.Add(20*time.Second)
+		if e.Host != "" {
+			e.Host, e.Step = "web0008", strings.ReplaceAll(e.Step, "web0007", "web0008")
+		}
+		hooks.Progress(e)
+	}
+	hooks.Progress(RolloutEvent{Rollout: id, Time: t0.Add(31 * time.Second), Step: "rollout", State: "complete"})
+	return RolloutResult{ID: id, Status: "complete", Fixed: 2}, nil
+}
+
+func (r *fakeRemediator) confirmations() []bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.answers)
+}
+
 // Resume plays the rest of the journal after "rollout resumed".
-func (r *fakeRemediator) Resume(ctx context.Context, id int64, progress func(RolloutEvent)) (RolloutResult, error) {
+func (r *fakeRemediator) Resume(ctx context.Context, id int64, hooks RolloutHooks) (RolloutResult, error) {
+	progress := hooks.Progress
 	r.mu.Lock()
 	r.ctl = append(r.ctl, "resume")
 	r.progress = progress

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"sync/atomic"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -240,7 +241,9 @@ func (m *Model) apply() tea.Cmd {
 	ctx, cancel := context.WithCancel(m.opts.Context)
 	m.ro.cancel = cancel
 	m.ro.state = roRunning
-	ch, cmd := applyCmds(ctx, m.opts.Remediator, m.ro.prop, m.ro.seq)
+	m.ro.all = &atomic.Bool{}
+	m.ro.all.Store(m.ro.allStages)
+	ch, cmd := applyCmds(ctx, m.opts.Remediator, m.ro.prop, m.ro.seq, m.ro.all)
 	m.ro.ch = ch
 	m.setStatus(false, "rollout started: %s in %s", plural(len(m.ro.prop.Plan.Hosts), "host"), plural(len(m.ro.prop.Assigned), "stage"))
 	return cmd
@@ -253,6 +256,10 @@ func (m *Model) rolloutBatch(msg rolloutBatchMsg) tea.Cmd {
 	}
 	named := rv.id != 0
 	end := rv.addEvents(msg.items)
+	if end == nil && rv.ask != nil && m.dialog == dlgNone {
+		m.dialog = dlgStage
+		m.setStatus(false, "rollout %d waits before stage %d: y starts it", rv.id, rv.ask.Index)
+	}
 	if end == nil && msg.closed && rv.state == roRunning {
 		rv.state, rv.err = roDone, errors.New("the rollout ended without a result")
 	}
@@ -264,7 +271,7 @@ func (m *Model) rolloutBatch(msg rolloutBatchMsg) tea.Cmd {
 		}
 		return wait
 	}
-	if m.dialog == dlgAbort || m.dialog == dlgQuit {
+	if m.dialog == dlgAbort || m.dialog == dlgQuit || m.dialog == dlgStage {
 		m.dialog = dlgNone
 	}
 	if rv.cancel != nil {
@@ -351,7 +358,9 @@ func (m *Model) resume() tea.Cmd {
 	rv.cancel = cancel
 	rv.state, rv.result, rv.err = roRunning, nil, nil
 	rv.paused, rv.pauseAsked, rv.abortAsked = false, false, false
-	ch, cmd := resumeCmds(ctx, m.opts.Remediator, rv.id, rv.seq)
+	rv.all = &atomic.Bool{}
+	rv.all.Store(rv.allStages)
+	ch, cmd := resumeCmds(ctx, m.opts.Remediator, rv.id, rv.seq, rv.all)
 	rv.ch = ch
 	m.setStatus(false, "rollout %d resumed", rv.id)
 	return cmd
@@ -360,8 +369,26 @@ func (m *Model) resume() tea.Cmd {
 // dialogKey answers the confirmation open: y does it, n or esc does
 // not; nothing else passes (ctrl+c in the quit dialog quits).
 func (m *Model) dialogKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	cmd, quit := m.answer(msg)
+	// A stage that asked while another confirmation was open asks now.
+	if m.dialog == dlgNone && m.ro.ask != nil && m.ro.state == roRunning {
+		m.dialog = dlgStage
+	}
+	return cmd, quit
+}
+
+// answer answers the confirmation open.
+func (m *Model) answer(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	d := m.dialog
+	if d == dlgStage {
+		m.stageKey(msg.String())
+		return nil, false
+	}
 	switch msg.String() {
+	case "a", "A":
+		if d == dlgApply || d == dlgResume {
+			m.ro.allStages = !m.ro.allStages
+		}
 	case "y", "Y":
 		m.dialog = dlgNone
 		switch d {
@@ -398,4 +425,35 @@ func (m *Model) dialogKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 	}
 	return nil, false
+}
+
+// stageKey answers a stage's confirmation: y starts it, a starts it and
+// every later one without asking, n or esc stops the rollout there (R
+// resumes it).
+func (m *Model) stageKey(k string) {
+	rv := &m.ro
+	ask := rv.ask
+	if ask == nil {
+		m.dialog = dlgNone
+		return
+	}
+	var ok bool
+	switch k {
+	case "y", "Y":
+		ok = true
+		m.setStatus(false, "rollout %d: stage %d starts", rv.id, ask.Index)
+	case "a", "A":
+		ok = true
+		rv.allStages = true
+		if rv.all != nil {
+			rv.all.Store(true)
+		}
+		m.setStatus(false, "rollout %d: stage %d starts, and every later stage without asking", rv.id, ask.Index)
+	case "n", "N", "esc":
+		m.setStatus(false, "rollout %d stops before stage %d: R resumes it", rv.id, ask.Index)
+	default:
+		return
+	}
+	rv.ask, m.dialog = nil, dlgNone
+	ask.reply <- ok
 }

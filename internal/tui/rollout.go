@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
@@ -29,6 +30,7 @@ const (
 	dlgAbort  // abort the running rollout
 	dlgQuit   // quit while a rollout runs
 	dlgResume // resume a rollout that stopped
+	dlgStage  // start the next stage of the running rollout
 )
 
 // planMsg carries a plan made for the rollout view.
@@ -51,12 +53,43 @@ func planCmd(ctx context.Context, r Remediator, run int64, hosts []string, seq i
 }
 
 // rolloutItem is what a running rollout sends the TUI: a journal entry,
-// or its end.
+// a question before its next stage, or its end.
 type rolloutItem struct {
 	ev  RolloutEvent
+	ask *stageAsk
 	end bool
 	res RolloutResult
 	err error
+}
+
+// stageAsk is a rollout waiting for the operator before a stage: the
+// answer goes to reply.
+type stageAsk struct {
+	StageAsk
+	reply chan bool
+}
+
+// hooks are the callbacks of a rollout the view follows: each entry goes
+// to the view; before each stage the rollout asks the operator through
+// the view, unless all says every stage goes without asking.
+func hooks(ctx context.Context, send func(rolloutItem), all *atomic.Bool) RolloutHooks {
+	return RolloutHooks{
+		Progress: func(e RolloutEvent) { send(rolloutItem{ev: e}) },
+		Confirm: func(ctx2 context.Context, s StageAsk) bool {
+			if all.Load() {
+				return true
+			}
+			ask := &stageAsk{StageAsk: s, reply: make(chan bool, 1)}
+			send(rolloutItem{ask: ask})
+			select {
+			case ok := <-ask.reply:
+				return ok
+			case <-ctx.Done():
+			case <-ctx2.Done():
+			}
+			return false
+		},
+	}
 }
 
 type rolloutBatchMsg struct {
@@ -67,12 +100,12 @@ type rolloutBatchMsg struct {
 
 // applyCmds starts the rollout of a confirmed proposal: one command runs
 // it, one waits for its journal.
-func applyCmds(ctx context.Context, r Remediator, p *Proposal, seq int) (<-chan rolloutItem, tea.Cmd) {
+func applyCmds(ctx context.Context, r Remediator, p *Proposal, seq int, all *atomic.Bool) (<-chan rolloutItem, tea.Cmd) {
 	ch := make(chan rolloutItem, 256)
 	send := sender(ctx, ch)
 	run := func() tea.Msg {
 		defer close(ch)
-		res, err := r.Apply(ctx, p, func(e RolloutEvent) { send(rolloutItem{ev: e}) })
+		res, err := r.Apply(ctx, p, hooks(ctx, send, all))
 		send(rolloutItem{end: true, res: res, err: err})
 		return nil
 	}
@@ -88,12 +121,12 @@ func waitRollout(ch <-chan rolloutItem, seq int) tea.Cmd {
 
 // resumeCmds continues a rollout that stopped: one command runs it, one
 // waits for its journal.
-func resumeCmds(ctx context.Context, r Remediator, id int64, seq int) (<-chan rolloutItem, tea.Cmd) {
+func resumeCmds(ctx context.Context, r Remediator, id int64, seq int, all *atomic.Bool) (<-chan rolloutItem, tea.Cmd) {
 	ch := make(chan rolloutItem, 256)
 	send := sender(ctx, ch)
 	run := func() tea.Msg {
 		defer close(ch)
-		res, err := r.Resume(ctx, id, func(e RolloutEvent) { send(rolloutItem{ev: e}) })
+		res, err := r.Resume(ctx, id, hooks(ctx, send, all))
 		send(rolloutItem{end: true, res: res, err: err})
 		return nil
 	}
@@ -162,6 +195,12 @@ type rolloutView struct {
 	abortAsked bool
 	journal    []RolloutEvent
 	result     *RolloutResult
+	// allStages is the confirmation's option "apply all stages without
+	// asking"; all is its value for the running rollout, which reads it
+	// before each stage; ask is the stage waiting for the operator.
+	allStages bool
+	all       *atomic.Bool
+	ask       *stageAsk
 
 	cursor, offset int
 	width, height  int
@@ -257,6 +296,10 @@ func (rv *rolloutView) addEvents(items []rolloutItem) *rolloutItem {
 			end = it
 			continue
 		}
+		if it.ask != nil {
+			rv.ask = it.ask
+			continue
+		}
 		e := it.ev
 		if rv.id == 0 {
 			rv.id = e.Rollout
@@ -294,6 +337,7 @@ func (rv *rolloutView) addEvents(items []rolloutItem) *rolloutItem {
 	if end != nil {
 		rv.state = roDone
 		rv.paused, rv.pauseAsked = false, false
+		rv.ask = nil
 		if end.err != nil {
 			rv.err = end.err
 		} else {
@@ -549,14 +593,34 @@ func (rv *rolloutView) dialogLines(kind int) []string {
 	case dlgApply:
 		p := rv.prop.Plan
 		hosts, actions, reboots, restarts := p.Counts()
-		return []string{
+		lines := []string{
 			"Apply this plan?",
 			"",
 			fmt.Sprintf("It changes %s in %s (%s),", plural(hosts, "host"), plural(len(rv.prop.Assigned), "stage"), rv.prop.Stages),
 			fmt.Sprintf("up to %s failed per stage: %s,", rv.prop.Budget, plural(actions, "action")),
 			fmt.Sprintf("%s, %s.", plural(reboots, "reboot"), plural(restarts, "service restart")),
+		}
+		if len(rv.prop.Assigned) > 1 {
+			lines = append(lines, "", "y starts stage 1; each later stage asks first,", "unless:", rv.allStagesOption())
+		}
+		return append(lines, "", "y apply    n or esc cancel")
+	case dlgStage:
+		if rv.ask == nil {
+			return nil
+		}
+		s := rv.ask.StageAsk
+		hosts := s.Hosts
+		if len(hosts) > 4 {
+			hosts = append(slices.Clone(hosts[:4]), fmt.Sprintf("and %d more", len(s.Hosts)-4))
+		}
+		return []string{
+			fmt.Sprintf("Rollout %d: start stage %d of %d?", rv.id, s.Index, s.Of),
 			"",
-			"y apply    n or esc cancel",
+			fmt.Sprintf("%s: %s,", plural(len(s.Hosts), "host"), strings.Join(hosts, ", ")),
+			fmt.Sprintf("up to %d may fail. Stage %d is done.", s.Budget, s.Index-1),
+			"",
+			"y start it    n or esc stop here (R resumes)",
+			"a start it and apply all stages without asking",
 		}
 	case dlgAbort:
 		return []string{
@@ -573,6 +637,8 @@ func (rv *rolloutView) dialogLines(kind int) []string {
 			"",
 			"It goes on where it stopped. Every action reads",
 			"the host's state first, so none runs twice.",
+			"Each stage it starts asks first, unless:",
+			rv.allStagesOption(),
 			"",
 			"y resume    n or esc cancel",
 		}
@@ -587,6 +653,15 @@ func (rv *rolloutView) dialogLines(kind int) []string {
 		}
 	}
 	return nil
+}
+
+// allStagesOption is the confirmation's option to go through every stage
+// without asking, as fleetport apply --yes does; a toggles it.
+func (rv *rolloutView) allStagesOption() string {
+	if rv.allStages {
+		return "[x] a: apply all stages without asking"
+	}
+	return "[ ] a: apply all stages without asking"
 }
 
 func plural(n int, what string) string {

@@ -133,6 +133,7 @@ type ApplyOptions struct {
 	Policy      []string
 	Parallel    int
 	Poll        time.Duration
+	Guard       guardFlags
 	changed     func(string) bool
 }
 
@@ -163,17 +164,24 @@ is gone. docs/SAFETY.md lists every guarantee and its test.
 
 A host that fails verification or becomes unreachable after its change
 counts against the stage's budget (--max-failures N or P%); when it is
-spent the rollout stops with exit 2. Between stages apply asks for a
+spent the rollout stops with exit 2. Before each stage apply asks for a
 confirmation (--yes skips it) and waits --wait.
 
-Every step is written to the store before and after it runs: after a crash,
-fleetport rollout resume ID continues exactly where it stopped.
+The rollout's id is printed as soon as it is stored, before any host is
+touched ("rollout 12 started: fleetport rollout abort 12 stops it"). Every
+step is written to the store before and after it runs: after a crash,
+fleetport rollout resume ID (or latest) continues exactly where it stopped.
 
-Exit codes: 0 complete, 2 stopped by the failure budget, 1 errors or abort.`,
+` + guardHelp + `
+
+Exit codes: 0 complete, 2 stopped by a stage's failure budget, 3 complete
+but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
 		Example: `  fleetport apply --stages 1,25%,100% --yes
   fleetport apply --plan plan.json --stages group:canary,50%,100% --max-failures 5%
   fleetport apply --plan plan.json --limit web01,web02 --stages 100%
-  fleetport apply --policy tcp_timed_wait_delay --limit group:web`,
+  fleetport apply --policy tcp_timed_wait_delay --limit group:web
+  fleetport apply --max-disruptive 2 --max-disruptive-per-group 1
+  fleetport apply --outside-window refuse   # exit 1 outside the policies' maintenance windows`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.changed = func(n string) bool { return c.Flags().Changed(n) }
@@ -182,6 +190,9 @@ Exit codes: 0 complete, 2 stopped by the failure budget, 1 errors or abort.`,
 			}
 			if _, err := rollout.ParseBudget(opts.MaxFailures); err != nil {
 				return cmdutil.FlagErrorf("%v", err)
+			}
+			if err := opts.Guard.check(); err != nil {
+				return err
 			}
 			return applyRun(c.Context(), opts)
 		},
@@ -200,6 +211,7 @@ Exit codes: 0 complete, 2 stopped by the failure budget, 1 errors or abort.`,
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask before the first and each later stage")
 	fl.IntVar(&opts.Parallel, "parallel", 10, "hosts changed at once within a stage")
 	fl.DurationVar(&opts.Poll, "poll", 2*time.Second, "how often a restarting or rebooting host is tried")
+	opts.Guard.bind(cmd)
 	bindEffectTimeout(cmd)
 	return cmd
 }
@@ -220,7 +232,7 @@ func readFileCapped(path string) ([]byte, error) {
 func (fl *fleet) config(parallel int, poll time.Duration) rollout.Config {
 	pr := &progress{io: fl.io, started: fl.now()}
 	return rollout.Config{Store: fl.st, Open: fl.open, DeleteShells: fl.deleteShells, Verify: fl.verify, Progress: pr.event, Now: fl.now,
-		Concurrency: parallel, PollEvery: poll, EffectTimeout: effectTimeout, PID: os.Getpid(), Dispatch: fl.dispatch}
+		Concurrency: parallel, PollEvery: poll, EffectTimeout: effectTimeout, PID: os.Getpid(), Dispatch: fl.dispatch, Started: started(fl.io)}
 }
 
 // effectTimeout is --effect-timeout of apply, resume and rollback.
@@ -252,6 +264,13 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		return err
 	}
 	if err := fl.checkPolicies(opts.Policy); err != nil {
+		return err
+	}
+	rails, err := opts.Guard.rails(fl.set, opts.changed)
+	if err != nil {
+		return err
+	}
+	if err := refuseOutside(rails, fl.now()); err != nil {
 		return err
 	}
 	var p *plan.Plan
@@ -308,7 +327,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	meta := cmdutil.RolloutMeta(opts.Shared, opts.changed("policies") || cmdutil.Exists(opts.Shared.Policies), fl.dispatch != nil)
 	cfg := fl.config(opts.Parallel, opts.Poll)
 	cfg.Confirm = confirm
-	res, err := rollout.Start(ctx, cfg, "apply", p, rollout.Options{Stages: stages, MaxFailures: budget, Wait: opts.Wait, Meta: meta}, 0)
+	res, err := rollout.Start(ctx, cfg, "apply", p, rollout.Options{Stages: stages, MaxFailures: budget, Wait: opts.Wait, Meta: meta, Guard: rails}, 0)
 	if err != nil {
 		return err
 	}
@@ -328,7 +347,15 @@ func NewCmdRollout(f *cmdutil.Factory) *cobra.Command {
   fleetport rollout status ID         the whole story: stages, hosts, every step
   fleetport rollout resume ID         continue after a crash or an abort
   fleetport rollout abort ID          stop it cleanly at its next step
-  fleetport rollout rollback ID       put back the values it changed, in stages, verified`,
+  fleetport rollout rollback ID       put back the values it changed, in stages, verified
+
+ID is a rollout's number, or latest: the newest rollout (for rollback, the
+newest apply). A rollout recorded running whose process is gone shows as
+interrupted: rollout resume continues it.
+
+Exit codes of resume and rollback, as apply's: 0 complete, 2 stopped by a
+stage's failure budget, 3 complete but some hosts ended unreachable, 1
+errors, a refusal or an abort.`,
 	}
 	cmd.PersistentFlags().StringVar(&storePath, "store", cmdutil.DefaultStore(), "run store `file` (SQLite)")
 	openStore := func(ctx context.Context) (*store.Store, error) {
@@ -337,13 +364,7 @@ func NewCmdRollout(f *cmdutil.Factory) *cobra.Command {
 		}
 		return store.Open(ctx, storePath)
 	}
-	parseID := func(s string) (int64, error) {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n <= 0 {
-			return 0, cmdutil.FlagErrorf("%q is not a rollout id (fleetport rollout list shows them)", s)
-		}
-		return n, nil
-	}
+	parseID := func(ctx context.Context, s string) (int64, error) { return rolloutID(ctx, openStore, s, false) }
 
 	var asJSON bool
 	list := &cobra.Command{Use: "list", Short: "The rollouts, newest first", Args: cobra.NoArgs,
@@ -363,16 +384,16 @@ func NewCmdRollout(f *cmdutil.Factory) *cobra.Command {
 			tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ROLLOUT\tKIND\tCREATED\tSTATUS\tREASON")
 			for _, r := range rs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Created.Local().Format("2006-01-02 15:04:05"), r.Status, r.Reason)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Created.Local().Format("2006-01-02 15:04:05"), statusOf(r, cmdutil.ProcessAlive), r.Reason)
 			}
 			return tw.Flush()
 		}}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
 	var statusJSON bool
-	status := &cobra.Command{Use: "status ID", Short: "The whole story of a rollout", Args: cobra.ExactArgs(1),
+	status := &cobra.Command{Use: "status ID|latest", Short: "The whole story of a rollout", Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
+			id, err := parseID(c.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -389,20 +410,35 @@ func NewCmdRollout(f *cmdutil.Factory) *cobra.Command {
 	var parallel int
 	var poll time.Duration
 	var resumeShared cmdutil.Shared
-	resume := &cobra.Command{Use: "resume ID", Short: "Continue a rollout where it stopped", Args: cobra.ExactArgs(1),
+	var resumeGuard, rbGuard guardFlags
+	resume := &cobra.Command{Use: "resume ID|latest", Short: "Continue a rollout where it stopped", Args: cobra.ExactArgs(1),
 		Long: `Continue a rollout after a crash, an abort, or a stop: hosts already done
 stay done, and on the others every action reads the host's state first, so
 no action runs twice. The inventory and policies are the ones the rollout
 was started with, unless -i and -p are given. A rollout a stage's failure
 budget stopped stops again at once (its failed hosts still count): fix
-them, then plan and apply again.`,
+them, then plan and apply again. It asks before each stage it starts
+(--yes does not ask).
+
+The guard rails are the ones the rollout was started with; the flags given
+replace them.
+
+` + guardHelp + `
+
+Exit codes: 0 complete, 2 stopped by a stage's failure budget, 3 complete
+but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
+		Example: `  fleetport rollout resume latest
+  fleetport rollout resume 12 --yes --max-disruptive 1`,
 		RunE: func(c *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
+			id, err := parseID(c.Context(), args[0])
 			if err != nil {
 				return err
 			}
+			if err := resumeGuard.check(); err != nil {
+				return err
+			}
 			resumeShared.Store = storePath
-			return resumeRun(c.Context(), f, id, resumeShared, c.Flags().Changed, yes, parallel, poll)
+			return resumeRun(c.Context(), f, id, resumeShared, c.Flags().Changed, yes, parallel, poll, &resumeGuard)
 		}}
 	resume.Flags().StringVarP(&resumeShared.Inventory, "inventory", "i", "", "inventory `path` (default: the rollout's)")
 	resumeShared.BindDispatch(resume)
@@ -410,10 +446,11 @@ them, then plan and apply again.`,
 	resume.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before each stage")
 	resume.Flags().IntVar(&parallel, "parallel", 10, "hosts changed at once within a stage")
 	resume.Flags().DurationVar(&poll, "poll", 2*time.Second, "how often a restarting or rebooting host is tried")
+	resumeGuard.bind(resume)
 
-	abort := &cobra.Command{Use: "abort ID", Short: "Stop a rollout cleanly at its next step", Args: cobra.ExactArgs(1),
+	abort := &cobra.Command{Use: "abort ID|latest", Short: "Stop a rollout cleanly at its next step", Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
+			id, err := parseID(c.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -437,7 +474,7 @@ them, then plan and apply again.`,
 	var rbShared cmdutil.Shared
 	var rbStages, rbBudget string
 	var restoreServices bool
-	rollback := &cobra.Command{Use: "rollback ID", Short: "Put back the values a rollout changed, in stages, verified", Args: cobra.ExactArgs(1),
+	rollback := &cobra.Command{Use: "rollback ID|latest", Short: "Put back the values a rollout changed, in stages, verified", Args: cobra.ExactArgs(1),
 		Long: `Restore the values an apply changed, from the values it read before each
 change: every action the journal records as done is undone (newest first),
 put into effect as the apply did (a restart or a reboot, only when an undo
@@ -445,16 +482,26 @@ changes something), and read back; after an HTTP restart, http.sys must
 listen on the restored list. A listen list that would lock fleetport out is
 not put back. Services keep their run state: a service the apply started is
 not stopped again unless --restore-service-state. --limit restricts it to
-some hosts. It is a rollout of its own: status, resume and abort work on it.`,
+some hosts. It is a rollout of its own: status, resume and abort work on it.
+latest rolls back the newest apply. It asks before each stage (--yes does
+not ask).
+
+` + guardHelp + `
+
+Exit codes: 0 complete, 2 stopped by a stage's failure budget, 3 complete
+but some hosts ended unreachable, 1 errors, a refusal or an abort.`,
 		Example: `  fleetport rollout rollback 7 --limit web01 --yes
   fleetport rollout rollback latest --stages 1,100% --restore-service-state`,
 		RunE: func(c *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
+			id, err := rolloutID(c.Context(), openStore, args[0], true)
 			if err != nil {
 				return err
 			}
+			if err := rbGuard.check(); err != nil {
+				return err
+			}
 			rbShared.Store = storePath
-			return rollbackRun(c.Context(), f, id, rbShared, c.Flags().Changed, rbStages, rbBudget, yes, restoreServices, parallel, poll)
+			return rollbackRun(c.Context(), f, id, rbShared, c.Flags().Changed, rbStages, rbBudget, yes, restoreServices, parallel, poll, &rbGuard)
 		}}
 	rollback.Flags().StringVarP(&rbShared.Inventory, "inventory", "i", "", "inventory `path` (default: the rollout's)")
 	rbShared.BindDispatch(rollback)
@@ -465,6 +512,7 @@ some hosts. It is a rollout of its own: status, resume and abort work on it.`,
 	rollback.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before each stage")
 	rollback.Flags().IntVar(&parallel, "parallel", 10, "hosts changed at once within a stage")
 	rollback.Flags().DurationVar(&poll, "poll", 2*time.Second, "how often a restarting or rebooting host is tried")
+	rbGuard.bind(rollback)
 
 	bindEffectTimeout(resume)
 	bindEffectTimeout(rollback)
@@ -493,7 +541,7 @@ func statusRun(ctx context.Context, io *cmdutil.IOStreams, st *store.Store, id i
 			Events  []store.Event `json:"events"`
 		}{rec, evs})
 	}
-	fmt.Fprintf(io.Out, "rollout %d (%s) %s", rec.ID, rec.Kind, rec.Status)
+	fmt.Fprintf(io.Out, "rollout %d (%s) %s", rec.ID, rec.Kind, statusOf(rec, cmdutil.ProcessAlive))
 	if rec.Reason != "" {
 		fmt.Fprintf(io.Out, ": %s", rec.Reason)
 	}
@@ -504,7 +552,7 @@ func statusRun(ctx context.Context, io *cmdutil.IOStreams, st *store.Store, id i
 	byHost := map[string][]store.Event{}
 	for _, e := range evs {
 		if e.Host == "" {
-			fmt.Fprintf(io.Out, "%s  stage %d  %s %s %s\n", e.Time.Local().Format(time.TimeOnly), e.Stage, e.Step, e.State, e.Detail)
+			fmt.Fprintf(io.Out, "%s  %s\n", e.Time.Local().Format(time.TimeOnly), rolloutLine(e))
 			continue
 		}
 		byHost[e.Host] = append(byHost[e.Host], e)
@@ -572,7 +620,7 @@ func fleetFor(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shar
 	}, f.Now)
 }
 
-func resumeRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shared, changed func(string) bool, yes bool, parallel int, poll time.Duration) error {
+func resumeRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shared, changed func(string) bool, yes bool, parallel int, poll time.Duration, guard *guardFlags) error {
 	fl, err := fleetFor(ctx, f, id, sh, changed)
 	if err != nil {
 		return err
@@ -580,6 +628,21 @@ func resumeRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Sha
 	defer fl.close()
 	cfg := fl.config(parallel, poll)
 	cfg.Confirm = confirmer(f.IO, yes)
+	rec, err := fl.st.Rollout(ctx, id)
+	if err != nil {
+		return err
+	}
+	var stored rollout.Options
+	_ = json.Unmarshal([]byte(rec.Options), &stored)
+	rails := stored.Guard
+	guard.over(&rails, changed)
+	if err := rails.Check(); err != nil {
+		return err
+	}
+	if err := refuseOutside(rails, fl.now()); err != nil {
+		return err
+	}
+	cfg.Guard = &rails
 	res, err := rollout.Resume(ctx, cfg, id, cmdutil.ProcessAlive)
 	if err != nil {
 		return err
@@ -588,7 +651,7 @@ func resumeRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Sha
 	return resultErr(res)
 }
 
-func rollbackRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shared, changed func(string) bool, stagesSpec, budgetSpec string, yes, restoreServices bool, parallel int, poll time.Duration) error {
+func rollbackRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Shared, changed func(string) bool, stagesSpec, budgetSpec string, yes, restoreServices bool, parallel int, poll time.Duration, guard *guardFlags) error {
 	stages, err := rollout.ParseStages(stagesSpec)
 	if err != nil {
 		return cmdutil.FlagErrorf("%v", err)
@@ -624,7 +687,14 @@ func rollbackRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.S
 		fmt.Fprintf(f.IO.Out, "rollout %d changed nothing on the selected hosts: nothing to roll back\n", id)
 		return nil
 	}
-	if err := plan.WriteText(f.IO.ErrOut, p, false); err != nil {
+	rails, err := guard.rails(fl.set, changed)
+	if err != nil {
+		return err
+	}
+	if err := refuseOutside(rails, fl.now()); err != nil {
+		return err
+	}
+	if err := plan.WriteTextAs(f.IO.ErrOut, p, fmt.Sprintf("rollback of rollout %d, %s", id, p.Created.UTC().Format("2006-01-02 15:04:05 UTC")), false); err != nil {
 		return err
 	}
 	cfg := fl.config(parallel, poll)
@@ -637,7 +707,7 @@ func rollbackRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.S
 		}
 	}
 	meta := map[string]string{"inventory": fl.shared.Inventory}
-	res, err := rollout.Start(ctx, cfg, "rollback", p, rollout.Options{Stages: stages, MaxFailures: budget, Meta: meta}, id)
+	res, err := rollout.Start(ctx, cfg, "rollback", p, rollout.Options{Stages: stages, MaxFailures: budget, Meta: meta, Guard: rails}, id)
 	if err != nil {
 		return err
 	}

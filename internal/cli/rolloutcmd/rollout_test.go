@@ -251,7 +251,7 @@ func TestApplyConvergesAndRollsBack(t *testing.T) {
 		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
 	}
 	checkApplied(t, f, before, p)
-	if !strings.Contains(errOut, "stage 1 start 1 hosts") || !strings.Contains(errOut, "stage 3 done") {
+	if !strings.Contains(errOut, "stage 1 start: 1 hosts") || !strings.Contains(errOut, "stage 3 done") {
 		t.Errorf("apply's progress lacks the stages:\n%s", errOut)
 	}
 

@@ -4,8 +4,9 @@
 //
 // Output rules: the plan and the rollout's story go to stdout; live
 // progress, prompts and warnings to stderr. Exit codes: plan 0 (nothing to
-// do) or 2 (drift to fix); apply and resume 0 when the rollout completed, 2
-// when a stage spent its failure budget, 1 on errors or an abort.
+// do) or 2 (drift to fix); apply, resume and rollback 0 when the rollout
+// completed, 2 when a stage spent its failure budget, 3 when it completed
+// with hosts that ended unreachable, 1 on errors, a refusal or an abort.
 package rolloutcmd
 
 import (
@@ -268,8 +269,9 @@ func selectedHas(sel []*inventory.Host, name string) bool {
 }
 
 // progress prints journal entries as they are written, one line each on
-// stderr, and after every host that ends, the stage's counts: done,
-// failed, unreachable, waiting.
+// stderr, each after the time since the rollout started ("[ 1:23.9]"),
+// and after every host that ends, the stage's counts: done, failed,
+// unreachable, waiting.
 type progress struct {
 	io      *cmdutil.IOStreams
 	started time.Time
@@ -285,25 +287,23 @@ func (p *progress) event(e store.Event) {
 	if p.size == nil {
 		p.size, p.outcome = map[int]int{}, map[int]map[string]int{}
 	}
-	t := e.Time.Sub(p.started).Round(100 * time.Millisecond)
+	t := elapsed(e.Time.Sub(p.started))
 	switch {
-	case e.Step == "stage":
-		if e.State == "start" {
+	case e.Host == "":
+		if e.Step == "stage" && e.State == "start" {
 			var n int
 			if _, err := fmt.Sscanf(e.Detail, "%d hosts", &n); err == nil {
 				p.size[e.Stage] = n
 			}
 		}
-		fmt.Fprintf(p.io.ErrOut, "[%7s] stage %d %s %s\n", t, e.Stage, e.State, e.Detail)
-	case e.Host == "":
-		fmt.Fprintf(p.io.ErrOut, "[%7s] rollout %s %s\n", t, e.State, e.Detail)
+		fmt.Fprintf(p.io.ErrOut, "%s %s\n", t, rolloutLine(e))
 	case e.Step == "host" && e.State == "start", rollout.Routine(e):
 	default:
 		d := e.Detail
 		if len(d) > 120 {
 			d = d[:119] + "…"
 		}
-		fmt.Fprintf(p.io.ErrOut, "[%7s] stage %d %-12s %-28s %-8s %s\n", t, e.Stage, e.Host, e.Step, e.State, d)
+		fmt.Fprintf(p.io.ErrOut, "%s stage %d %-12s %-28s %-8s %s\n", t, e.Stage, e.Host, e.Step, e.State, d)
 		if e.Step == "host" {
 			if p.outcome[e.Stage] == nil {
 				p.outcome[e.Stage] = map[string]int{}
@@ -311,9 +311,29 @@ func (p *progress) event(e store.Event) {
 			o := p.outcome[e.Stage]
 			o[e.State]++
 			waiting := p.size[e.Stage] - o["fixed"] - o["failed"] - o["unreachable"]
-			fmt.Fprintf(p.io.ErrOut, "[%7s] stage %d: %d fixed, %d failed, %d unreachable, %d waiting\n", t, e.Stage, o["fixed"], o["failed"], o["unreachable"], max(waiting, 0))
+			fmt.Fprintf(p.io.ErrOut, "%s stage %d: %d fixed, %d failed, %d unreachable, %d waiting\n", t, e.Stage, o["fixed"], o["failed"], o["unreachable"], max(waiting, 0))
 		}
 	}
+}
+
+// rolloutLine says an entry of the rollout itself or of a stage (no
+// host): "rollout aborted: abort asked: stopped before stage 2", "stage 1
+// start: 3 hosts, up to 0 may fail", "stage 2 window wait: outside the
+// maintenance window: waiting until Sat 22:00 CET (in 3h12m)".
+func rolloutLine(e store.Event) string {
+	var s string
+	switch {
+	case e.Step == "rollout" || e.Stage == 0:
+		s = e.Step + " " + e.State
+	case e.Step == "stage":
+		s = fmt.Sprintf("stage %d %s", e.Stage, e.State)
+	default:
+		s = fmt.Sprintf("stage %d %s %s", e.Stage, e.Step, e.State)
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
 }
 
 // confirm asks on the terminal before a stage; without a terminal it
@@ -341,6 +361,9 @@ func confirmer(io *cmdutil.IOStreams, yes bool) func(context.Context, rollout.St
 func resultErr(res rollout.Result) error {
 	switch res.Status {
 	case store.RolloutComplete:
+		if res.Unreachable > 0 {
+			return &cmdutil.ExitError{Code: 3}
+		}
 		return nil
 	case store.RolloutStopped:
 		return &cmdutil.ExitError{Code: 2}
@@ -355,6 +378,9 @@ func printResult(io *cmdutil.IOStreams, res rollout.Result) {
 		fmt.Fprintf(io.Out, " (%s)", res.Reason)
 	}
 	fmt.Fprintln(io.Out)
+	if res.Status == store.RolloutComplete && res.Unreachable > 0 {
+		fmt.Fprintf(io.ErrOut, "fleetport: rollout %d completed, but %d hosts could not be reached: fleetport rollout status %d says which and why\n", res.ID, res.Unreachable, res.ID)
+	}
 }
 
 func sortedKeys(m map[string][]store.Event) []string {

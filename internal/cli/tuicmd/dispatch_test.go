@@ -275,11 +275,11 @@ func TestDispatchedCollectAndApply(t *testing.T) {
 		t.Fatalf("plan hosts %+v", prop.Plan.Hosts)
 	}
 	var steps []string
-	res, err := src.Apply(ctx, prop, func(e tui.RolloutEvent) {
+	res, err := src.Apply(ctx, prop, tui.RolloutHooks{Progress: func(e tui.RolloutEvent) {
 		mu.Lock()
 		steps = append(steps, e.Host+" "+e.Step+" "+e.State)
 		mu.Unlock()
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func TestDispatchedCollectAndApply(t *testing.T) {
 
 	// Without --nats, the dispatched rollout is not continued here.
 	plain, _ := openSource(t, inv, db)
-	if _, err := plain.Resume(ctx, res.ID, func(tui.RolloutEvent) {}); err == nil || !strings.Contains(err.Error(), "sent its hosts with a site to site runners") {
+	if _, err := plain.Resume(ctx, res.ID, tui.RolloutHooks{Progress: func(tui.RolloutEvent) {}}); err == nil || !strings.Contains(err.Error(), "sent its hosts with a site to site runners") {
 		t.Errorf("resuming a dispatched rollout without --nats: %v", err)
 	}
 
@@ -373,7 +373,7 @@ func TestDispatchErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := src.Apply(ctx, prop, func(tui.RolloutEvent) {}); err == nil || !strings.Contains(err.Error(), "connect to NATS") {
+	if _, err := src.Apply(ctx, prop, tui.RolloutHooks{Progress: func(tui.RolloutEvent) {}}); err == nil || !strings.Contains(err.Error(), "connect to NATS") {
 		t.Errorf("applying through a NATS server that is down: %v", err)
 	}
 

@@ -421,9 +421,9 @@ func (s *Source) Plan(ctx context.Context, run int64, hosts []string) (*tui.Prop
 // Apply implements tui.Remediator: a rollout of the proposal, journaled
 // in the store as fleetport apply journals it (so that rollout status,
 // resume and rollback work on it), with a Gate for Pause and Continue.
-// The operator confirmed the whole rollout: it does not ask between
-// stages.
-func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.RolloutEvent)) (tui.RolloutResult, error) {
+// The operator confirmed the first stage; hooks.Confirm asks before each
+// later one, as fleetport apply does.
+func (s *Source) Apply(ctx context.Context, p *tui.Proposal, hooks tui.RolloutHooks) (tui.RolloutResult, error) {
 	defer s.busy()()
 	if s.inv == nil {
 		return tui.RolloutResult{}, errNoInventory
@@ -436,13 +436,18 @@ func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.R
 	if err != nil {
 		return tui.RolloutResult{}, err
 	}
-	cfg, done, err := s.dispatchedConfig(ctx, p.Plan, progress)
+	cfg, done, err := s.dispatchedConfig(ctx, p.Plan, hooks)
 	if err != nil {
 		return tui.RolloutResult{}, err
 	}
 	defer done()
 	meta := cmdutil.RolloutMeta(s.shared, s.policiesGiven, cfg.Dispatch != nil)
-	res, err := rollout.Start(ctx, cfg, "apply", p.Plan, rollout.Options{Stages: stages, MaxFailures: budget, Wait: s.wait, Meta: meta}, 0)
+	var rails rollout.GuardRails
+	if s.set != nil && s.set.Rollout != nil {
+		b := s.set.Rollout
+		rails = rollout.GuardRails{MaxDisruptive: b.MaxRestarts, MaxDisruptivePerGroup: b.MaxRestartsPerGroup, Windows: b.Windows, OutsideWindow: b.OutsideWindow}
+	}
+	res, err := rollout.Start(ctx, cfg, "apply", p.Plan, rollout.Options{Stages: stages, MaxFailures: budget, Wait: s.wait, Meta: meta, Guard: rails}, 0)
 	return result(res), err
 }
 
@@ -451,7 +456,7 @@ func (s *Source) Apply(ctx context.Context, p *tui.Proposal, progress func(tui.R
 // host's state first, so none runs twice), with this TUI's inventory and
 // policies. A rollout that sent hosts to site runners continues only
 // with --nats, through them.
-func (s *Source) Resume(ctx context.Context, id int64, progress func(tui.RolloutEvent)) (tui.RolloutResult, error) {
+func (s *Source) Resume(ctx context.Context, id int64, hooks tui.RolloutHooks) (tui.RolloutResult, error) {
 	defer s.busy()()
 	if s.inv == nil {
 		return tui.RolloutResult{}, errNoInventory
@@ -471,7 +476,7 @@ func (s *Source) Resume(ctx context.Context, id int64, progress func(tui.Rollout
 	if err != nil {
 		return tui.RolloutResult{}, fmt.Errorf("rollout %d: its stored plan: %w", id, err)
 	}
-	cfg, done, err := s.dispatchedConfig(ctx, p, progress)
+	cfg, done, err := s.dispatchedConfig(ctx, p, hooks)
 	if err != nil {
 		return tui.RolloutResult{}, err
 	}
@@ -483,7 +488,7 @@ func (s *Source) Resume(ctx context.Context, id int64, progress func(tui.Rollout
 // dispatchedConfig is the rollout configuration for plan p, with the
 // dispatcher of its hosts that have a site when --nats is given; done
 // ends what the configuration holds.
-func (s *Source) dispatchedConfig(ctx context.Context, p *plan.Plan, progress func(tui.RolloutEvent)) (rollout.Config, func(), error) {
+func (s *Source) dispatchedConfig(ctx context.Context, p *plan.Plan, hooks tui.RolloutHooks) (rollout.Config, func(), error) {
 	names := make([]string, len(p.Hosts))
 	for i, hp := range p.Hosts {
 		names[i] = hp.Host
@@ -492,7 +497,7 @@ func (s *Source) dispatchedConfig(ctx context.Context, p *plan.Plan, progress fu
 	if err != nil {
 		return rollout.Config{}, nil, err
 	}
-	cfg, done := s.rolloutConfig(progress)
+	cfg, done := s.rolloutConfig(hooks)
 	cfg.Dispatch = disp
 	return cfg, done, nil
 }
@@ -540,8 +545,13 @@ func result(res rollout.Result) tui.RolloutResult {
 
 // rolloutConfig wires a runner to this source, with a pause gate that
 // Pause and Continue find by the rollout's id (from its first journal
-// entry on); done forgets the gate.
-func (s *Source) rolloutConfig(progress func(tui.RolloutEvent)) (rollout.Config, func()) {
+// entry on), and the TUI's confirmation before each stage; done forgets
+// the gate.
+func (s *Source) rolloutConfig(hooks tui.RolloutHooks) (rollout.Config, func()) {
+	progress := hooks.Progress
+	if progress == nil {
+		progress = func(tui.RolloutEvent) {}
+	}
 	gate := &rollout.Gate{}
 	var id int64
 	cfg := rollout.Config{Store: s.st, Open: s.open, DeleteShells: s.deleteShells, Verify: s.verify, Now: s.now, Concurrency: s.parallel,
@@ -558,6 +568,11 @@ func (s *Source) rolloutConfig(progress func(tui.RolloutEvent)) (rollout.Config,
 			}
 			progress(tui.RolloutEvent{Rollout: e.Rollout, Time: e.Time, Stage: e.Stage, Host: e.Host, Step: e.Step, State: e.State, Detail: e.Detail})
 		}}
+	if hooks.Confirm != nil {
+		cfg.Confirm = func(ctx context.Context, next rollout.StageInfo) (bool, error) {
+			return hooks.Confirm(ctx, tui.StageAsk{Index: next.Index, Of: next.Of, Hosts: next.Hosts, Budget: next.Budget}), nil
+		}
+	}
 	return cfg, func() {
 		s.mu.Lock()
 		delete(s.gates, id)

@@ -239,7 +239,7 @@ func TestPlanApplyPauseAbortOverWinRM(t *testing.T) {
 	var mu sync.Mutex
 	var steps []string
 	paused := make(chan int64, 1)
-	res, err := src.Apply(ctx, prop, func(e tui.RolloutEvent) {
+	res, err := src.Apply(ctx, prop, tui.RolloutHooks{Progress: func(e tui.RolloutEvent) {
 		mu.Lock()
 		first := len(steps) == 0
 		steps = append(steps, e.Host+" "+e.Step+" "+e.State)
@@ -258,7 +258,7 @@ func TestPlanApplyPauseAbortOverWinRM(t *testing.T) {
 				}
 			}()
 		}
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestPlanApplyPauseAbortOverWinRM(t *testing.T) {
 		t.Fatal(err)
 	}
 	var id2 int64
-	res2, err := src.Apply(ctx, prop2, func(e tui.RolloutEvent) {
+	res2, err := src.Apply(ctx, prop2, tui.RolloutHooks{Progress: func(e tui.RolloutEvent) {
 		switch {
 		case id2 == 0:
 			id2 = e.Rollout
@@ -296,7 +296,7 @@ func TestPlanApplyPauseAbortOverWinRM(t *testing.T) {
 				}
 			}()
 		}
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestPlanApplyPauseAbortOverWinRM(t *testing.T) {
 	}
 	// Resumed, it goes on to its end: web0002 gets its range, once.
 	var resumed []string
-	res3, err := src.Resume(ctx, res2.ID, func(e tui.RolloutEvent) { resumed = append(resumed, e.Host+" "+e.Step+" "+e.State) })
+	res3, err := src.Resume(ctx, res2.ID, tui.RolloutHooks{Progress: func(e tui.RolloutEvent) { resumed = append(resumed, e.Host+" "+e.Step+" "+e.State) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func TestPlanApplyPauseAbortOverWinRM(t *testing.T) {
 	if rec, err := st.Rollout(ctx, res2.ID); err != nil || rec.Status != store.RolloutComplete {
 		t.Errorf("resumed rollout in the store: %+v %v", rec, err)
 	}
-	if _, err := src.Resume(ctx, res.ID, func(tui.RolloutEvent) {}); err == nil || !strings.Contains(err.Error(), "complete") {
+	if _, err := src.Resume(ctx, res.ID, tui.RolloutHooks{Progress: func(tui.RolloutEvent) {}}); err == nil || !strings.Contains(err.Error(), "complete") {
 		t.Errorf("resuming a complete rollout: %v", err)
 	}
 	found := false

@@ -98,7 +98,12 @@ Incident work (the hosts are reached with the inventory, -i):
      (done/total, failures, in flight, rate); the result is a new run with
      the other hosts as they were.
   a  plans a fix of the selection (as fleetport plan does); a again asks
-     to apply it in stages (--stages, --max-failures) and y confirms. The
+     to apply it in stages (--stages, --max-failures) and y confirms the
+     first stage; each later stage asks again, as fleetport apply does,
+     unless the confirmation's option "apply all stages without asking" (a)
+     is ticked. The policies' rollout block sets the guard rails (hosts
+     restarting or rebooting at once, maintenance windows); a host or stage
+     that waits says why in the journal. The
      rollout is followed live, host by host; p pauses and continues it, x
      aborts it, R resumes it once stopped (each after a confirmation). It
      is journaled as fleetport apply journals it: fleetport rollout status,
