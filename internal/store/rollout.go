@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -161,4 +162,19 @@ func (s *Store) Events(ctx context.Context, rollout int64) ([]Event, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// MarshalJSON writes a rollout with its options as the JSON object they
+// are, not as a string holding JSON (options that are not JSON stay a
+// string).
+func (r Rollout) MarshalJSON() ([]byte, error) {
+	type plain Rollout
+	var opts any = r.Options
+	if json.Valid([]byte(r.Options)) {
+		opts = json.RawMessage(r.Options)
+	}
+	return json.Marshal(struct {
+		plain
+		Options any `json:"options"`
+	}{plain(r), opts})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -179,5 +180,24 @@ func TestAnnotateAndPrevious(t *testing.T) {
 	}
 	if err := s.Annotate(ctx, 999, "drift", "x"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Annotate(missing run) = %v, want ErrNotFound", err)
+	}
+}
+
+// TestRolloutJSONOptionsAreJSON: a rollout's options are a JSON object in
+// rollout list --json and status --json, not a string holding JSON.
+func TestRolloutJSONOptionsAreJSON(t *testing.T) {
+	b, err := json.Marshal(Rollout{ID: 3, Kind: "apply", Status: RolloutComplete, Options: `{"stages":[{"count":1}],"wait":0}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		ID      int64
+		Options map[string]any
+	}
+	if err := json.Unmarshal(b, &got); err != nil || got.ID != 3 || got.Options["stages"] == nil {
+		t.Errorf("%s: %v %+v", b, err, got)
+	}
+	if b, _ := json.Marshal(Rollout{Options: "not json"}); !strings.Contains(string(b), `"options":"not json"`) {
+		t.Errorf("%s", b)
 	}
 }
