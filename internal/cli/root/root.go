@@ -97,6 +97,7 @@ that speak the real WinRM protocol: a place to rehearse before production.`,
 		runnercmd.NewCmdRunner(f, nil),
 		tuicmd.NewCmdTUI(f, nil),
 	)
+	cmd.AddCommand(newManCommand(f, cmd))
 	cmd.SetHelpCommand(newHelpCommand(cmd))
 	return cmd
 }
