@@ -8,7 +8,6 @@ import _ "embed" // the package documentation, for fleetport help
 //go:embed doc.go
 var docSource string
 
-// DocComment returns the package documentation (the comment of doc.go)
-// as text, without the comment markers: the language reference that
-// `fleetport help inventory` prints.
-func DocComment() string { return docText(docSource) }
+// DocSource returns this package's doc.go, whose comment is the language
+// reference that `fleetport help inventory` prints.
+func DocSource() string { return docSource }

@@ -605,17 +605,13 @@ func decodeListenListRemediation(block *hcl.Block) (*ListenListRemediation, hcl.
 	return r, diags
 }
 
-// keepsAccess checks, from the source alone, that a list names
-// host.management_address and "127.0.0.1".
-func keepsAccess(a *hcl.Attribute) hcl.Diagnostics {
-	elems := tupleElems(a.Expr)
+// missingAccess is what a list written out in the source lacks of
+// host.management_address and "127.0.0.1" (nil when it names both).
+func missingAccess(a *hcl.Attribute) []string {
 	var mgmt, lo bool
-	for _, e := range elems {
+	for _, e := range tupleElems(a.Expr) {
 		mgmt = mgmt || isManagementAddress(e)
 		lo = lo || isLoopback(e)
-	}
-	if mgmt && lo {
-		return nil
 	}
 	var miss []string
 	if !mgmt {
@@ -623,6 +619,16 @@ func keepsAccess(a *hcl.Attribute) hcl.Diagnostics {
 	}
 	if !lo {
 		miss = append(miss, `"127.0.0.1"`)
+	}
+	return miss
+}
+
+// keepsAccess checks, from the source alone, that a list names
+// host.management_address and "127.0.0.1".
+func keepsAccess(a *hcl.Attribute) hcl.Diagnostics {
+	miss := missingAccess(a)
+	if len(miss) == 0 {
+		return nil
 	}
 	why := "becomes the whole listen list"
 	if a.Name == "add" {

@@ -145,20 +145,9 @@ func onlyKeepsAccess(a *hcl.Attribute) hcl.Diagnostics {
 	if _, ok := a.Expr.(*hclsyntax.TupleConsExpr); !ok {
 		return nil
 	}
-	var mgmt, lo bool
-	for _, e := range tupleElems(a.Expr) {
-		mgmt = mgmt || isManagementAddress(e)
-		lo = lo || isLoopback(e)
-	}
-	if mgmt && lo {
+	miss := missingAccess(a)
+	if len(miss) == 0 {
 		return nil
-	}
-	var miss []string
-	if !mgmt {
-		miss = append(miss, "host.management_address")
-	}
-	if !lo {
-		miss = append(miss, `"127.0.0.1"`)
 	}
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagError, Summary: "Listen list can only be met by locking fleetport out",

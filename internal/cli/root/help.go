@@ -19,11 +19,11 @@ var helpTopics = map[string]struct {
 	doc      func() string
 	sections []string
 }{
-	"inventory": {"the inventory language: hosts, groups, defaults, credentials, --limit", inventory.DocComment,
+	"inventory": {"the inventory language: hosts, groups, defaults, credentials, --limit", inventory.DocSource,
 		[]string{"The language", "Credentials", "Selecting hosts (--limit)"}},
-	"policies": {"the policy language: policies, rules, remediation, the built-in pack", policies.DocComment,
+	"policies": {"the policy language: policies, rules, remediation, the built-in pack", policies.DocSource,
 		[]string{"The language", "Rule kinds", "Remediation and effects", "Safety", "The built-in pack"}},
-	"limit": {"selecting hosts with --limit", inventory.DocComment, []string{"Selecting hosts (--limit)"}},
+	"limit": {"selecting hosts with --limit", inventory.DocSource, []string{"Selecting hosts (--limit)"}},
 }
 
 // docLink is a Go doc link, [Name] or [pkg.Name]: the name alone reads
@@ -90,7 +90,7 @@ references:
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				if h, ok := helpTopics[args[0]]; ok {
-					_, err := fmt.Fprint(c.OutOrStdout(), topicText(h.doc(), h.sections))
+					_, err := fmt.Fprint(c.OutOrStdout(), topicText(docText(h.doc()), h.sections))
 					return err
 				}
 			}
@@ -110,4 +110,25 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// docText turns the comment of a doc.go into text: the comment markers
+// go, a tab-indented block becomes four spaces, and the package clause
+// and what follows it are left out.
+func docText(src string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(src, "\n") {
+		if strings.HasPrefix(l, "package ") {
+			break
+		}
+		switch {
+		case l == "//":
+			b.WriteString("\n")
+		case strings.HasPrefix(l, "//\t"):
+			b.WriteString("    " + strings.ReplaceAll(l[3:], "\t", "    ") + "\n")
+		case strings.HasPrefix(l, "// "):
+			b.WriteString(l[3:] + "\n")
+		}
+	}
+	return b.String()
 }
