@@ -209,6 +209,12 @@ func TestKeyPressUnder16ms(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing")
 	}
+	if raceEnabled {
+		// Under the race detector a 10,000-host sort can take more than a
+		// frame on a loaded machine; the figures are the benchmarks' own
+		// (BenchmarkKeyPress10k and the others, docs/BENCHMARKS.md).
+		t.Skip("timing under the race detector")
+	}
 	median := func(m *Model, keys ...string) time.Duration {
 		var ds []time.Duration
 		for i := range 60 {
