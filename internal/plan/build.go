@@ -795,36 +795,24 @@ func describeEffect(e policies.Effect) string {
 
 // toEffect turns combined effects into the host's effect step.
 func toEffect(effs []policies.Effect) Effect {
-	e := Effect{Kind: EffectNone, Summary: "none: the changes apply at once"}
-	if len(effs) == 0 {
-		return e
-	}
-	var svcs, notes []string
+	var steps []Effect
+	var notes []string
 	for _, x := range effs {
 		switch x := x.(type) {
 		case policies.EffectReboot:
-			return Effect{Kind: EffectReboot, Detached: true, Summary: "reboot: the values Windows reads at boot take effect"}
+			steps = append(steps, Effect{Kind: EffectReboot})
 		case policies.EffectServiceRestart:
-			if !slices.Contains(svcs, x.Service) {
-				svcs = append(svcs, x.Service)
-			}
+			steps = append(steps, Effect{Kind: EffectServiceRestart, Services: []string{x.Service}})
 		default:
 			notes = append(notes, x.String())
 		}
 	}
-	if len(svcs) == 0 {
+	e := Combine(steps...)
+	switch {
+	case len(notes) == 0 || e.Kind == EffectReboot:
+	case e.Kind == EffectNone:
 		e.Summary = "none: " + strings.Join(notes, "; ")
-		return e
-	}
-	e.Kind, e.Services = EffectServiceRestart, svcs
-	for _, s := range svcs {
-		e.Detached = e.Detached || cutsSession(s)
-	}
-	e.Summary = "restart " + strings.Join(svcs, ", ") + " and the dependants that were running"
-	if e.Detached {
-		e.Summary += ", detached in a scheduled task (it stops WinRM)"
-	}
-	if len(notes) > 0 {
+	default:
 		e.Summary += "; " + strings.Join(notes, "; ")
 	}
 	return e

@@ -50,11 +50,11 @@ const (
 // http.sys listens on is the configured one.
 const checkNotInEffect = "fleetport.not_in_effect"
 
+// restartsHTTP reports whether an effect starts http.sys again: a reboot,
+// or a restart detached because it stops HTTP or WinRM (plan.Combine sets
+// Detached for exactly those).
 func restartsHTTP(e plan.Effect) bool {
-	return e.Kind == plan.EffectReboot ||
-		e.Kind == plan.EffectServiceRestart && slices.ContainsFunc(e.Services, func(s string) bool {
-			return strings.EqualFold(s, "HTTP") || strings.EqualFold(s, "WinRM")
-		})
+	return e.Kind == plan.EffectReboot || e.Kind == plan.EffectServiceRestart && e.Detached
 }
 
 // effect puts the host's changes into effect when they need it, once.
