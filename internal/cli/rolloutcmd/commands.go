@@ -677,7 +677,8 @@ func rollbackRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.S
 		if err != nil {
 			return err
 		}
-		keep = func(h string) bool { return selectedHas(sel, h) }
+		names := nameSet(sel)
+		keep = func(h string) bool { return names[h] }
 	}
 	p, err := rollout.RollbackPlan(ctx, fl.st, id, rollout.RollbackOptions{Keep: keep, RestoreServiceState: restoreServices, Now: fl.now()})
 	if err != nil {

@@ -41,10 +41,12 @@ type fleet struct {
 	shared   cmdutil.Shared
 	hosts    map[string]*inventory.Host
 	selected []*inventory.Host
-	set      *policies.Set
-	res      inventory.Resolver
-	st       *store.Store
-	now      func() time.Time
+	// isSelected holds the names of selected, for lookups.
+	isSelected map[string]bool
+	set        *policies.Set
+	res        inventory.Resolver
+	st         *store.Store
+	now        func() time.Time
 	// dispatch sends the hosts with a site to their runners (--nats).
 	dispatch     rollout.Dispatcher
 	stopDispatch func()
@@ -67,7 +69,7 @@ func loadFleet(ctx context.Context, io *cmdutil.IOStreams, sh cmdutil.Shared, ch
 	if err != nil {
 		return nil, err
 	}
-	f := &fleet{io: io, shared: sh, hosts: map[string]*inventory.Host{}, selected: sel, set: set,
+	f := &fleet{io: io, shared: sh, hosts: map[string]*inventory.Host{}, selected: sel, isSelected: nameSet(sel), set: set,
 		res: collectcmd.NewResolver(io), st: st, now: now}
 	for _, h := range inv.Hosts() {
 		f.hosts[h.Name] = h
@@ -167,7 +169,7 @@ func (f *fleet) buildPlan(ctx context.Context, rep *drift.Report, only []string)
 	for i := range rep.Hosts {
 		hr := &rep.Hosts[i]
 		h, ok := f.hosts[hr.Name]
-		if !ok || !selectedHas(f.selected, hr.Name) {
+		if !ok || !f.isSelected[hr.Name] {
 			continue
 		}
 		// plan.Build takes the release from the facts.
@@ -200,14 +202,14 @@ func (f *fleet) limitPlan(p *plan.Plan) error {
 		if _, ok := f.hosts[hp.Host]; !ok {
 			return fmt.Errorf("host %s of the plan is not in the inventory %s: refused, nothing changed", hp.Host, f.shared.Inventory)
 		}
-		if selectedHas(f.selected, hp.Host) {
+		if f.isSelected[hp.Host] {
 			kept = append(kept, hp)
 		}
 	}
 	if kept == nil {
 		kept = []plan.HostPlan{}
 	}
-	keep := func(h string) bool { return selectedHas(f.selected, h) }
+	keep := func(h string) bool { return f.isSelected[h] }
 	p.Hosts = kept
 	p.Refused = slices.DeleteFunc(p.Refused, func(r plan.Refusal) bool { return !keep(r.Host) })
 	p.Manual = slices.DeleteFunc(p.Manual, func(m plan.Manual) bool { return !keep(m.Host) })
@@ -259,13 +261,14 @@ func (f *fleet) checkPlan(ctx context.Context, p *plan.Plan, changed func(string
 		"plan again (fleetport plan --out FILE) and apply that file unedited")
 }
 
-func selectedHas(sel []*inventory.Host, name string) bool {
-	for _, h := range sel {
-		if h.Name == name {
-			return true
-		}
+// nameSet is the names of hosts, for membership tests in loops over a
+// whole plan or run.
+func nameSet(hosts []*inventory.Host) map[string]bool {
+	m := make(map[string]bool, len(hosts))
+	for _, h := range hosts {
+		m[h.Name] = true
 	}
-	return false
+	return m
 }
 
 // progress prints journal entries as they are written, one line each on
