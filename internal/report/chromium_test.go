@@ -183,6 +183,10 @@ const fleetHarness = `<script>
     input.dispatchEvent(new Event("input", { bubbles: true }));
     out.cleared = visible().length;
     out.heightCleared = root.scrollHeight;
+    window.dispatchEvent(new Event("beforeprint"));
+    out.printClosed = document.querySelectorAll("details.bucket:not([open]), details.policy:not([open]), details.unreached:not([open])").length;
+    window.dispatchEvent(new Event("afterprint"));
+    out.heightPrinted = root.scrollHeight;
   } catch (e) {
     out.error = String(e && e.stack || e);
   }
@@ -202,6 +206,7 @@ type harnessQuery struct {
 
 type harnessResult struct {
 	Height, Width, HeightCleared int
+	PrintClosed, HeightPrinted   int
 	MS                           float64 `json:"ms"`
 	SearchShown                  bool
 	Initial, Cleared             int
@@ -215,7 +220,8 @@ type harnessResult struct {
 // Chromium at 1280 px wide, and checks that the page is under 10,000 px
 // tall and no wider than the window, logs no error, and that its search
 // box leaves visible exactly the hosts that match: one host by name (in a
-// folded set), a host not reached, a group, a policy, and nothing. It
+// folded set), a host not reached, a group, a policy, and nothing; and
+// that printing opens every folded set and puts them back after. It
 // takes a screenshot of the whole page; with
 // FLEETPORT_UPDATE_SCREENSHOT=1 it replaces docs/report-2000-hosts.png.
 func TestHTMLFleetInChromium(t *testing.T) {
@@ -349,6 +355,10 @@ func TestHTMLFleetInChromium(t *testing.T) {
 	}
 	if res.Cleared != res.Initial || res.HeightCleared != res.Height {
 		t.Errorf("after clearing the search: %d hosts visible and %d px, want %d and %d as at load", res.Cleared, res.HeightCleared, res.Initial, res.Height)
+	}
+
+	if res.PrintClosed != 0 || res.HeightPrinted != res.Height {
+		t.Errorf("printing left %d sets folded, and after it the page is %d px (want 0 and %d)", res.PrintClosed, res.HeightPrinted, res.Height)
 	}
 
 	// The page without the harness: no error, and a screenshot of all of it.

@@ -329,7 +329,7 @@ func writeHTML(w io.Writer, r *drift.Report) error {
 	page.Donut = hostDonut(hostResults, order)
 	page.SevBars = severityBars(s.BySeverity)
 	for _, k := range sortedKeys(s.ByFix, nil) {
-		page.Breakdown = append(page.Breakdown, htmlKV{"drift fixed " + fixWordsOf(k), fmt.Sprint(s.ByFix[k])})
+		page.Breakdown = append(page.Breakdown, htmlKV{fixWordsOf(k), fmt.Sprint(s.ByFix[k])})
 	}
 	for _, k := range sortedKeys(s.ByStatus, []string{"ok"}) {
 		page.Breakdown = append(page.Breakdown, htmlKV{"hosts collected " + cleanText(k), fmt.Sprint(s.ByStatus[k])})
@@ -358,13 +358,20 @@ func writeHTML(w io.Writer, r *drift.Report) error {
 	return htmlTemplate.Execute(w, page)
 }
 
-// fixWordsOf says when a fix of this kind is in effect, for the
-// breakdown: "at once", "after reboot".
+// breakdownFix names the drift of one kind of fix, for the breakdown.
+var breakdownFix = map[drift.Fix]string{
+	drift.FixNone:           "drift fixed at once",
+	drift.FixServiceRestart: "drift fixed after a restart",
+	drift.FixReboot:         "drift fixed after a reboot",
+	drift.FixNewProcesses:   "drift fixed for new processes",
+	drift.FixManual:         "drift needing a manual fix",
+}
+
 func fixWordsOf(k string) string {
-	if w := fixWords[drift.Fix(k)]; w != "" {
+	if w := breakdownFix[drift.Fix(k)]; w != "" {
 		return w
 	}
-	return cleanText(k)
+	return "drift fixed by " + cleanText(k)
 }
 
 func slug(s string) string {
