@@ -23,6 +23,7 @@ func NewCmdInventory(f *cmdutil.Factory) *cobra.Command {
 		Short: "Look at the inventory",
 	}
 	cmd.AddCommand(NewCmdList(f, nil))
+	cmd.AddCommand(NewCmdImport(f))
 	return cmd
 }
 
