@@ -233,10 +233,20 @@ host "pas0007" {
 	if err != nil || len(sel) != 33 {
 		t.Errorf("--limit over source hosts: %d hosts, %v", len(sel), err)
 	}
-	for _, text := range []string{diags, fmt.Sprint(l)} {
+	stored, err := os.ReadFile(storePath)
+	if err != nil {
+		t.Fatalf("no listing stored: %v", err)
+	}
+	if wal, err := os.ReadFile(storePath + "-wal"); err == nil {
+		stored = append(stored, wal...)
+	}
+	for _, text := range []string{diags, fmt.Sprint(l), fmt.Sprintf("%+v", inv.Sources()), string(stored)} {
 		if strings.Contains(text, d.AdminPassword()) {
-			t.Fatal("the bind password is shown")
+			t.Fatal("the bind password is shown or stored")
 		}
+	}
+	if !strings.Contains(string(stored), "pas0001.fleet.test") {
+		t.Error("the store does not hold the listing")
 	}
 
 	t.Run("kerberos bind with a ticket cache", func(t *testing.T) {
