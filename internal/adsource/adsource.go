@@ -453,7 +453,7 @@ func (l *Lister) bind(c *ldap.Conn, sc *saslConn, src *inventory.Source, u *url.
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("Kerberos: %w", err)
+		return fmt.Errorf("kerberos: %w", err)
 	}
 	defer kc.Close()
 	server := u.Hostname()
@@ -476,7 +476,7 @@ func (l *Lister) bind(c *ldap.Conn, sc *saslConn, src *inventory.Source, u *url.
 		if u.Scheme == "ldaps" && ldap.IsErrorWithCode(err, ldap.LDAPResultStrongAuthRequired) {
 			return &inventory.SourceError{Arg: "url", Err: fmt.Errorf("the directory refuses a Kerberos bind over TLS (Samba's default, ldap server require strong auth = yes): use url = \"ldap://%s\", where Kerberos seals every message", u.Hostname())}
 		}
-		return fmt.Errorf("Kerberos bind to %s: %w", spn, err)
+		return fmt.Errorf("kerberos bind to %s: %w", spn, err)
 	}
 	sc.seal()
 	return nil
