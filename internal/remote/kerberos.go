@@ -43,6 +43,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/spnego"
@@ -217,13 +218,16 @@ func newKerberos(ep Endpoint, user string, pass secret, cache *KerberosCache) (*
 			cc, err := credentials.LoadCCache(path)
 			if err != nil {
 				if errors.Is(err, os.ErrNotExist) {
-					return nil, fmt.Errorf("no Kerberos ticket: the credential cache %s does not exist (run kinit, or name a keytab or a password)", path)
+					return nil, &authError{fmt.Sprintf("no Kerberos ticket: the credential cache %s does not exist (run kinit, or name a keytab or a password)", path)}
 				}
 				return nil, fmt.Errorf("kerberos credential cache %s: %w", path, err)
 			}
 			cl, err := client.NewFromCCache(cc, cfg, client.DisablePAFXFAST(true))
 			if err != nil {
-				return nil, fmt.Errorf("no usable Kerberos ticket in %s: %w (run kinit)", path, err)
+				return nil, &authError{fmt.Sprintf("no usable Kerberos ticket in %s: %v (run kinit)", path, err)}
+			}
+			if end, ok := tgtEnd(cc); ok && !time.Now().Before(end) {
+				return nil, &authError{fmt.Sprintf("kerberos: the ticket in %s expired at %s (run kinit again)", path, end.UTC().Format(time.RFC3339))}
 			}
 			return cl, nil
 		}
@@ -264,6 +268,16 @@ func newKerberos(ep Endpoint, user string, pass secret, cache *KerberosCache) (*
 	return &kerberosAuth{cl: cl, spn: spn}, nil
 }
 
+// tgtEnd is when the TGT of a credential cache's default principal ends.
+func tgtEnd(cc *credentials.CCache) (time.Time, bool) {
+	realm := cc.DefaultPrincipal.Realm
+	c, ok := cc.GetEntry(types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", realm}})
+	if !ok {
+		return time.Time{}, false
+	}
+	return c.EndTime, true
+}
+
 // close stops gokrb5's ticket renewal of a client the session owns.
 func (k *kerberosAuth) close() {
 	if k.owned {
@@ -289,11 +303,8 @@ func (k *kerberosAuth) initToken() ([]byte, *pendingContext, error) {
 	if err != nil {
 		return nil, nil, kdcError(k.spn, err)
 	}
-	switch sessionKey.KeyType {
-	case etypeID.AES128_CTS_HMAC_SHA1_96, etypeID.AES256_CTS_HMAC_SHA1_96:
-	default:
-		return nil, nil, &authError{fmt.Sprintf("kerberos: the ticket for %s has an RC4 (or older) session key: the host's account offers only RC4 "+
-			"(set its msDS-SupportedEncryptionTypes to AES, 24); fleetport encrypts with AES only", k.spn)}
+	if !aesKey(sessionKey.KeyType) {
+		return nil, nil, rc4Error(k.spn)
 	}
 	auth, err := types.NewAuthenticator(k.cl.Credentials.Domain(), k.cl.Credentials.CName())
 	if err != nil {
@@ -379,6 +390,17 @@ func (p *pendingContext) complete(token []byte) (*gsswrap.Context, error) {
 	return ctx, nil
 }
 
+// aesKey reports an AES session key, the only kind fleetport seals with.
+func aesKey(etype int32) bool {
+	return etype == etypeID.AES128_CTS_HMAC_SHA1_96 || etype == etypeID.AES256_CTS_HMAC_SHA1_96
+}
+
+// rc4Error is the refusal of a ticket whose session key is not AES.
+func rc4Error(spn string) error {
+	return &authError{fmt.Sprintf("kerberos: the ticket for %s has an RC4 (or older) session key: the host's account offers only RC4 "+
+		"(set its msDS-SupportedEncryptionTypes to AES, 24); fleetport encrypts with AES only", spn)}
+}
+
 // kdcError turns a failure to get a service ticket into an actionable one.
 func kdcError(spn string, err error) error {
 	s := err.Error()
@@ -389,7 +411,8 @@ func kdcError(spn string, err error) error {
 		return &authError{"kerberos: clock skew: this machine's clock differs from the KDC's by more than the allowed skew (5 minutes)"}
 	case strings.Contains(s, "KDC_ERR_ETYPE_NOSUPP"):
 		return &authError{fmt.Sprintf("kerberos: no common encryption type for %s: its account offers only RC4 (set msDS-SupportedEncryptionTypes to AES)", spn)}
-	case strings.Contains(s, "TGT has expired") || strings.Contains(s, "KRB_AP_ERR_TKT_EXPIRED") || strings.Contains(s, "expired"):
+	case strings.Contains(s, "TGT has expired") || strings.Contains(s, "KRB_AP_ERR_TKT_EXPIRED") || strings.Contains(s, "expired") ||
+		strings.Contains(s, "no valid existing session"):
 		return &authError{"kerberos: the ticket has expired (run kinit again)"}
 	case strings.Contains(s, "KDC_ERR_PREAUTH_FAILED") || strings.Contains(s, "KDC_ERR_C_PRINCIPAL_UNKNOWN"):
 		return &authError{"kerberos: the KDC refused the user's credentials"}

@@ -55,6 +55,11 @@ type transport struct {
 	opts   Options
 	seal   bool
 	krb    *kerberosAuth
+	// auth is the Auth in use: the endpoint's, or for AuthNegotiate the
+	// one negotiate chose (until then AuthNegotiate). fallback says why
+	// a negotiating session did not use Kerberos.
+	auth     atomic.Int32
+	fallback string
 
 	tlsConf *tls.Config
 	dialer  net.Dialer
@@ -90,6 +95,7 @@ func newTransport(ep Endpoint, cred Credentials, opts Options) (*transport, erro
 	}
 	t.ntUser, t.domain = splitUser(cred.User)
 	t.life, t.stop = context.WithCancel(context.Background())
+	t.auth.Store(int32(ep.Auth))
 	if ep.Auth == AuthKerberos {
 		k, err := newKerberos(ep, cred.User, t.pass, opts.Kerberos)
 		if err != nil {
@@ -162,6 +168,9 @@ func (t *transport) roundTrip(ctx context.Context, msg []byte) ([]byte, error) {
 		return nil, ctx.Err()
 	}
 	defer func() { <-t.sem }()
+	if err := t.negotiate(ctx); err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
 		body, status, conn, err := t.exchange(ctx, msg)
 		if err != nil {
@@ -260,7 +269,7 @@ func (t *transport) exchange(ctx context.Context, msg []byte) ([]byte, int, *ntl
 	if t.seal {
 		req.Header.Set("Content-Type", encryptedContentType)
 		sig := sigLen
-		if t.ep.Auth == AuthKerberos {
+		if t.method() == AuthKerberos {
 			sig = gsswrap.HeaderLen
 		}
 		req.ContentLength = sealedLen(len(msg), sig)
@@ -360,9 +369,13 @@ func (t *transport) dialConn(ctx context.Context, _, addr string) (net.Conn, err
 		state, c = &cs, tlsConn
 	}
 	nc := &ntlmConn{Conn: c}
-	switch t.ep.Auth {
+	switch t.method() {
 	case AuthNTLM:
 		err = t.ntlmHandshake(ctx, nc, state)
+		var ae *authError
+		if t.fallback != "" && errors.As(err, &ae) {
+			err = &authError{ae.detail + "; negotiate used NTLM because Kerberos could not be used: " + t.fallback}
+		}
 	case AuthKerberos:
 		err = t.kerberosHandshake(ctx, nc, state)
 	default:
@@ -441,4 +454,70 @@ func unsent(err error) bool {
 func isEncrypted(ct string) bool {
 	return strings.Contains(ct, `protocol="application/HTTP-SPNEGO-session-encrypted"`) ||
 		strings.Contains(ct, `protocol="application/HTTP-Kerberos-session-encrypted"`)
+}
+
+// method is the Auth the transport uses (see transport.auth).
+func (t *transport) method() Auth { return Auth(t.auth.Load()) }
+
+// negotiate chooses, once, before the first message of an AuthNegotiate
+// session, what Windows' Negotiate would: Kerberos when a service ticket
+// for the host can be had, else NTLM. A ticket that can be had but not
+// used (an RC4-only host account) is an error, not a reason for NTLM.
+// t.sem is held.
+func (t *transport) negotiate(ctx context.Context) error {
+	if t.method() != AuthNegotiate {
+		return nil
+	}
+	final, why := t.tryKerberos(ctx)
+	switch {
+	case why == nil:
+		t.auth.Store(int32(AuthKerberos))
+		t.opts.Logger.Debug("negotiate: kerberos", "host", t.ep.Address(), "spn", t.krb.spn)
+		return nil
+	case final, ctx.Err() != nil:
+		return why
+	}
+	reason := strings.TrimPrefix(firstLine(why.Error()), "credentials refused: ")
+	reason = strings.TrimPrefix(reason, "kerberos: ")
+	if t.ntUser == "" || t.pass.get() == "" {
+		return &authError{"negotiate: Kerberos cannot be used (" + reason + "), and NTLM needs a user and a password"}
+	}
+	t.fallback = reason
+	t.auth.Store(int32(AuthNTLM))
+	t.opts.Logger.Debug("negotiate: ntlm", "host", t.ep.Address(), "kerberos", reason)
+	return nil
+}
+
+// tryKerberos gets a service ticket for the host, within ctx. final is
+// set when the ticket was had but cannot be used.
+func (t *transport) tryKerberos(ctx context.Context) (final bool, err error) {
+	k, err := newKerberos(t.ep, t.user, t.pass, t.opts.Kerberos)
+	if err != nil {
+		return false, err
+	}
+	done := make(chan error, 1)
+	go func() {
+		// gokrb5's KDC exchanges take no context; krb5.conf's timeouts
+		// bound them, and ctx bounds the wait here.
+		_, key, err := k.cl.GetServiceTicket(k.spn)
+		if err != nil {
+			err = kdcError(k.spn, err)
+		} else if !aesKey(key.KeyType) {
+			err = rc4Error(k.spn)
+		}
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		go func() { <-done; k.close() }()
+		return true, &setupError{"kerberos", ctx.Err()}
+	}
+	if err != nil {
+		k.close()
+		var ae *authError
+		return errors.As(err, &ae) && strings.Contains(ae.detail, "RC4"), err
+	}
+	t.krb = k
+	return false, nil
 }
