@@ -58,6 +58,7 @@ import (
 type KerberosCache struct {
 	mu      sync.Mutex
 	clients map[kerberosKey]*client.Client
+	logins  map[kerberosKey]*loginState
 	closed  bool
 	// mac keys the password part of a client's key: the same password
 	// finds the same client, and the key says nothing about it.
@@ -66,7 +67,7 @@ type KerberosCache struct {
 
 // NewKerberosCache makes an empty cache.
 func NewKerberosCache() *KerberosCache {
-	c := &KerberosCache{clients: map[kerberosKey]*client.Client{}}
+	c := &KerberosCache{clients: map[kerberosKey]*client.Client{}, logins: map[kerberosKey]*loginState{}}
 	_, _ = rand.Read(c.mac[:])
 	return c
 }
@@ -94,7 +95,7 @@ func (c *KerberosCache) Close() {
 	for _, cl := range c.clients {
 		cl.Destroy()
 	}
-	c.clients, c.closed = nil, true
+	c.clients, c.logins, c.closed = nil, nil, true
 }
 
 // kerberosKey names a client by where its credentials come from; a
@@ -107,7 +108,33 @@ type kerberosKey struct {
 type kerberosAuth struct {
 	cl    *client.Client
 	spn   string
-	owned bool // not shared: close destroys it
+	owned bool        // not shared: close destroys it
+	state *loginState // shared with the cache's other users of cl; nil when owned
+}
+
+// loginState is a shared client's TGT: one AS exchange at a time, and a
+// login that failed is not tried again by the run's other sessions.
+type loginState struct {
+	mu  sync.Mutex
+	err error
+}
+
+// login makes sure the client has a TGT (an AS exchange unless it has one
+// already).
+func (k *kerberosAuth) login() error {
+	if k.state == nil {
+		return k.cl.AffirmLogin()
+	}
+	k.state.mu.Lock()
+	defer k.state.mu.Unlock()
+	if k.state.err != nil {
+		return k.state.err
+	}
+	if err := k.cl.AffirmLogin(); err != nil {
+		k.state.err = err
+		return err
+	}
+	return nil
 }
 
 // krb5Config loads the krb5.conf: the named file, else KRB5_CONFIG, else
@@ -265,7 +292,12 @@ func newKerberos(ep Endpoint, user string, pass secret, cache *KerberosCache) (*
 		}
 		cache.clients[key] = cl
 	}
-	return &kerberosAuth{cl: cl, spn: spn}, nil
+	st := cache.logins[key]
+	if st == nil {
+		st = &loginState{}
+		cache.logins[key] = st
+	}
+	return &kerberosAuth{cl: cl, spn: spn, state: st}, nil
 }
 
 // tgtEnd is when the TGT of a credential cache's default principal ends.

@@ -32,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/types"
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
 
@@ -499,7 +500,11 @@ func (t *transport) tryKerberos(ctx context.Context) (final bool, err error) {
 	go func() {
 		// gokrb5's KDC exchanges take no context; krb5.conf's timeouts
 		// bound them, and ctx bounds the wait here.
-		_, key, err := k.cl.GetServiceTicket(k.spn)
+		var key types.EncryptionKey
+		err := k.login() // a login that failed for one host is not tried again for the next
+		if err == nil {
+			_, key, err = k.cl.GetServiceTicket(k.spn)
+		}
 		if err != nil {
 			err = kdcError(k.spn, err)
 		} else if !aesKey(key.KeyType) {
