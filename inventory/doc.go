@@ -56,7 +56,7 @@
 //	defaults {                        # at most one in the whole inventory
 //	  transport = "https"             # "http" (default) or "https"
 //	  port      = 5986                # default 5985 for http, 5986 for https
-//	  auth      = "ntlm"              # "basic", "ntlm" (default) or "kerberos"
+//	  auth      = "ntlm"              # "basic", "ntlm" (default), "kerberos" or "negotiate"
 //	  user      = env("FLEETPORT_USER")     # a literal user name is fine too
 //	  password  = env("FLEETPORT_PASSWORD") # env("NAME"), file("path") or prompt()
 //	  ca_file   = "ca.pem"            # relative to the file that names it
@@ -127,7 +127,10 @@
 // unless allow_unencrypted = true; basic and ntlm need a user and a
 // password. Kerberos over http seals every message; a kerberos host
 // addressed by IP needs kerberos_name (a ticket is for a name), or it is an
-// error.
+// error. negotiate uses Kerberos when a ticket for the host can be had and
+// NTLM (with user and password) otherwise, as Windows clients do; a
+// negotiate host addressed by IP without kerberos_name gets a warning, as
+// it will always use NTLM. A run records which one each host used.
 //
 // # Selecting hosts (--limit)
 //

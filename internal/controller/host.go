@@ -33,6 +33,8 @@ func HostOf(h *inventory.Host, t collect.Target) (dispatch.Host, error) {
 		auth = "basic"
 	case remote.AuthKerberos:
 		auth = "kerberos"
+	case remote.AuthNegotiate:
+		auth = "negotiate"
 	}
 	ph, err := dispatch.NewPolicyHost(t.Policy)
 	if err != nil {
