@@ -551,3 +551,66 @@ func CheckKerberosConfig(file, realm string) (string, error) {
 	}
 	return name, fmt.Errorf("%s names no KDC for realm %s, and dns_lookup_kdc is off", name, realm)
 }
+
+// CheckKeytab checks a keytab as Kerberos sessions would use it: readable,
+// a keytab, and, when user is known, holding a key for the user's
+// principal (user "name", "name@REALM" or "DOMAIN\name"; realm, else the
+// user's, else configFile's default realm; configFile "" as
+// [Kerberos.ConfigFile]).
+func CheckKeytab(file, user, realm, configFile string) error {
+	kt, err := keytab.Load(file)
+	if err != nil {
+		return fmt.Errorf("keytab %s: %w", file, err)
+	}
+	if user == "" {
+		return nil
+	}
+	name, d := splitUser(user)
+	if realm == "" && strings.Contains(d, ".") {
+		realm = strings.ToUpper(d)
+	}
+	if realm == "" {
+		if cfg, _, err := krb5Config(configFile); err == nil {
+			realm = cfg.LibDefaults.DefaultRealm
+		}
+	}
+	for _, e := range kt.Entries {
+		if strings.EqualFold(e.Principal.Realm, realm) && len(e.Principal.Components) == 1 &&
+			strings.EqualFold(e.Principal.Components[0], name) {
+			return nil
+		}
+	}
+	return fmt.Errorf("keytab %s holds no key for %s@%s", file, name, realm)
+}
+
+// CheckCCache checks the credential cache Kerberos sessions would read
+// (file, else KRB5CCNAME, else /tmp/krb5cc_<uid>): that it holds a TGT
+// that has not expired. It returns the cache's path.
+func CheckCCache(file string) (string, error) {
+	path := file
+	if path == "" {
+		path = os.Getenv("KRB5CCNAME")
+	}
+	if path == "" {
+		path = fmt.Sprintf("/tmp/krb5cc_%d", os.Getuid())
+	}
+	path, err := ccachePath(path)
+	if err != nil {
+		return path, err
+	}
+	cc, err := credentials.LoadCCache(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return path, fmt.Errorf("no Kerberos ticket: the credential cache %s does not exist", path)
+		}
+		return path, fmt.Errorf("credential cache %s: %w", path, err)
+	}
+	end, ok := tgtEnd(cc)
+	switch {
+	case !ok:
+		return path, fmt.Errorf("the credential cache %s holds no ticket-granting ticket", path)
+	case !time.Now().Before(end):
+		return path, fmt.Errorf("the ticket in %s expired at %s", path, end.UTC().Format(time.RFC3339))
+	}
+	return path, nil
+}
