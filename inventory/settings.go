@@ -34,9 +34,7 @@ const (
 // Built-in defaults, used when no block sets a value.
 const (
 	DefaultTransport        = TransportHTTP
-	// DefaultAuth stays NTLM: the README (In a Windows domain) says why
-	// negotiate is not the default.
-	DefaultAuth             = AuthNTLM
+	DefaultAuth             = AuthNTLM // not negotiate: the README (In a Windows domain) says why
 	DefaultHTTPPort         = 5985
 	DefaultHTTPSPort        = 5986
 	DefaultConnectTimeout   = 10 * time.Second
