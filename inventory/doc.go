@@ -131,6 +131,11 @@
 // NTLM (with user and password) otherwise, as Windows clients do; a
 // negotiate host addressed by IP without kerberos_name gets a warning, as
 // it will always use NTLM. A run records which one each host used.
+// ntlm stays the default: a default of negotiate would make every existing
+// inventory send its password to whatever KDC /etc/krb5.conf names (where
+// a local account named like a domain account counts failed logons toward
+// that account's lockout), and would fall back quietly where Kerberos is
+// meant to be required; the README's "In a Windows domain" says more.
 //
 // # Selecting hosts (--limit)
 //
