@@ -150,3 +150,29 @@ func secretsOf(t *testing.T, keytabFile, ccacheFile string) [][]byte {
 	}
 	return out
 }
+
+// TestKerberosRunsShareAndForget: the jobs of one controller's run share
+// one ticket cache, another run gets its own, and a run's cache is closed
+// once none of its jobs holds it for the idle time, never while one does.
+func TestKerberosRunsShareAndForget(t *testing.T) {
+	k := newKerberosRuns(50 * time.Millisecond)
+	defer k.close()
+	a1, releaseA1 := k.acquire("c1")
+	a2, releaseA2 := k.acquire("c1")
+	b, releaseB := k.acquire("c2")
+	if a1 != a2 || a1 == b || k.lookup("c1") != a1 || k.lookup("none") != nil {
+		t.Fatal("the jobs of a run do not share one cache, or two runs share one")
+	}
+	releaseA1()
+	releaseB()
+	time.Sleep(100 * time.Millisecond)
+	_, releaseC := k.acquire("c3") // sweeps
+	defer releaseC()
+	if k.lookup("c2") != nil {
+		t.Error("an idle run's cache was kept")
+	}
+	if k.lookup("c1") != a1 {
+		t.Error("a cache still held by a job was forgotten")
+	}
+	releaseA2()
+}

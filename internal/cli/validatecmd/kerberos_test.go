@@ -100,3 +100,32 @@ func TestValidateChecksKerberosCredentials(t *testing.T) {
 		check(t, inv, want{false, "Unusable Kerberos configuration", "NTLM", 3})
 	})
 }
+
+// TestValidateRealmOfTheUser: the realm of a "name@corp.example" user is
+// the one sessions use when no realm is set, so it must be one the
+// krb5.conf knows.
+func TestValidateRealmOfTheUser(t *testing.T) {
+	dir := t.TempDir()
+	conf := write(t, dir, "krb5.conf", "[libdefaults]\n  default_realm = CORP.EXAMPLE\n[realms]\n  CORP.EXAMPLE = {\n    kdc = dc1.corp.example\n  }\n")
+	for _, c := range []struct{ user, want string }{
+		{"svc-fleetport@corp.example", ""},
+		{"svc-fleetport@other.example", "OTHER.EXAMPLE"},
+	} {
+		inv := write(t, dir, c.user+"/inventory.hcl", "defaults {\n  auth = \"kerberos\"\n  krb5_conf = \""+conf+"\"\n  user = \""+c.user+
+			"\"\n  password = env(\"FP_TEST_PASSWORD\")\n  kerberos_name = \"${host.name}.corp.example\"\n}\n\nhost \"web01\" {\n  address = \"10.0.0.1\"\n}\n")
+		opts := &Options{Shared: cmdutil.Shared{NoBuiltin: true}}
+		opts.Shared.Inventory = inv
+		opts.Shared.Policies = filepath.Join(dir, "none")
+		opts.set = func(n string) bool { return n == "inventory" }
+		_, errOut, err := run(t, opts)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v\n%s", c.user, err, errOut)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(errOut, "Unusable Kerberos configuration") || !strings.Contains(errOut, c.want) {
+			t.Errorf("%s: err %v\n%s", c.user, err, errOut)
+		}
+	}
+}

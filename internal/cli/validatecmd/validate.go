@@ -329,13 +329,17 @@ func checkKerberos(hosts []*inventory.Host) hcl.Diagnostics {
 		default:
 			continue
 		}
-		if _, err := remote.CheckKerberosConfig(h.Krb5Conf, h.Realm); err != nil {
-			add("conf|"+h.Auth+"|"+h.Krb5Conf+"|"+h.Realm, sev, "Unusable Kerberos configuration",
+		user := h.ListJSON().User
+		realm := h.Realm
+		if _, domain, ok := strings.Cut(user.Value, "@"); ok && realm == "" && user.Kind == "literal" && strings.Contains(domain, ".") {
+			realm = strings.ToUpper(domain) // the realm sessions use for "name@corp.example"
+		}
+		if _, err := remote.CheckKerberosConfig(h.Krb5Conf, realm); err != nil {
+			add("conf|"+h.Auth+"|"+h.Krb5Conf+"|"+realm, sev, "Unusable Kerberos configuration",
 				fmt.Sprintf("Host %q uses %s: %v.%s Name a krb5.conf with krb5_conf (or KRB5_CONFIG) whose [realms] lists the realm's KDC.", h.Name, h.Auth, err, fallback),
-				at(h, "realm", "krb5_conf", "auth"))
+				at(h, "realm", "krb5_conf", "user", "auth"))
 			continue
 		}
-		user := h.ListJSON().User
 		switch {
 		case h.Keytab != "":
 			if !h.User.IsSet() {
