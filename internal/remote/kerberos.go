@@ -58,16 +58,19 @@ import (
 type KerberosCache struct {
 	mu      sync.Mutex
 	clients map[kerberosKey]*client.Client
-	logins  map[kerberosKey]*loginState
 	closed  bool
 	// mac keys the password part of a client's key: the same password
 	// finds the same client, and the key says nothing about it.
 	mac [32]byte
+
+	// logins are the shared clients' logins for negotiating sessions
+	// (negotiate.go); guarded by mu.
+	logins map[*client.Client]*loginState
 }
 
 // NewKerberosCache makes an empty cache.
 func NewKerberosCache() *KerberosCache {
-	c := &KerberosCache{clients: map[kerberosKey]*client.Client{}, logins: map[kerberosKey]*loginState{}}
+	c := &KerberosCache{clients: map[kerberosKey]*client.Client{}}
 	_, _ = rand.Read(c.mac[:])
 	return c
 }
@@ -95,7 +98,7 @@ func (c *KerberosCache) Close() {
 	for _, cl := range c.clients {
 		cl.Destroy()
 	}
-	c.clients, c.logins, c.closed = nil, nil, true
+	c.clients, c.closed = nil, true
 }
 
 // kerberosKey names a client by where its credentials come from; a
@@ -108,33 +111,7 @@ type kerberosKey struct {
 type kerberosAuth struct {
 	cl    *client.Client
 	spn   string
-	owned bool        // not shared: close destroys it
-	state *loginState // shared with the cache's other users of cl; nil when owned
-}
-
-// loginState is a shared client's TGT: one AS exchange at a time, and a
-// login that failed is not tried again by the run's other sessions.
-type loginState struct {
-	mu  sync.Mutex
-	err error
-}
-
-// login makes sure the client has a TGT (an AS exchange unless it has one
-// already).
-func (k *kerberosAuth) login() error {
-	if k.state == nil {
-		return k.cl.AffirmLogin()
-	}
-	k.state.mu.Lock()
-	defer k.state.mu.Unlock()
-	if k.state.err != nil {
-		return k.state.err
-	}
-	if err := k.cl.AffirmLogin(); err != nil {
-		k.state.err = err
-		return err
-	}
-	return nil
+	owned bool // not shared: close destroys it
 }
 
 // krb5Config loads the krb5.conf: the named file, else KRB5_CONFIG, else
@@ -292,22 +269,7 @@ func newKerberos(ep Endpoint, user string, pass secret, cache *KerberosCache) (*
 		}
 		cache.clients[key] = cl
 	}
-	st := cache.logins[key]
-	if st == nil {
-		st = &loginState{}
-		cache.logins[key] = st
-	}
-	return &kerberosAuth{cl: cl, spn: spn, state: st}, nil
-}
-
-// tgtEnd is when the TGT of a credential cache's default principal ends.
-func tgtEnd(cc *credentials.CCache) (time.Time, bool) {
-	realm := cc.DefaultPrincipal.Realm
-	c, ok := cc.GetEntry(types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", realm}})
-	if !ok {
-		return time.Time{}, false
-	}
-	return c.EndTime, true
+	return &kerberosAuth{cl: cl, spn: spn}, nil
 }
 
 // close stops gokrb5's ticket renewal of a client the session owns.
@@ -335,8 +297,11 @@ func (k *kerberosAuth) initToken() ([]byte, *pendingContext, error) {
 	if err != nil {
 		return nil, nil, kdcError(k.spn, err)
 	}
-	if !aesKey(sessionKey.KeyType) {
-		return nil, nil, rc4Error(k.spn)
+	switch sessionKey.KeyType {
+	case etypeID.AES128_CTS_HMAC_SHA1_96, etypeID.AES256_CTS_HMAC_SHA1_96:
+	default:
+		return nil, nil, &authError{fmt.Sprintf("kerberos: the ticket for %s has an RC4 (or older) session key: the host's account offers only RC4 "+
+			"(set its msDS-SupportedEncryptionTypes to AES, 24); fleetport encrypts with AES only", k.spn)}
 	}
 	auth, err := types.NewAuthenticator(k.cl.Credentials.Domain(), k.cl.Credentials.CName())
 	if err != nil {
@@ -420,17 +385,6 @@ func (p *pendingContext) complete(token []byte) (*gsswrap.Context, error) {
 		return nil, fmt.Errorf("%w: %v", ErrNotEncrypted, err)
 	}
 	return ctx, nil
-}
-
-// aesKey reports an AES session key, the only kind fleetport seals with.
-func aesKey(etype int32) bool {
-	return etype == etypeID.AES128_CTS_HMAC_SHA1_96 || etype == etypeID.AES256_CTS_HMAC_SHA1_96
-}
-
-// rc4Error is the refusal of a ticket whose session key is not AES.
-func rc4Error(spn string) error {
-	return &authError{fmt.Sprintf("kerberos: the ticket for %s has an RC4 (or older) session key: the host's account offers only RC4 "+
-		"(set its msDS-SupportedEncryptionTypes to AES, 24); fleetport encrypts with AES only", spn)}
 }
 
 // kdcError turns a failure to get a service ticket into an actionable one.
@@ -613,4 +567,14 @@ func CheckCCache(file string) (string, error) {
 		return path, fmt.Errorf("the ticket in %s expired at %s", path, end.UTC().Format(time.RFC3339))
 	}
 	return path, nil
+}
+
+// tgtEnd is when the TGT of a credential cache's default principal ends.
+func tgtEnd(cc *credentials.CCache) (time.Time, bool) {
+	realm := cc.DefaultPrincipal.Realm
+	c, ok := cc.GetEntry(types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", realm}})
+	if !ok {
+		return time.Time{}, false
+	}
+	return c.EndTime, true
 }

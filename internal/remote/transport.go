@@ -32,7 +32,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/types"
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
 
@@ -455,74 +454,4 @@ func unsent(err error) bool {
 func isEncrypted(ct string) bool {
 	return strings.Contains(ct, `protocol="application/HTTP-SPNEGO-session-encrypted"`) ||
 		strings.Contains(ct, `protocol="application/HTTP-Kerberos-session-encrypted"`)
-}
-
-// method is the Auth the transport uses (see transport.auth).
-func (t *transport) method() Auth { return Auth(t.auth.Load()) }
-
-// negotiate chooses, once, before the first message of an AuthNegotiate
-// session, what Windows' Negotiate would: Kerberos when a service ticket
-// for the host can be had, else NTLM. A ticket that can be had but not
-// used (an RC4-only host account) is an error, not a reason for NTLM.
-// t.sem is held.
-func (t *transport) negotiate(ctx context.Context) error {
-	if t.method() != AuthNegotiate {
-		return nil
-	}
-	final, why := t.tryKerberos(ctx)
-	switch {
-	case why == nil:
-		t.auth.Store(int32(AuthKerberos))
-		t.opts.Logger.Debug("negotiate: kerberos", "host", t.ep.Address(), "spn", t.krb.spn)
-		return nil
-	case final, ctx.Err() != nil:
-		return why
-	}
-	reason := strings.TrimPrefix(firstLine(why.Error()), "credentials refused: ")
-	reason = strings.TrimPrefix(reason, "kerberos: ")
-	if t.ntUser == "" || t.pass.get() == "" {
-		return &authError{"negotiate: Kerberos cannot be used (" + reason + "), and NTLM needs a user and a password"}
-	}
-	t.fallback = reason
-	t.auth.Store(int32(AuthNTLM))
-	t.opts.Logger.Debug("negotiate: ntlm", "host", t.ep.Address(), "kerberos", reason)
-	return nil
-}
-
-// tryKerberos gets a service ticket for the host, within ctx. final is
-// set when the ticket was had but cannot be used.
-func (t *transport) tryKerberos(ctx context.Context) (final bool, err error) {
-	k, err := newKerberos(t.ep, t.user, t.pass, t.opts.Kerberos)
-	if err != nil {
-		return false, err
-	}
-	done := make(chan error, 1)
-	go func() {
-		// gokrb5's KDC exchanges take no context; krb5.conf's timeouts
-		// bound them, and ctx bounds the wait here.
-		var key types.EncryptionKey
-		err := k.login() // a login that failed for one host is not tried again for the next
-		if err == nil {
-			_, key, err = k.cl.GetServiceTicket(k.spn)
-		}
-		if err != nil {
-			err = kdcError(k.spn, err)
-		} else if !aesKey(key.KeyType) {
-			err = rc4Error(k.spn)
-		}
-		done <- err
-	}()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		go func() { <-done; k.close() }()
-		return true, &setupError{"kerberos", ctx.Err()}
-	}
-	if err != nil {
-		k.close()
-		var ae *authError
-		return errors.As(err, &ae) && strings.Contains(ae.detail, "RC4"), err
-	}
-	t.krb = k
-	return false, nil
 }
