@@ -100,6 +100,11 @@ protocol, command-failed or parse-error. A failed host never stops the
 others. Ctrl-C stops the run: shells are deleted where possible and the
 partial run is stored, marked interrupted.
 
+The summary also says how the hosts authenticated ("auth: kerberos 48,
+ntlm 2 (ntlm: web0049, web0050)"): with auth = "negotiate" each host uses
+Kerberos when a ticket for it can be had and NTLM otherwise; the method
+is stored with each host's facts, and --json lists the hosts by method.
+
 Exit codes: 0 when every host answered, 3 when some did not, 1 on errors.`,
 		Example: `  fleetport collect -i inventory --limit 'web*'
   fleetport collect --concurrency 200 --timeout 2m --json`,
