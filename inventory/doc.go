@@ -59,7 +59,7 @@
 //	defaults {                        # at most one in the whole inventory
 //	  transport = "https"             # "http" (default) or "https"
 //	  port      = 5986                # default 5985 for http, 5986 for https
-//	  auth      = "ntlm"              # "basic", "ntlm" (default) or "kerberos"
+//	  auth      = "ntlm"              # "basic", "ntlm" (default), "kerberos" or "negotiate"
 //	  user      = env("FLEETPORT_USER")     # a literal user name is fine too
 //	  password  = env("FLEETPORT_PASSWORD") # env("NAME"), file("path") or prompt()
 //	  ca_file   = "ca.pem"            # relative to the file that names it
@@ -130,7 +130,15 @@
 // unless allow_unencrypted = true; basic and ntlm need a user and a
 // password. Kerberos over http seals every message; a kerberos host
 // addressed by IP needs kerberos_name (a ticket is for a name), or it is an
-// error.
+// error. negotiate uses Kerberos when a ticket for the host can be had and
+// NTLM (with user and password) otherwise, as Windows clients do; a
+// negotiate host addressed by IP without kerberos_name gets a warning, as
+// it will always use NTLM. A run records which one each host used.
+// ntlm stays the default: a default of negotiate would make every existing
+// inventory send its password to whatever KDC /etc/krb5.conf names (where
+// a local account named like a domain account counts failed logons toward
+// that account's lockout), and would fall back quietly where Kerberos is
+// meant to be required; the README's "In a Windows domain" says more.
 //
 // # Sources: hosts from Active Directory
 //

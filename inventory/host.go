@@ -57,7 +57,7 @@ type Host struct {
 	ManagementAddress string // the address fleetport's traffic arrives on at the host; "" when unknown
 	Port              int
 	Transport         string // TransportHTTP or TransportHTTPS
-	Auth              string // AuthBasic, AuthNTLM or AuthKerberos
+	Auth              string // AuthBasic, AuthNTLM, AuthKerberos or AuthNegotiate
 	User              Secret
 	Password          Secret
 	CAFile            string // resolved against the declaring file's folder

@@ -610,6 +610,15 @@ func (inv *Inventory) checkHost(h *Host, states map[string]valState, agg *hostDi
 			"Host %q is addressed by IP (%s) and uses Kerberos, but a Kerberos ticket is for a name (HTTP/<DNS name>), never an address: the KDC would answer \"Server not found in Kerberos database\". Set kerberos_name, for example kerberos_name = \"${host.name}.corp.example\".",
 			h.Name, h.Address))})
 	}
+	if h.Auth == AuthNegotiate && isIP(h.Address) && (h.KerberosName == "" || isIP(h.KerberosName)) {
+		rng, ok := h.Origins["auth"]
+		if !ok {
+			rng = h.DeclRange
+		}
+		agg.add(h.Name, hcl.Diagnostics{warningDiag(rng, "Negotiate will use NTLM", fmt.Sprintf(
+			"Host %q is addressed by IP (%s) and has no kerberos_name, so negotiate cannot get a Kerberos ticket for it (a ticket is for a name, HTTP/<DNS name>) and will use NTLM. Set kerberos_name, for example kerberos_name = \"${host.name}.corp.example\", or auth = \"ntlm\" to say so.",
+			h.Name, h.Address))})
+	}
 	if rng, ok := h.Origins["port"]; ok {
 		if h.Transport == TransportHTTPS && h.Port == DefaultHTTPPort || h.Transport == TransportHTTP && h.Port == DefaultHTTPSPort {
 			agg.add(h.Name, hcl.Diagnostics{warningDiag(rng, "Port does not match transport", fmt.Sprintf(
@@ -651,4 +660,4 @@ func transportNote(h *Host) string {
 	return " (the default transport)"
 }
 
-var authNames = map[string]string{AuthBasic: "Basic", AuthNTLM: "NTLM", AuthKerberos: "Kerberos"}
+var authNames = map[string]string{AuthBasic: "Basic", AuthNTLM: "NTLM", AuthKerberos: "Kerberos", AuthNegotiate: "Negotiate"}

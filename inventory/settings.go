@@ -25,12 +25,16 @@ const (
 	AuthBasic    = "basic"
 	AuthNTLM     = "ntlm"
 	AuthKerberos = "kerberos"
+	// AuthNegotiate is what Windows clients do: Kerberos when a ticket
+	// for the host can be had, NTLM otherwise. A run records which one
+	// each host used.
+	AuthNegotiate = "negotiate"
 )
 
 // Built-in defaults, used when no block sets a value.
 const (
 	DefaultTransport        = TransportHTTP
-	DefaultAuth             = AuthNTLM
+	DefaultAuth             = AuthNTLM // not negotiate: the README (In a Windows domain) says why
 	DefaultHTTPPort         = 5985
 	DefaultHTTPSPort        = 5986
 	DefaultConnectTimeout   = 10 * time.Second
@@ -109,7 +113,7 @@ var settingSpecs = []*settingSpec{
 		elsewhere: "A host joins groups with its groups argument; groups do not nest."},
 	{name: "transport", where: inAll, kind: kindEnum, enum: []string{TransportHTTP, TransportHTTPS}, noun: "transport"},
 	{name: "port", where: inAll, kind: kindPort, noun: "port"},
-	{name: "auth", where: inAll, kind: kindEnum, enum: []string{AuthBasic, AuthNTLM, AuthKerberos}, noun: "authentication method"},
+	{name: "auth", where: inAll, kind: kindEnum, enum: []string{AuthBasic, AuthNTLM, AuthKerberos, AuthNegotiate}, noun: "authentication method"},
 	{name: "user", where: inAll, kind: kindCredential, noun: "user"},
 	{name: "password", where: inAll, kind: kindCredential, noun: "password"},
 	{name: "allow_password_literal", where: inAll, kind: kindBool, static: true},
@@ -467,7 +471,7 @@ var riskyBools = map[string][2]string{
 	"insecure_skip_verify": {"TLS certificate verification disabled",
 		"insecure_skip_verify = true accepts any certificate, so anyone between fleetport and the host can read and change the traffic, credentials included. Prefer ca_file with the CA that signed the hosts' certificates."},
 	"allow_unencrypted": {"Unencrypted traffic allowed",
-		"allow_unencrypted = true lets Basic authentication send credentials and commands over http unencrypted. Prefer transport = \"https\", or ntlm or kerberos authentication, which encrypt the messages."},
+		"allow_unencrypted = true lets Basic authentication send credentials and commands over http unencrypted. Prefer transport = \"https\", or ntlm, kerberos or negotiate authentication, which encrypt the messages."},
 }
 
 // str converts a value to a string.

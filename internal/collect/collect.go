@@ -232,6 +232,9 @@ func collectHost(ctx context.Context, t Target, opts Options) *facts.Host {
 		return fail(err)
 	}
 	defer s.Close()
+	if a, ok := s.(interface{ Auth() remote.Auth }); ok && a.Auth() != remote.AuthNegotiate {
+		h.Auth = a.Auth().String()
+	}
 
 	c := &collector{s: s, h: h}
 	if err := c.identity(ctx); err != nil {

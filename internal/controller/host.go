@@ -33,6 +33,8 @@ func HostOf(h *inventory.Host, t collect.Target) (dispatch.Host, error) {
 		auth = "basic"
 	case remote.AuthKerberos:
 		auth = "kerberos"
+	case remote.AuthNegotiate:
+		auth = "negotiate"
 	}
 	ph, err := dispatch.NewPolicyHost(t.Policy)
 	if err != nil {
@@ -42,7 +44,7 @@ func HostOf(h *inventory.Host, t collect.Target) (dispatch.Host, error) {
 		Name: h.Name,
 		Endpoint: dispatch.Endpoint{Address: t.Endpoint.Host, Port: t.Endpoint.Port, HTTPS: t.Endpoint.HTTPS, Auth: auth,
 			AllowUnencrypted: t.Endpoint.AllowUnencrypted, CAFile: t.Endpoint.CAFile, TLSServerName: t.Endpoint.TLSServerName,
-			InsecureSkipVerify: t.Endpoint.InsecureSkipVerify},
+			InsecureSkipVerify: t.Endpoint.InsecureSkipVerify, KerberosName: t.Endpoint.Kerberos.ServiceHost},
 		User: u, Password: p,
 		ConnectTimeout: t.Session.ConnectTimeout, OperationTimeout: t.Session.OperationTimeout, Timeout: t.Timeout,
 		Groups: t.Groups, Policy: ph,

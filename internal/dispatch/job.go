@@ -86,11 +86,16 @@ type Endpoint struct {
 	Address            string `json:"address"`
 	Port               int    `json:"port"`
 	HTTPS              bool   `json:"https,omitempty"`
-	Auth               string `json:"auth"` // "basic", "ntlm" or "kerberos"
+	Auth               string `json:"auth"` // "basic", "ntlm", "kerberos" or "negotiate"
 	AllowUnencrypted   bool   `json:"allow_unencrypted,omitempty"`
 	CAFile             string `json:"ca_file,omitempty"`
 	TLSServerName      string `json:"tls_server_name,omitempty"`
 	InsecureSkipVerify bool   `json:"insecure_skip_verify,omitempty"`
+	// KerberosName is the host's DNS name for its service principal
+	// (HTTP/<name>) when Address is an IP address. Nothing else of
+	// Kerberos travels: the runner authenticates with its own krb5.conf,
+	// keytab or credential cache.
+	KerberosName string `json:"kerberos_name,omitempty"`
 }
 
 // Credential sources a job may carry.
@@ -232,7 +237,7 @@ func (j *Job) Validate() error {
 		return fmt.Errorf("job %s: port %d", j.ID, j.Host.Endpoint.Port)
 	}
 	switch j.Host.Endpoint.Auth {
-	case "basic", "ntlm", "kerberos":
+	case "basic", "ntlm", "kerberos", "negotiate":
 	default:
 		return fmt.Errorf("job %s: unknown auth %q", j.ID, j.Host.Endpoint.Auth)
 	}

@@ -25,6 +25,7 @@
 //	os             object   from `ver`: version, major, minor, build, revision, release
 //	locale         string   e.g. "de-DE" (from the inventory or the host)
 //	code_page      int      OEM code page of the console tools (850 ...)
+//	auth           string   ntlm | kerberos | basic: what the session used (negotiate's choice)
 //	started        time     RFC 3339, omitted when zero
 //	finished       time     RFC 3339, omitted when zero
 //	status         string   ok | unreachable | timeout | auth | tls | quota |

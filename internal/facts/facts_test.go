@@ -25,6 +25,7 @@ func sampleHost() *facts.Host {
 	h := facts.NewHost("web01", "10.0.0.5")
 	h.OS = &facts.OSVersion{Version: "10.0.17763.1879", Major: 10, Build: 17763, Revision: 1879, Release: "2019"}
 	h.Locale, h.CodePage = "de-DE", 850
+	h.Auth = "kerberos"
 	h.Started = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	h.Finished = h.Started.Add(1500 * time.Millisecond)
 	h.Status = facts.StatusParseError

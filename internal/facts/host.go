@@ -27,6 +27,11 @@ type Host struct {
 	Locale   string `json:"locale,omitempty"`
 	CodePage int    `json:"code_page,omitempty"`
 
+	// Auth is the authentication the host's session used: "ntlm",
+	// "kerberos" or "basic" (what auth = "negotiate" chose); empty when
+	// no session was opened.
+	Auth string `json:"auth,omitempty"`
+
 	Started  time.Time `json:"started,omitzero"`
 	Finished time.Time `json:"finished,omitzero"`
 	Status   Status    `json:"status"`

@@ -104,6 +104,17 @@
 //     sessions. Tested against a Samba AD domain controller and MIT's GSS
 //     library; gokrb5's KDC calls take no context, krb5.conf's timeouts
 //     bound them.
+//   - [AuthNegotiate]: what Windows' Negotiate does. Before its first
+//     message the session tries to get a service ticket for the host; with
+//     one it is [AuthKerberos], without one (no krb5.conf or realm, a host
+//     addressed by IP without a name, an SPN the KDC does not know, a KDC
+//     out of reach, no ticket and nothing to get one with) it is
+//     [AuthNTLM] with the session's password, and an NTLM failure then
+//     says why Kerberos was not used. [Session.Auth] tells which.
+//
+// A host whose policy refuses NTLM answers the NEGOTIATE with a 401 that
+// carries no CHALLENGE: that is reported as "NTLM refused", with the
+// advice to use Kerberos or Negotiate, never as a wrong password.
 //
 // TLS verifies the host's certificate against Endpoint.CAFile and
 // Endpoint.CAPEM, or the system pool, for Endpoint.TLSServerName (default:

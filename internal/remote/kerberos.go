@@ -43,6 +43,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/spnego"
@@ -61,6 +62,10 @@ type KerberosCache struct {
 	// mac keys the password part of a client's key: the same password
 	// finds the same client, and the key says nothing about it.
 	mac [32]byte
+
+	// logins are the shared clients' logins for negotiating sessions
+	// (negotiate.go); guarded by mu.
+	logins map[*client.Client]*loginState
 }
 
 // NewKerberosCache makes an empty cache.
@@ -217,13 +222,16 @@ func newKerberos(ep Endpoint, user string, pass secret, cache *KerberosCache) (*
 			cc, err := credentials.LoadCCache(path)
 			if err != nil {
 				if errors.Is(err, os.ErrNotExist) {
-					return nil, fmt.Errorf("no Kerberos ticket: the credential cache %s does not exist (run kinit, or name a keytab or a password)", path)
+					return nil, &authError{fmt.Sprintf("no Kerberos ticket: the credential cache %s does not exist (run kinit, or name a keytab or a password)", path)}
 				}
 				return nil, fmt.Errorf("kerberos credential cache %s: %w", path, err)
 			}
 			cl, err := client.NewFromCCache(cc, cfg, client.DisablePAFXFAST(true))
 			if err != nil {
-				return nil, fmt.Errorf("no usable Kerberos ticket in %s: %w (run kinit)", path, err)
+				return nil, &authError{fmt.Sprintf("no usable Kerberos ticket in %s: %v (run kinit)", path, err)}
+			}
+			if end, ok := tgtEnd(cc); ok && !time.Now().Before(end) {
+				return nil, &authError{fmt.Sprintf("kerberos: the ticket in %s expired at %s (run kinit again)", path, end.UTC().Format(time.RFC3339))}
 			}
 			return cl, nil
 		}
@@ -389,7 +397,8 @@ func kdcError(spn string, err error) error {
 		return &authError{"kerberos: clock skew: this machine's clock differs from the KDC's by more than the allowed skew (5 minutes)"}
 	case strings.Contains(s, "KDC_ERR_ETYPE_NOSUPP"):
 		return &authError{fmt.Sprintf("kerberos: no common encryption type for %s: its account offers only RC4 (set msDS-SupportedEncryptionTypes to AES)", spn)}
-	case strings.Contains(s, "TGT has expired") || strings.Contains(s, "KRB_AP_ERR_TKT_EXPIRED") || strings.Contains(s, "expired"):
+	case strings.Contains(s, "TGT has expired") || strings.Contains(s, "KRB_AP_ERR_TKT_EXPIRED") || strings.Contains(s, "expired") ||
+		strings.Contains(s, "no valid existing session"):
 		return &authError{"kerberos: the ticket has expired (run kinit again)"}
 	case strings.Contains(s, "KDC_ERR_PREAUTH_FAILED") || strings.Contains(s, "KDC_ERR_C_PRINCIPAL_UNKNOWN"):
 		return &authError{"kerberos: the KDC refused the user's credentials"}
@@ -495,4 +504,77 @@ func CheckKerberosConfig(file, realm string) (string, error) {
 		}
 	}
 	return name, fmt.Errorf("%s names no KDC for realm %s, and dns_lookup_kdc is off", name, realm)
+}
+
+// CheckKeytab checks a keytab as Kerberos sessions would use it: readable,
+// a keytab, and, when user is known, holding a key for the user's
+// principal (user "name", "name@REALM" or "DOMAIN\name"; realm, else the
+// user's, else configFile's default realm; configFile "" as
+// [Kerberos.ConfigFile]).
+func CheckKeytab(file, user, realm, configFile string) error {
+	kt, err := keytab.Load(file)
+	if err != nil {
+		return fmt.Errorf("keytab %s: %w", file, err)
+	}
+	if user == "" {
+		return nil
+	}
+	name, d := splitUser(user)
+	if realm == "" && strings.Contains(d, ".") {
+		realm = strings.ToUpper(d)
+	}
+	if realm == "" {
+		if cfg, _, err := krb5Config(configFile); err == nil {
+			realm = cfg.LibDefaults.DefaultRealm
+		}
+	}
+	for _, e := range kt.Entries {
+		if strings.EqualFold(e.Principal.Realm, realm) && len(e.Principal.Components) == 1 &&
+			strings.EqualFold(e.Principal.Components[0], name) {
+			return nil
+		}
+	}
+	return fmt.Errorf("keytab %s holds no key for %s@%s", file, name, realm)
+}
+
+// CheckCCache checks the credential cache Kerberos sessions would read
+// (file, else KRB5CCNAME, else /tmp/krb5cc_<uid>): that it holds a TGT
+// that has not expired. It returns the cache's path.
+func CheckCCache(file string) (string, error) {
+	path := file
+	if path == "" {
+		path = os.Getenv("KRB5CCNAME")
+	}
+	if path == "" {
+		path = fmt.Sprintf("/tmp/krb5cc_%d", os.Getuid())
+	}
+	path, err := ccachePath(path)
+	if err != nil {
+		return path, err
+	}
+	cc, err := credentials.LoadCCache(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return path, fmt.Errorf("no Kerberos ticket: the credential cache %s does not exist", path)
+		}
+		return path, fmt.Errorf("credential cache %s: %w", path, err)
+	}
+	end, ok := tgtEnd(cc)
+	switch {
+	case !ok:
+		return path, fmt.Errorf("the credential cache %s holds no ticket-granting ticket", path)
+	case !time.Now().Before(end):
+		return path, fmt.Errorf("the ticket in %s expired at %s", path, end.UTC().Format(time.RFC3339))
+	}
+	return path, nil
+}
+
+// tgtEnd is when the TGT of a credential cache's default principal ends.
+func tgtEnd(cc *credentials.CCache) (time.Time, bool) {
+	realm := cc.DefaultPrincipal.Realm
+	c, ok := cc.GetEntry(types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", realm}})
+	if !ok {
+		return time.Time{}, false
+	}
+	return c.EndTime, true
 }

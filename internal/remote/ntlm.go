@@ -287,9 +287,13 @@ func (t *transport) handshakeLeg(c net.Conn, br *bufio.Reader, token []byte) (*h
 // <base64>".
 func negotiateToken(h http.Header) ([]byte, error) {
 	offered := false
+	var schemes []string
 	for _, v := range h.Values("WWW-Authenticate") {
 		for part := range strings.SplitSeq(v, ",") {
 			scheme, tok, _ := strings.Cut(strings.TrimSpace(part), " ")
+			if scheme != "" && !strings.Contains(scheme, "=") {
+				schemes = append(schemes, scheme)
+			}
 			if !strings.EqualFold(scheme, "Negotiate") {
 				continue
 			}
@@ -305,7 +309,13 @@ func negotiateToken(h http.Header) ([]byte, error) {
 		}
 	}
 	if offered {
-		return nil, &authError{"the host refused the NTLM NEGOTIATE"}
+		// Windows answers every NTLM NEGOTIATE with a CHALLENGE unless
+		// its policy refuses NTLM ("Network security: Restrict NTLM:
+		// Incoming NTLM traffic", as domains now set it): then the 401
+		// carries no token, only the schemes it offers.
+		return nil, &authError{fmt.Sprintf("NTLM refused: the host answers the NTLM NEGOTIATE without a challenge, as Windows does when its policy "+
+			"restricts incoming NTLM traffic (it offers %s): use auth = \"kerberos\" or \"negotiate\" with a ticket for the host (kinit, a keytab or a password)",
+			strings.Join(schemes, ", "))}
 	}
 	return nil, &authError{"the host offers no Negotiate authentication"}
 }

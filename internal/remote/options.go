@@ -29,9 +29,19 @@ const (
 	// sealed with the Kerberos session key (message encryption, what a
 	// domain member requires); over https TLS protects the messages.
 	AuthKerberos
+	// AuthNegotiate does what Windows clients do with Negotiate: Kerberos
+	// (as [AuthKerberos]) when a service ticket for the host can be had,
+	// NTLM (as [AuthNTLM], with the session's password) otherwise: no
+	// krb5.conf or realm, a host addressed by IP without a name, an SPN the
+	// KDC does not know, a KDC that cannot be reached, no ticket in the
+	// cache and no password or keytab to get one. A host that refuses the
+	// Kerberos ticket it was given is not retried with NTLM (Windows does
+	// not either). [Session.Auth] says which one a session uses.
+	AuthNegotiate
 )
 
-// String returns the name inventories use: "ntlm", "basic", "kerberos".
+// String returns the name inventories use: "ntlm", "basic", "kerberos",
+// "negotiate".
 func (a Auth) String() string {
 	switch a {
 	case AuthNTLM:
@@ -40,19 +50,21 @@ func (a Auth) String() string {
 		return "basic"
 	case AuthKerberos:
 		return "kerberos"
+	case AuthNegotiate:
+		return "negotiate"
 	}
 	return "Auth(" + strconv.Itoa(int(a)) + ")"
 }
 
-// ParseAuth returns the Auth named s ("ntlm", "basic" or "kerberos", in any
-// case).
+// ParseAuth returns the Auth named s ("ntlm", "basic", "kerberos" or
+// "negotiate", in any case).
 func ParseAuth(s string) (Auth, error) {
-	for _, a := range []Auth{AuthNTLM, AuthBasic, AuthKerberos} {
+	for _, a := range []Auth{AuthNTLM, AuthBasic, AuthKerberos, AuthNegotiate} {
 		if strings.EqualFold(s, a.String()) {
 			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown WinRM authentication %q (want ntlm, basic or kerberos)", s)
+	return 0, fmt.Errorf("unknown WinRM authentication %q (want ntlm, basic, kerberos or negotiate)", s)
 }
 
 // Endpoint says where a host's WinRM listener is and how to talk to it.
@@ -82,7 +94,8 @@ type Endpoint struct {
 	// opt-in for lab hosts with self-signed certificates; never the default.
 	InsecureSkipVerify bool
 
-	// Kerberos configures AuthKerberos; ignored otherwise.
+	// Kerberos configures AuthKerberos and the Kerberos side of
+	// AuthNegotiate; ignored otherwise.
 	Kerberos Kerberos
 }
 
@@ -136,7 +149,7 @@ func (e Endpoint) url() string {
 // sealed reports whether messages are encrypted (NTLM or Kerberos message
 // encryption) on this endpoint.
 func (e Endpoint) sealed() bool {
-	return (e.Auth == AuthNTLM || e.Auth == AuthKerberos) && !e.HTTPS && !e.AllowUnencrypted
+	return (e.Auth == AuthNTLM || e.Auth == AuthKerberos || e.Auth == AuthNegotiate) && !e.HTTPS && !e.AllowUnencrypted
 }
 
 func (e Endpoint) validate() error {
@@ -150,7 +163,7 @@ func (e Endpoint) validate() error {
 		return fmt.Errorf("endpoint port %d is out of range", e.Port)
 	}
 	switch e.Auth {
-	case AuthNTLM, AuthKerberos:
+	case AuthNTLM, AuthKerberos, AuthNegotiate:
 	case AuthBasic:
 		if !e.HTTPS && !e.AllowUnencrypted {
 			return fmt.Errorf("%s over http sends SOAP in clear text: use https, or set AllowUnencrypted where the host allows it", e.Auth)

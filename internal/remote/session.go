@@ -95,7 +95,7 @@ func newSession(ep Endpoint, cred Credentials, opts Options) (*Session, error) {
 	if err := ep.validate(); err != nil {
 		return nil, config(err)
 	}
-	if cred.User == "" && ep.Auth != AuthKerberos {
+	if cred.User == "" && ep.Auth != AuthKerberos && ep.Auth != AuthNegotiate {
 		return nil, config(errors.New("no user name"))
 	}
 	ca := append([]byte(nil), ep.CAPEM...)
@@ -108,6 +108,10 @@ func newSession(ep Endpoint, cred Credentials, opts Options) (*Session, error) {
 	}
 	tr, err := newTransport(ep, cred, o)
 	if err != nil {
+		var ae *authError
+		if errors.As(err, &ae) {
+			return nil, &Error{Class: ClassAuth, Op: "open", Host: host, Err: err}
+		}
 		return nil, config(err)
 	}
 	params := winrm.NewParameters(wsmanDuration(o.OperationTimeout), "en-US", o.EnvelopeSize)
@@ -201,6 +205,11 @@ func (s *Session) Close() error {
 	s.tr.close()
 	return err
 }
+
+// Auth is the authentication the session uses: the endpoint's, or for
+// [AuthNegotiate] the one it chose (AuthKerberos or AuthNTLM) once its
+// first message went out; AuthNegotiate until then.
+func (s *Session) Auth() Auth { return s.tr.method() }
 
 // Stats returns the session's counters.
 func (s *Session) Stats() Stats {

@@ -55,6 +55,11 @@ type transport struct {
 	opts   Options
 	seal   bool
 	krb    *kerberosAuth
+	// auth is the Auth in use: the endpoint's, or for AuthNegotiate the
+	// one negotiate chose (until then AuthNegotiate). fallback says why
+	// a negotiating session did not use Kerberos.
+	auth     atomic.Int32
+	fallback string
 
 	tlsConf *tls.Config
 	dialer  net.Dialer
@@ -90,6 +95,7 @@ func newTransport(ep Endpoint, cred Credentials, opts Options) (*transport, erro
 	}
 	t.ntUser, t.domain = splitUser(cred.User)
 	t.life, t.stop = context.WithCancel(context.Background())
+	t.auth.Store(int32(ep.Auth))
 	if ep.Auth == AuthKerberos {
 		k, err := newKerberos(ep, cred.User, t.pass, opts.Kerberos)
 		if err != nil {
@@ -162,6 +168,9 @@ func (t *transport) roundTrip(ctx context.Context, msg []byte) ([]byte, error) {
 		return nil, ctx.Err()
 	}
 	defer func() { <-t.sem }()
+	if err := t.negotiate(ctx); err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
 		body, status, conn, err := t.exchange(ctx, msg)
 		if err != nil {
@@ -260,7 +269,7 @@ func (t *transport) exchange(ctx context.Context, msg []byte) ([]byte, int, *ntl
 	if t.seal {
 		req.Header.Set("Content-Type", encryptedContentType)
 		sig := sigLen
-		if t.ep.Auth == AuthKerberos {
+		if t.method() == AuthKerberos {
 			sig = gsswrap.HeaderLen
 		}
 		req.ContentLength = sealedLen(len(msg), sig)
@@ -360,9 +369,13 @@ func (t *transport) dialConn(ctx context.Context, _, addr string) (net.Conn, err
 		state, c = &cs, tlsConn
 	}
 	nc := &ntlmConn{Conn: c}
-	switch t.ep.Auth {
+	switch t.method() {
 	case AuthNTLM:
 		err = t.ntlmHandshake(ctx, nc, state)
+		var ae *authError
+		if t.fallback != "" && errors.As(err, &ae) {
+			err = &authError{ae.detail + "; negotiate used NTLM because Kerberos could not be used: " + t.fallback}
+		}
 	case AuthKerberos:
 		err = t.kerberosHandshake(ctx, nc, state)
 	default:

@@ -55,6 +55,11 @@ func (r *runner) handle(ctx context.Context, m jetstream.Msg) {
 	if !ok {
 		return
 	}
+	if a := j.Host.Endpoint.Auth; a == "kerberos" || a == "negotiate" {
+		// The run's tickets, held while the job works (target finds them).
+		_, release := r.krb.acquire(j.Controller)
+		defer release()
+	}
 	switch j.Kind {
 	case dispatch.KindCollect:
 		r.collect(ctx, m, &j, set, log)
@@ -172,17 +177,36 @@ func (r *runner) target(j *dispatch.Job, ph policies.Host) collect.Target {
 		auth = remote.AuthBasic
 	case "kerberos":
 		auth = remote.AuthKerberos
+	case "negotiate":
+		auth = remote.AuthNegotiate
+	}
+	ep := remote.Endpoint{Host: h.Endpoint.Address, Port: h.Endpoint.Port, HTTPS: h.Endpoint.HTTPS, Auth: auth,
+		AllowUnencrypted: h.Endpoint.AllowUnencrypted, CAFile: h.Endpoint.CAFile, TLSServerName: h.Endpoint.TLSServerName,
+		InsecureSkipVerify: h.Endpoint.InsecureSkipVerify}
+	sess := remote.Options{OperationTimeout: h.OperationTimeout, ConnectTimeout: h.ConnectTimeout}
+	kerberos := auth == remote.AuthKerberos || auth == remote.AuthNegotiate
+	if kerberos {
+		// The runner's own Kerberos configuration; of the job, only the
+		// host's name.
+		k := r.o.Kerberos
+		ep.Kerberos = remote.Kerberos{ConfigFile: k.ConfigFile, CCacheFile: k.CCacheFile, KeytabFile: k.KeytabFile,
+			ServiceHost: h.Endpoint.KerberosName}
+		sess.Kerberos = r.krb.lookup(j.Controller)
 	}
 	return collect.Target{
-		Name: h.Name,
-		Endpoint: remote.Endpoint{Host: h.Endpoint.Address, Port: h.Endpoint.Port, HTTPS: h.Endpoint.HTTPS, Auth: auth,
-			AllowUnencrypted: h.Endpoint.AllowUnencrypted, CAFile: h.Endpoint.CAFile, TLSServerName: h.Endpoint.TLSServerName,
-			InsecureSkipVerify: h.Endpoint.InsecureSkipVerify},
-		Credentials: func() (remote.Credentials, error) { return r.credentials(h) },
-		Session:     remote.Options{OperationTimeout: h.OperationTimeout, ConnectTimeout: h.ConnectTimeout},
-		Groups:      h.Groups,
-		Timeout:     h.Timeout,
-		Policy:      ph,
+		Name:     h.Name,
+		Endpoint: ep,
+		Credentials: func() (remote.Credentials, error) {
+			c, err := r.credentials(h)
+			if err == nil && kerberos && r.o.Kerberos.KeytabFile != "" {
+				c.User = r.o.Kerberos.Principal // the keytab's keys are this principal's
+			}
+			return c, err
+		},
+		Session: sess,
+		Groups:  h.Groups,
+		Timeout: h.Timeout,
+		Policy:  ph,
 	}
 }
 

@@ -48,6 +48,10 @@ type Options struct {
 	// DrainTimeout bounds the wait for jobs in flight once ctx ends;
 	// default 1 minute.
 	DrainTimeout time.Duration
+	// Kerberos is the runner's own Kerberos configuration, used for the
+	// hosts whose auth is kerberos or negotiate: no job carries a ticket,
+	// a key or a password for it.
+	Kerberos Kerberos
 	// Open opens WinRM sessions for collection; nil means remote.Open
 	// (tests put a fault in between).
 	Open func(ctx context.Context, ep remote.Endpoint, cred remote.Credentials, o remote.Options) (collect.Session, error)
@@ -56,6 +60,21 @@ type Options struct {
 	// the job unacknowledged and without progress acks, as a runner that
 	// died holding it would.
 	testOnlyAbandon func(j *dispatch.Job) bool
+}
+
+// Kerberos is where a runner's Kerberos tickets come from: its keytab
+// (with Principal, for a runner that runs unattended), else the password a
+// job names by reference (resolved here), else its credential cache
+// (CCacheFile, else KRB5CCNAME, else /tmp/krb5cc_<uid>: kinit's).
+type Kerberos struct {
+	// ConfigFile is the krb5.conf; empty means KRB5_CONFIG, else
+	// /etc/krb5.conf.
+	ConfigFile string
+	// CCacheFile is a credential cache kinit wrote.
+	CCacheFile string
+	// KeytabFile holds Principal's keys; Principal is "name@REALM" (the
+	// realm may come from the krb5.conf's default_realm).
+	KeytabFile, Principal string
 }
 
 // Run connects the runner to its site's consumer and works on jobs until
@@ -101,7 +120,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("runner: site %s: %w", o.Site, err)
 	}
-	r := &runner{o: o, js: js, cons: cons, specs: newSpecCache(8)}
+	if o.Kerberos.KeytabFile != "" && o.Kerberos.Principal == "" {
+		return errors.New("runner: a keytab needs the principal whose keys it holds")
+	}
+	r := &runner{o: o, js: js, cons: cons, specs: newSpecCache(8), krb: newKerberosRuns(10 * time.Minute)}
+	defer r.krb.close()
 	return r.loop(ctx)
 }
 
@@ -133,7 +156,76 @@ type runner struct {
 	js    jetstream.JetStream
 	cons  jetstream.Consumer
 	specs *specCache
+	krb   *kerberosRuns
 	busy  atomic.Int64
+}
+
+// kerberosRuns shares Kerberos tickets between the jobs of one
+// controller's run, as a local run does (one TGT per run, one service
+// ticket per host), and forgets a run's tickets once none of its jobs has
+// been seen for idle.
+type kerberosRuns struct {
+	mu   sync.Mutex
+	idle time.Duration
+	runs map[string]*kerberosRun
+}
+
+type kerberosRun struct {
+	cache *remote.KerberosCache
+	users int
+	last  time.Time
+}
+
+func newKerberosRuns(idle time.Duration) *kerberosRuns {
+	return &kerberosRuns{idle: idle, runs: map[string]*kerberosRun{}}
+}
+
+// acquire returns the ticket cache of controller's run, and the function
+// that says the job is done with it.
+func (k *kerberosRuns) acquire(controller string) (*remote.KerberosCache, func()) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := time.Now()
+	for id, kr := range k.runs {
+		if kr.users == 0 && now.Sub(kr.last) > k.idle {
+			kr.cache.Close()
+			delete(k.runs, id)
+		}
+	}
+	kr := k.runs[controller]
+	if kr == nil {
+		kr = &kerberosRun{cache: remote.NewKerberosCache()}
+		k.runs[controller] = kr
+	}
+	kr.users++
+	return kr.cache, func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		kr.users--
+		kr.last = time.Now()
+	}
+}
+
+// lookup returns the ticket cache of controller's run, which a job of it
+// holds (acquire); nil when there is none, and each session then logs in
+// on its own.
+func (k *kerberosRuns) lookup(controller string) *remote.KerberosCache {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if kr := k.runs[controller]; kr != nil {
+		return kr.cache
+	}
+	return nil
+}
+
+// close forgets every ticket; the jobs are done.
+func (k *kerberosRuns) close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for id, kr := range k.runs {
+		kr.cache.Close()
+		delete(k.runs, id)
+	}
 }
 
 // loop fetches as many jobs as there are free places, starts each as it

@@ -24,11 +24,12 @@ import (
 	"github.com/fleetport/fleetport/internal/remote"
 	"github.com/fleetport/fleetport/internal/sim"
 	"github.com/fleetport/fleetport/internal/sim/simtest"
+	"github.com/fleetport/fleetport/internal/testdomain"
 	"github.com/fleetport/fleetport/policies"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
+	goleak.VerifyTestMain(testdomain.Wrap(m),
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
 	)

@@ -116,6 +116,13 @@ func New(opts Options) (*Fleet, error) {
 	tlsConf := f.ca.TLSConfig()
 	sc := opts.Scenario
 	var members map[string]*endpoint.Kerberos
+	if opts.Domain == nil && sc.Join != nil {
+		dir, err := sc.Join.Directory()
+		if err != nil {
+			return nil, fmt.Errorf("scenario: %w", err)
+		}
+		opts.Domain = &dir
+	}
 	if opts.Domain != nil {
 		sc.Domain = strings.ToLower(opts.Domain.Realm)
 		f.opts.Scenario.Domain = sc.Domain

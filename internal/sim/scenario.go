@@ -1,12 +1,15 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -14,6 +17,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/fleetport/fleetport/internal/hclguard"
+	"github.com/fleetport/fleetport/internal/sim/adjoin"
 	"github.com/fleetport/fleetport/internal/sim/winhost"
 )
 
@@ -41,6 +45,63 @@ type Scenario struct {
 	Roles            []Role
 	Drift            []Drift
 	Faults           []Fault
+	// Join, when set, makes every host a member of an Active Directory
+	// domain, as [Options.Domain] does (which wins when both are set).
+	Join *DomainJoin
+}
+
+// DomainJoin says which Active Directory domain a scenario's hosts join
+// and how: Dir names a domain scripts/testdomain made (its address, its
+// LDAPS CA and its Administrator password are read from there); the other
+// fields name any domain controller, or override what Dir gives. Paths are
+// relative to the scenario file.
+type DomainJoin struct {
+	Dir string
+	// URL is the DC's LDAPS address, "ldaps://dc.corp.example:636".
+	URL string
+	// ServerName is the name on the DC's certificate; CAFile the CA that
+	// signed it.
+	ServerName, CAFile string
+	// Realm is the Kerberos realm, "CORP.EXAMPLE".
+	Realm string
+	// User binds to LDAP with the password in PasswordFile (one line):
+	// an account that may create computer accounts.
+	User, PasswordFile string
+}
+
+// Directory resolves the join's settings into the directory the hosts
+// join, reading the password file.
+func (j *DomainJoin) Directory() (adjoin.Directory, error) {
+	var d adjoin.Directory
+	if j.Dir != "" {
+		var err error
+		if d, err = adjoin.RehearsalDomain(j.Dir); err != nil {
+			return d, err
+		}
+	}
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{{&d.URL, j.URL}, {&d.ServerName, j.ServerName}, {&d.CAFile, j.CAFile},
+		{&d.Realm, strings.ToUpper(j.Realm)}, {&d.User, j.User}} {
+		if f.src != "" {
+			*f.dst = f.src
+		}
+	}
+	if j.PasswordFile != "" {
+		b, err := os.ReadFile(j.PasswordFile)
+		if err != nil {
+			return d, fmt.Errorf("the domain account's password: %w", err)
+		}
+		d.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	switch {
+	case d.URL == "" || d.Realm == "" || d.User == "":
+		return d, errors.New("join_domain needs dir (a domain scripts/testdomain made), or url, realm, user and password_file")
+	case d.Password == "":
+		return d, errors.New("join_domain: no password for the domain account (password_file)")
+	}
+	return d, nil
 }
 
 // Role is a kind of server: its share of the fleet and the services it runs.
@@ -150,6 +211,59 @@ type scenarioFile struct {
 	Roles  []roleBlock  `hcl:"role,block"`
 	Drift  []driftBlock `hcl:"drift,block"`
 	Faults []faultBlock `hcl:"fault,block"`
+	Join   *joinBlock   `hcl:"join_domain,block"`
+}
+
+type joinBlock struct {
+	Dir          *string   `hcl:"dir,optional"`
+	URL          *string   `hcl:"url,optional"`
+	ServerName   *string   `hcl:"server_name,optional"`
+	CAFile       *string   `hcl:"ca_file,optional"`
+	Realm        *string   `hcl:"realm,optional"`
+	User         *string   `hcl:"user,optional"`
+	PasswordFile *string   `hcl:"password_file,optional"`
+	DeclRange    hcl.Range `hcl:",def_range"`
+}
+
+// domainJoin checks a join_domain block: either dir, or url, realm, user
+// and password_file; paths relative to the scenario file, and the files
+// present.
+func (b *joinBlock) domainJoin(filename string) (*DomainJoin, hcl.Diagnostics) {
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	rel := func(p *string) string {
+		v := str(p)
+		if v == "" || filepath.IsAbs(v) {
+			return v
+		}
+		return filepath.Join(filepath.Dir(filename), v)
+	}
+	j := &DomainJoin{Dir: rel(b.Dir), URL: str(b.URL), ServerName: str(b.ServerName), CAFile: rel(b.CAFile), Realm: str(b.Realm),
+		User: str(b.User), PasswordFile: rel(b.PasswordFile)}
+	var diags hcl.Diagnostics
+	if j.Dir != "" {
+		if _, err := os.Stat(filepath.Join(j.Dir, "address")); err != nil {
+			diags = append(diags, errorf(b.DeclRange, "Invalid domain", "dir = %q is not a domain made by scripts/testdomain (it has no address file): make one with scripts/testdomain start %s.", j.Dir, j.Dir))
+		}
+	} else if j.URL == "" || j.Realm == "" || j.User == "" || j.PasswordFile == "" {
+		diags = append(diags, errorf(b.DeclRange, "Incomplete domain", "join_domain needs dir (a domain scripts/testdomain made), or url, realm, user and password_file."))
+	}
+	if j.URL != "" && !strings.HasPrefix(strings.ToLower(j.URL), "ldaps://") {
+		diags = append(diags, errorf(b.DeclRange, "Invalid domain", "url = %q: hosts join over LDAPS, as in \"ldaps://dc.corp.example:636\".", j.URL))
+	}
+	for _, f := range []struct{ name, path string }{{"password_file", j.PasswordFile}, {"ca_file", j.CAFile}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			diags = append(diags, errorf(b.DeclRange, "Invalid domain", "%s = %q: %v.", f.name, f.path, err))
+		}
+	}
+	return j, diags
 }
 
 type fleetBlock struct {
@@ -333,6 +447,11 @@ func ParseScenario(src []byte, filename string) (Scenario, hcl.Diagnostics) {
 			}
 		}
 		sc.Faults = append(sc.Faults, nf)
+	}
+	if f.Join != nil {
+		j, d := f.Join.domainJoin(filename)
+		diags = append(diags, d...)
+		sc.Join = j
 	}
 	if err := sc.Validate(); err != nil {
 		diags = append(diags, errorf(hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos}, "Invalid scenario", "%s.", err))

@@ -173,6 +173,9 @@ func factLines(st *Styles, h *drift.HostReport, fh *facts.Host) []string {
 		}
 		out = append(out, s)
 	}
+	if fh.Auth != "" {
+		out = append(out, "auth      "+fh.Auth)
+	}
 	if !fh.BootTime.IsZero() {
 		out = append(out, "boot      "+fh.BootTime.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}

@@ -100,6 +100,11 @@ protocol, command-failed or parse-error. A failed host never stops the
 others. Ctrl-C stops the run: shells are deleted where possible and the
 partial run is stored, marked interrupted.
 
+The summary also says how the hosts authenticated ("auth: kerberos 48,
+ntlm 2 (ntlm: web0049, web0050)"): with auth = "negotiate" each host uses
+Kerberos when a ticket for it can be had and NTLM otherwise; the method
+is stored with each host's facts, and --json lists the hosts by method.
+
 Exit codes: 0 when every host answered, 3 when some did not, 1 on errors.`,
 		Example: `  fleetport collect -i inventory --limit 'web*'
   fleetport collect --concurrency 200 --timeout 2m --json`,
@@ -181,6 +186,8 @@ func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
 		auth = remote.AuthBasic
 	case inventory.AuthKerberos:
 		auth = remote.AuthKerberos
+	case inventory.AuthNegotiate:
+		auth = remote.AuthNegotiate
 	}
 	ph := cmdutil.PolicyHost(h)
 	return collect.Target{
@@ -323,7 +330,7 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 			// Keep only what the summary needs: the document goes to the
 			// store, so memory does not grow with the fleet's facts.
 			results = append(results, &facts.Host{Version: h.Version, Name: h.Name, Address: h.Address, Status: h.Status, Error: h.Error,
-				Started: h.Started, Finished: h.Finished})
+				Auth: h.Auth, Started: h.Started, Finished: h.Finished})
 			w.Add(h)
 		})
 	writeErr := w.Flush()
@@ -412,21 +419,67 @@ type summaryJSON struct {
 	Duration string           `json:"duration"`
 	ByStatus map[string]int   `json:"by_status"`
 	Failed   []failedHostJSON `json:"failed"`
+	// Auth lists the hosts by the authentication their session used
+	// (ntlm, kerberos, basic: what negotiate chose); hosts whose session
+	// did not open are in none.
+	Auth map[string][]string `json:"auth"`
 }
 
 type failedHostJSON struct {
 	Name   string `json:"name"`
 	Status string `json:"status"`
 	Error  string `json:"error"`
+	Auth   string `json:"auth,omitempty"`
+}
+
+// authLine says how the hosts authenticated: "auth: kerberos 48, ntlm 2
+// (ntlm: web0049, web0050)", naming the hosts of every method but the
+// most used one (at most 10 each); "" when no session opened.
+func authLine(by map[string][]string) string {
+	if len(by) == 0 {
+		return ""
+	}
+	methods := make([]string, 0, len(by))
+	for m := range by {
+		methods = append(methods, m)
+	}
+	sort.Slice(methods, func(i, j int) bool {
+		if len(by[methods[i]]) != len(by[methods[j]]) {
+			return len(by[methods[i]]) > len(by[methods[j]])
+		}
+		return methods[i] < methods[j]
+	})
+	counts := make([]string, len(methods))
+	var named []string
+	for i, m := range methods {
+		counts[i] = fmt.Sprintf("%s %d", m, len(by[m]))
+		if i == 0 {
+			continue
+		}
+		names := by[m]
+		more := ""
+		if len(names) > 10 {
+			names, more = names[:10], fmt.Sprintf(" and %d more", len(by[m])-10)
+		}
+		named = append(named, m+": "+strings.Join(names, ", ")+more)
+	}
+	s := "auth: " + strings.Join(counts, ", ")
+	if len(named) > 0 {
+		s += " (" + strings.Join(named, "; ") + ")"
+	}
+	return s
 }
 
 func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, status store.RunStatus) error {
 	sum := summaryJSON{Run: run, Status: string(status), Hosts: len(hs), Duration: d.Round(time.Millisecond).String(),
-		ByStatus: map[string]int{}, Failed: []failedHostJSON{}}
+		ByStatus: map[string]int{}, Failed: []failedHostJSON{}, Auth: map[string][]string{}}
 	for _, h := range hs {
 		sum.ByStatus[h.Status.String()]++
 		if h.Status != facts.StatusOK {
-			sum.Failed = append(sum.Failed, failedHostJSON{h.Name, h.Status.String(), h.Error})
+			sum.Failed = append(sum.Failed, failedHostJSON{h.Name, h.Status.String(), h.Error, h.Auth})
+		}
+		if h.Auth != "" {
+			sum.Auth[h.Auth] = append(sum.Auth[h.Auth], h.Name)
 		}
 	}
 	if opts.Shared.JSON {
@@ -444,6 +497,9 @@ func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, s
 		parts[i] = fmt.Sprintf("%s %d", k, sum.ByStatus[k])
 	}
 	fmt.Fprintf(opts.IO.Out, "run %d: %d hosts in %s: %s\n", run, len(hs), sum.Duration, strings.Join(parts, ", "))
+	if l := authLine(sum.Auth); l != "" {
+		fmt.Fprintln(opts.IO.Out, l)
+	}
 	if len(sum.Failed) > 0 {
 		tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "HOST\tSTATUS\tCAUSE")
@@ -456,7 +512,7 @@ func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, s
 }
 
 func kerberosCache(a remote.Auth) *remote.KerberosCache {
-	if a != remote.AuthKerberos {
+	if a != remote.AuthKerberos && a != remote.AuthNegotiate {
 		return nil
 	}
 	return runKerberos()

@@ -37,6 +37,9 @@ type Options struct {
 	Concurrency  int
 	ID           string
 	DrainTimeout time.Duration
+	// Krb5Conf, Keytab, Principal and CCache are the runner's own
+	// Kerberos configuration (runner.Kerberos).
+	Krb5Conf, Keytab, Principal, CCache string
 }
 
 // NewCmdRunner makes the command; runF replaces the run function in tests.
@@ -62,10 +65,19 @@ time. A rollout's journal stays with the controller, which decides what ran
 on every host: a job delivered twice reads the host's state again before
 any change.
 
+Hosts whose auth is kerberos or negotiate are reached with the runner's own
+Kerberos tickets: from its keytab (--keytab with --principal, for a runner
+that runs unattended), else from the password the inventory names by
+reference, else from its credential cache (--ccache, else KRB5CCNAME:
+kinit's). Its krb5.conf is --krb5-conf, else KRB5_CONFIG, else
+/etc/krb5.conf. A job names the host's Kerberos name and nothing else of
+Kerberos: no ticket, key or password crosses NATS.
+
 SIGINT or SIGTERM drains: no new job is taken, the jobs in flight finish
 (up to --drain-timeout), then the runner exits 0.`,
 		Example: `  fleetport runner --nats nats://nats.example:4222 --site lyon
-  FLEETPORT_NATS=tls://nats.example:4222 fleetport runner --site lyon --nats-ca ca.pem --concurrency 200`,
+  FLEETPORT_NATS=tls://nats.example:4222 fleetport runner --site lyon --nats-ca ca.pem --concurrency 200
+  fleetport runner --nats nats://nats.example:4222 --site lyon --keytab /etc/fleetport/runner.keytab --principal svc-runner@CORP.EXAMPLE`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if opts.NATS == "" {
@@ -83,6 +95,9 @@ SIGINT or SIGTERM drains: no new job is taken, the jobs in flight finish
 			if opts.Concurrency < 0 {
 				return cmdutil.FlagErrorf("--concurrency must not be negative")
 			}
+			if (opts.Keytab == "") != (opts.Principal == "") {
+				return cmdutil.FlagErrorf("--keytab and --principal go together: the keytab holds the principal's keys")
+			}
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
@@ -97,6 +112,13 @@ SIGINT or SIGTERM drains: no new job is taken, the jobs in flight finish
 	fl.IntVar(&opts.Concurrency, "concurrency", 50, "hosts worked on at once")
 	fl.StringVar(&opts.ID, "id", "", "the runner's name in heartbeats and logs (default host-pid-random)")
 	fl.DurationVar(&opts.DrainTimeout, "drain-timeout", time.Minute, "on SIGINT or SIGTERM, how long the jobs in flight may take to finish")
+	fl.StringVar(&opts.Krb5Conf, "krb5-conf", "", "the runner's krb5.conf `file` (default $KRB5_CONFIG, else /etc/krb5.conf)")
+	fl.StringVar(&opts.Keytab, "keytab", "", "the runner's keytab `file`: Kerberos tickets for kerberos and negotiate hosts (with --principal)")
+	fl.StringVar(&opts.Principal, "principal", "", "the `user@REALM` whose keys --keytab holds")
+	fl.StringVar(&opts.CCache, "ccache", "", "the runner's Kerberos credential cache `file` (default $KRB5CCNAME: kinit's)")
+	_ = cmd.MarkFlagFilename("krb5-conf")
+	_ = cmd.MarkFlagFilename("keytab")
+	_ = cmd.MarkFlagFilename("ccache")
 	return cmd
 }
 
@@ -115,5 +137,6 @@ func runnerRun(ctx context.Context, opts *Options) error {
 	defer stop()
 	fmt.Fprintf(opts.IO.ErrOut, "fleetport runner: site %s, NATS %s\n", opts.Site, nc.ConnectedUrlRedacted())
 	return runner.Run(ctx, runner.Options{Conn: nc, Site: opts.Site, Concurrency: opts.Concurrency, ID: opts.ID,
-		Release: buildinfo.Read().Version, Logger: log, DrainTimeout: opts.DrainTimeout})
+		Release: buildinfo.Read().Version, Logger: log, DrainTimeout: opts.DrainTimeout,
+		Kerberos: runner.Kerberos{ConfigFile: opts.Krb5Conf, CCacheFile: opts.CCache, KeytabFile: opts.Keytab, Principal: opts.Principal}})
 }

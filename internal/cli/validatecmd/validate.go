@@ -291,32 +291,78 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// checkKerberos checks the krb5.conf and realm of every kerberos host: the
-// file readable and a KDC named for the realm. One diagnostic per file and
-// realm, at the first host's setting.
+// checkKerberos checks the Kerberos settings of every kerberos and
+// negotiate host, each problem once, located at the setting it comes
+// from: the krb5.conf readable and naming a KDC for the realm, a keytab
+// readable and holding the user's key (a keytab needs a user), and for
+// hosts that take their ticket from a credential cache (no password, no
+// keytab) a ticket in it that has not expired. For kerberos hosts these
+// are errors, but a missing or expired ticket is a warning (kinit may come
+// after validate); for negotiate hosts warnings, as they fall back to NTLM.
 func checkKerberos(hosts []*inventory.Host) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	seen := map[[2]string]bool{}
-	for _, h := range hosts {
-		if h.Auth != inventory.AuthKerberos {
-			continue
+	seen := map[string]bool{}
+	at := func(h *inventory.Host, names ...string) *hcl.Range {
+		for _, name := range names {
+			if r, ok := h.Origins[name]; ok {
+				return &r
+			}
 		}
-		key := [2]string{h.Krb5Conf, h.Realm}
+		r := h.DeclRange
+		return &r
+	}
+	add := func(key string, sev hcl.DiagnosticSeverity, summary, detail string, rng *hcl.Range) {
 		if seen[key] {
-			continue
+			return
 		}
 		seen[key] = true
-		if _, err := remote.CheckKerberosConfig(h.Krb5Conf, h.Realm); err != nil {
-			rng := h.DeclRange
-			for _, name := range []string{"realm", "krb5_conf", "auth"} {
-				if r, ok := h.Origins[name]; ok {
-					rng = r
-					break
-				}
+		diags = append(diags, &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: detail, Subject: rng})
+	}
+	for _, h := range hosts {
+		var sev hcl.DiagnosticSeverity
+		var fallback string
+		switch h.Auth {
+		case inventory.AuthKerberos:
+			sev = hcl.DiagError
+		case inventory.AuthNegotiate:
+			sev, fallback = hcl.DiagWarning, " Negotiate will use NTLM for it."
+		default:
+			continue
+		}
+		user := h.ListJSON().User
+		realm := h.Realm
+		if _, domain, ok := strings.Cut(user.Value, "@"); ok && realm == "" && user.Kind == "literal" && strings.Contains(domain, ".") {
+			realm = strings.ToUpper(domain) // the realm sessions use for "name@corp.example"
+		}
+		if _, err := remote.CheckKerberosConfig(h.Krb5Conf, realm); err != nil {
+			add("conf|"+h.Auth+"|"+h.Krb5Conf+"|"+realm, sev, "Unusable Kerberos configuration",
+				fmt.Sprintf("Host %q uses %s: %v.%s Name a krb5.conf with krb5_conf (or KRB5_CONFIG) whose [realms] lists the realm's KDC.", h.Name, h.Auth, err, fallback),
+				at(h, "realm", "krb5_conf", "user", "auth"))
+			continue
+		}
+		switch {
+		case h.Keytab != "":
+			if !h.User.IsSet() {
+				add("ktuser|"+h.Keytab, hcl.DiagError, "Keytab without a user",
+					fmt.Sprintf("Host %q takes its Kerberos key from the keytab %s, but no block sets the user whose key it is. Set user, for example user = \"svc-fleetport@CORP.EXAMPLE\".", h.Name, h.Keytab),
+					at(h, "keytab"))
+				continue
 			}
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unusable Kerberos configuration",
-				Detail:  fmt.Sprintf("Host %q uses Kerberos: %v. Name a krb5.conf with krb5_conf (or KRB5_CONFIG) whose [realms] lists the realm's KDC.", h.Name, err),
-				Subject: &rng})
+			name := ""
+			if user.Kind == "literal" {
+				name = user.Value
+			}
+			if err := remote.CheckKeytab(h.Keytab, name, h.Realm, h.Krb5Conf); err != nil {
+				add("kt|"+h.Keytab+"|"+name+"|"+h.Realm, sev, "Unusable keytab",
+					fmt.Sprintf("Host %q uses %s: %v.%s Export the user's keys into it (ktpass on Windows, samba-tool domain exportkeytab, or ktutil).", h.Name, h.Auth, err, fallback),
+					at(h, "keytab"))
+			}
+		case !h.Password.IsSet():
+			if path, err := remote.CheckCCache(h.CCache); err != nil {
+				add("cc|"+path, hcl.DiagWarning, "No usable Kerberos ticket",
+					fmt.Sprintf("Host %q takes its Kerberos ticket from a credential cache (no password, no keytab): %v. Run kinit before collecting, or set keytab or password.", h.Name, err),
+					at(h, "ccache", "auth"))
+			}
 		}
 	}
 	return diags
