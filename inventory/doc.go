@@ -176,7 +176,9 @@
 //
 // Source hosts take the defaults and their groups' settings like any host;
 // a group a source names need not be declared. A host block of the same
-// name wins over the source's entry, with a warning. A filter or base DN
+// name is the same host, with a warning: its settings win, and the source
+// fills in the rest (the address when the block has none, tags under the
+// block's own, groups added to the block's). A filter or base DN
 // that is not valid is an error located at it, as is a base DN the
 // directory does not have.
 //

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -20,7 +21,15 @@ type HostBlock struct {
 	settings map[string]*setting
 	groups   []groupRef
 	source   string // the source that listed the host; "" for a block in a file
+	// sourceTags are the tags a source gives the host: they come after
+	// the groups' and before the host block's own.
+	sourceTags  map[string]string
+	sourceRange hcl.Range
+	listed      bool // made from a source's entry, not a file
 }
+
+// missingAddress marks the diagnostic of a host block without an address.
+type missingAddress string
 
 // Attributes returns the arguments the block sets, by name.
 func (h *HostBlock) Attributes() hcl.Attributes { return attributesOf(h.settings) }
@@ -37,8 +46,12 @@ func decodeHostBlock(block *hcl.Block, src *evalSource) (*HostBlock, hcl.Diagnos
 	h.settings = settings
 	diags = append(diags, sd...)
 	if _, ok := settings["address"]; !ok {
-		diags = append(diags, errorDiag(h.DeclRange, "Missing address",
-			fmt.Sprintf("Host %q has no address. Add address = \"...\" with its IP address or DNS name.", h.Name)))
+		d := errorDiag(h.DeclRange, "Missing address",
+			fmt.Sprintf("Host %q has no address. Add address = \"...\" with its IP address or DNS name, or list the host with a source.", h.Name))
+		// A source that lists the host gives it its address: Load drops
+		// this error then.
+		d.Extra = missingAddress(strings.ToLower(h.Name))
+		diags = append(diags, d)
 	}
 	if s := settings["groups"]; s != nil && s.state == valid {
 		h.groups = s.val.([]groupRef)

@@ -28,6 +28,9 @@ type Inventory struct {
 	listings    map[string]*Listing
 	// implicitGroups are the groups sources name that no file declares.
 	implicitGroups []*GroupBlock
+	// filledAddress holds the host blocks (by lower-case name) a source
+	// gave their address.
+	filledAddress map[string]bool
 }
 
 // Hosts returns every host, sorted by name.
@@ -79,12 +82,13 @@ func Merge(files ...*File) (*Inventory, hcl.Diagnostics) { return merge(files, n
 // merge is [Merge] with the hosts sources listed.
 func merge(files []*File, listings map[string]*Listing) (*Inventory, hcl.Diagnostics) {
 	inv := &Inventory{
-		listings:    listings,
-		groupBlocks: map[string]*GroupBlock{},
-		byName:      map[string]*Host{},
-		hostIndex:   map[string]int{},
-		groupByName: map[string]*Group{},
-		files:       map[string]*hcl.File{},
+		listings:      listings,
+		filledAddress: map[string]bool{},
+		groupBlocks:   map[string]*GroupBlock{},
+		byName:        map[string]*Host{},
+		hostIndex:     map[string]int{},
+		groupByName:   map[string]*Group{},
+		files:         map[string]*hcl.File{},
 	}
 	var diags hcl.Diagnostics
 	var hostBlocks []*HostBlock
@@ -155,7 +159,7 @@ func merge(files []*File, listings map[string]*Listing) (*Inventory, hcl.Diagnos
 	}
 	groupOrder = append(groupOrder, inv.implicitGroups...)
 	for _, h := range hostBlocks {
-		if h.source != "" {
+		if h.listed {
 			continue
 		}
 		if g, ok := inv.groupBlocks[strings.ToLower(h.Name)]; ok {
@@ -542,6 +546,16 @@ func (inv *Inventory) mergeMaps(h *Host, hb *HostBlock, groups []*GroupBlock, na
 			}
 		}
 		put(k, cands[0].v, cands[0].src.s.attr.Range)
+	}
+	if name == "tags" {
+		keys := make([]string, 0, len(hb.sourceTags))
+		for k := range hb.sourceTags {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			put(k, hb.sourceTags[k], hb.sourceRange)
+		}
 	}
 	if s := hb.settings[name]; s != nil {
 		for k, v := range own {

@@ -257,12 +257,22 @@ func Load(fsys fs.FS, root string, opts Options) (*Inventory, hcl.Diagnostics) {
 		sources = append(sources, f.Sources...)
 	}
 	var listings map[string]*Listing
-	if len(sources) > 0 && !diags.HasErrors() {
+	if len(sources) > 0 && !blocking(diags) {
 		var ld hcl.Diagnostics
 		listings, ld = listSources(sources, opts.Sources)
 		diags = append(diags, ld...)
 	}
 	inv, md := merge(files, listings)
+	if len(inv.filledAddress) > 0 {
+		kept := diags[:0]
+		for _, d := range diags {
+			if m, ok := d.Extra.(missingAddress); ok && inv.filledAddress[string(m)] {
+				continue
+			}
+			kept = append(kept, d)
+		}
+		diags = kept
+	}
 	return inv, append(diags, md...)
 }
 
@@ -349,4 +359,15 @@ func hintPassword(diags hcl.Diagnostics) hcl.Diagnostics {
 		diags[i] = &c
 	}
 	return diags
+}
+
+// blocking reports errors that stop sources from being listed: any but a
+// host block's missing address, which a source may give.
+func blocking(diags hcl.Diagnostics) bool {
+	for _, d := range diags {
+		if _, ok := d.Extra.(missingAddress); !ok && d.Severity == hcl.DiagError {
+			return true
+		}
+	}
+	return false
 }

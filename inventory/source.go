@@ -359,44 +359,49 @@ func (inv *Inventory) sourceHostBlocks(src *Source, l *Listing, declared map[str
 	var staticNames []string
 	for _, sh := range l.Hosts {
 		key := strings.ToLower(sh.Name)
-		if _, ok := declared[key]; ok {
-			static++
-			if len(staticNames) < 3 {
-				staticNames = append(staticNames, sh.Name)
-			}
-			continue
-		}
 		if other, ok := taken[key]; ok {
 			diags = append(diags, warningDiag(rng, "Host listed twice", fmt.Sprintf(
 				"Source %q lists %s, which source %q listed first; that one is used.", src.Name, sh.Name, other)))
 			continue
 		}
 		taken[key] = src.Name
-		hb := &HostBlock{Name: sh.Name, NameRange: rng, DeclRange: rng, settings: map[string]*setting{}, source: src.Name}
-		hb.settings["address"] = staticSetting("address", cty.StringVal(sh.Address), sh.Address, rng)
-		if len(sh.Tags) > 0 {
-			tags := map[string]cty.Value{}
-			for k, v := range sh.Tags {
-				tags[k] = cty.StringVal(v)
+		hb, isStatic := declared[key]
+		if isStatic {
+			// One host: the block's settings win, the source fills in
+			// its address (when the block has none), tags and groups.
+			static++
+			if len(staticNames) < 3 {
+				staticNames = append(staticNames, hb.Name)
 			}
-			hb.settings["tags"] = staticSetting("tags", cty.MapVal(tags), sh.Tags, rng)
+			if _, ok := hb.settings["address"]; !ok {
+				hb.settings["address"] = staticSetting("address", cty.StringVal(sh.Address), sh.Address, rng)
+				inv.filledAddress[key] = true
+			}
+		} else {
+			hb = &HostBlock{Name: sh.Name, NameRange: rng, DeclRange: rng, settings: map[string]*setting{}, listed: true}
+			hb.settings["address"] = staticSetting("address", cty.StringVal(sh.Address), sh.Address, rng)
+			out = append(out, hb)
 		}
+		hb.source, hb.sourceTags, hb.sourceRange = src.Name, sh.Tags, rng
 		seen := map[string]bool{}
+		for _, g := range hb.groups {
+			seen[strings.ToLower(g.name)] = true
+		}
 		for _, g := range append(append([]string{}, src.Groups...), sh.Groups...) {
 			if seen[strings.ToLower(g)] || !validName(g) {
 				continue
 			}
 			seen[strings.ToLower(g)] = true
-			hb.groups = append(hb.groups, groupRef{name: g, rng: rng})
-			if _, ok := inv.groupBlocks[strings.ToLower(g)]; !ok {
-				inv.groupBlocks[strings.ToLower(g)] = &GroupBlock{Name: g, NameRange: rng, DeclRange: rng, settings: map[string]*setting{}}
-				inv.implicitGroups = append(inv.implicitGroups, inv.groupBlocks[strings.ToLower(g)])
-			} else if gb := inv.groupBlocks[strings.ToLower(g)]; gb.Name != g {
-				// A file declares it in another case: use the file's.
-				hb.groups[len(hb.groups)-1].name = gb.Name
+			name := g
+			if gb, ok := inv.groupBlocks[strings.ToLower(g)]; !ok {
+				gb = &GroupBlock{Name: g, NameRange: rng, DeclRange: rng, settings: map[string]*setting{}}
+				inv.groupBlocks[strings.ToLower(g)] = gb
+				inv.implicitGroups = append(inv.implicitGroups, gb)
+			} else {
+				name = gb.Name // a file declares it, maybe in another case
 			}
+			hb.groups = append(hb.groups, groupRef{name: name, rng: rng})
 		}
-		out = append(out, hb)
 	}
 	if static > 0 {
 		names := strings.Join(staticNames, ", ")
@@ -408,7 +413,7 @@ func (inv *Inventory) sourceHostBlocks(src *Source, l *Listing, declared map[str
 			what = "a host that a host block declares"
 		}
 		diags = append(diags, warningDiag(rng, "Hosts declared in a file too", fmt.Sprintf(
-			"Source %q lists %s (%s): the host block's settings are used.", src.Name, what, names)))
+			"Source %q lists %s (%s): each is one host, whose host block's settings win over the source's address, tags and groups, which fill in the rest.", src.Name, what, names)))
 	}
 	return out, diags
 }

@@ -187,7 +187,11 @@ func TestActiveDirectorySource(t *testing.T) {
 host "pas0007" {
   address       = "10.9.9.7"
   kerberos_name = "pas0007.fleet.test"
-  tags    = { pinned = "yes" }
+  tags          = { pinned = "yes", os = "pinned-os" }
+}
+
+host "pas0008" {
+  tags = { owner = "team-b" } # the source gives its address
 }
 `, d.LDAPURL(), d.ServerName(), d.CAFile, base, testdomain.DNSName)
 	dir := inventoryWith(t, body)
@@ -210,18 +214,24 @@ host "pas0007" {
 		for _, g := range h.Groups {
 			byGroup[g]++
 		}
-		if h.Name == "pas0007" {
-			if h.Source != "" || h.Address != "10.9.9.7" || h.Tags["pinned"] != "yes" {
-				t.Errorf("the host block does not win: %+v", h)
+		switch h.Name {
+		case "pas0007":
+			if h.Source != "corp" || h.Address != "10.9.9.7" || h.Tags["pinned"] != "yes" || h.Tags["os"] != "pinned-os" || h.Tags["ou"] != "Mail" ||
+				len(h.Groups) != 1 || h.Groups[0] != "mail" {
+				t.Errorf("the host block's settings do not win, or the source's do not fill in: %+v", h)
 			}
 			continue
+		case "pas0008":
+			if h.Address != "pas0008.fleet.test" || h.Tags["owner"] != "team-b" || h.Tags["os"] == "" {
+				t.Errorf("a host block without an address takes the source's: %+v", h)
+			}
 		}
 		if h.Source != "corp" || h.Auth != "kerberos" || !strings.HasSuffix(h.Address, "."+testdomain.DNSName) || h.Tags["os"] == "" || h.Tags["ou"] == "" {
 			t.Errorf("source host %+v", h)
 		}
 	}
-	if byGroup["web"] != 100 || byGroup["mail"] != 99 || byGroup["data"] != 100 || byGroup["patch-tuesday-a"] != 6 {
-		t.Errorf("groups %v (pas0007 is in none)", byGroup)
+	if byGroup["web"] != 100 || byGroup["mail"] != 100 || byGroup["data"] != 100 || byGroup["patch-tuesday-a"] != 6 {
+		t.Errorf("groups %v", byGroup)
 	}
 	if g, ok := inv.Group("web"); !ok || g.Concurrency != 20 {
 		t.Errorf("the file's group block does not apply to the source's group: %+v", g)
