@@ -57,9 +57,23 @@ type Session interface {
 
 // Options configures [Run].
 type Options struct {
-	// Concurrency is the fleet-wide cap on hosts worked on at once;
-	// 0 means 50.
+	// Concurrency is the fleet-wide number of hosts worked on at once;
+	// 0 means 50, unless Adaptive.
 	Concurrency int
+	// Adaptive, with Concurrency 0, lets the number of hosts in flight
+	// adapt to the fleet (see [Adaptation]), from AdaptiveStart up to
+	// MaxConcurrency (0: AdaptiveMax). Hosts that timed out, were refused
+	// or found busy while the run had to back off are tried once more at
+	// the end, so that no host fails because the run asked too much.
+	Adaptive       bool
+	MaxConcurrency int
+	// AuthConcurrency caps the sessions authenticating at once, so that a
+	// domain controller (NTLM pass-through, Kerberos tickets) is not
+	// flooded; 0 means 64.
+	AuthConcurrency int
+	// Report, when set, is told at the end what the run did with its
+	// concurrency.
+	Report func(Adaptation)
 	// GroupLimits caps the hosts of a group worked on at once.
 	GroupLimits map[string]int
 	// Policies decide what each host is asked; nil asks for everything
@@ -90,8 +104,9 @@ var ErrInterrupted = errors.New("not collected: the run was interrupted")
 // end with status timeout and [ErrInterrupted], and Run then returns
 // ctx.Err().
 func Run(ctx context.Context, targets []Target, opts Options, out func(*facts.Host)) error {
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 50
+	fixed := opts.Concurrency
+	if fixed <= 0 && !opts.Adaptive {
+		fixed = 50
 	}
 	if opts.Open == nil {
 		opts.Open = func(ctx context.Context, ep remote.Endpoint, cred remote.Credentials, o remote.Options) (Session, error) {
@@ -101,49 +116,93 @@ func Run(ctx context.Context, targets []Target, opts Options, out func(*facts.Ho
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.AuthConcurrency <= 0 {
+		opts.AuthConcurrency = 64
+	}
 	groups := map[string]*semaphore.Weighted{}
 	for g, n := range opts.GroupLimits {
 		if n > 0 {
 			groups[g] = semaphore.NewWeighted(int64(n))
 		}
 	}
-	fleet := semaphore.NewWeighted(int64(opts.Concurrency))
+	fleet := newLimiter(fixed, opts.MaxConcurrency, len(targets))
+	auth := semaphore.NewWeighted(int64(opts.AuthConcurrency))
 	var outMu sync.Mutex
 	emit := func(h *facts.Host) {
 		outMu.Lock()
 		defer outMu.Unlock()
 		out(h)
 	}
-	var wg sync.WaitGroup
-	for _, t := range targets {
-		held, err := acquire(ctx, fleet, groups, t.Groups)
-		if err != nil {
-			// Cancelled while waiting for a place: this host and every
-			// later one get their result without being started.
-			h := facts.NewHost(t.Name, t.Endpoint.Host)
-			h.Status, h.Error = facts.StatusTimeout, ErrInterrupted.Error()
-			emit(h)
-			continue
+	// Under an adaptive run, a host that failed in a way an overloaded
+	// path causes is held back: if the run had to back off, it is tried
+	// again at the end.
+	var heldMu sync.Mutex
+	var held []Target
+	var heldResults []*facts.Host
+	pass := func(targets []Target, last bool) {
+		var wg sync.WaitGroup
+		for _, t := range targets {
+			gs, err := acquire(ctx, fleet, groups, t.Groups)
+			if err != nil {
+				// Cancelled while waiting for a place: this host and every
+				// later one get their result without being started.
+				h := facts.NewHost(t.Name, t.Endpoint.Host)
+				h.Status, h.Error = facts.StatusTimeout, ErrInterrupted.Error()
+				emit(h)
+				continue
+			}
+			wg.Go(func() {
+				defer release(fleet, gs)
+				if opts.Progress != nil {
+					opts.Progress(Event{Host: t.Name})
+				}
+				h, busy := collectHost(ctx, t, opts, fleet, auth)
+				fleet.finished(busy || overloadStatus(h.Status))
+				if overloadStatus(h.Status) {
+					if fleet.adaptive && !last && ctx.Err() == nil {
+						heldMu.Lock()
+						held, heldResults = append(held, t), append(heldResults, h)
+						heldMu.Unlock()
+						return
+					}
+				}
+				if opts.Progress != nil {
+					opts.Progress(Event{Host: t.Name, Done: true, Status: h.Status})
+				}
+				emit(h)
+			})
 		}
-		wg.Go(func() {
-			defer release(fleet, held)
-			if opts.Progress != nil {
-				opts.Progress(Event{Host: t.Name})
-			}
-			h := collectHost(ctx, t, opts)
-			if opts.Progress != nil {
-				opts.Progress(Event{Host: t.Name, Done: true, Status: h.Status})
-			}
-			emit(h)
-		})
+		wg.Wait()
 	}
-	wg.Wait()
+	pass(targets, false)
+	if len(held) > 0 {
+		if fleet.adaptation().Backoffs > 0 && ctx.Err() == nil {
+			fleet.settle()
+			pass(held, true)
+		} else {
+			for i, h := range heldResults {
+				if opts.Progress != nil {
+					opts.Progress(Event{Host: held[i].Name, Done: true, Status: h.Status})
+				}
+				emit(h)
+			}
+		}
+	}
+	if opts.Report != nil {
+		opts.Report(fleet.adaptation())
+	}
 	return ctx.Err()
+}
+
+// overloadStatus reports the statuses an overloaded path causes: a host
+// that refuses connections is down, not overloaded.
+func overloadStatus(s facts.Status) bool {
+	return s == facts.StatusTimeout || s == facts.StatusQuota
 }
 
 // acquire takes a place in the fleet and in each of the host's capped
 // groups, in name order so that two hosts never wait on each other.
-func acquire(ctx context.Context, fleet *semaphore.Weighted, groups map[string]*semaphore.Weighted, names []string) ([]*semaphore.Weighted, error) {
+func acquire(ctx context.Context, fleet *limiter, groups map[string]*semaphore.Weighted, names []string) ([]*semaphore.Weighted, error) {
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
 	var held []*semaphore.Weighted
@@ -158,7 +217,7 @@ func acquire(ctx context.Context, fleet *semaphore.Weighted, groups map[string]*
 		}
 		held = append(held, s)
 	}
-	if err := fleet.Acquire(ctx, 1); err != nil {
+	if err := fleet.acquire(ctx); err != nil {
 		release(nil, held)
 		return nil, err
 	}
@@ -174,12 +233,12 @@ func containsSem(list []*semaphore.Weighted, s *semaphore.Weighted) bool {
 	return false
 }
 
-func release(fleet *semaphore.Weighted, held []*semaphore.Weighted) {
+func release(fleet *limiter, held []*semaphore.Weighted) {
 	for _, s := range held {
 		s.Release(1)
 	}
 	if fleet != nil {
-		fleet.Release(1)
+		fleet.release()
 	}
 }
 
@@ -207,8 +266,8 @@ func StatusOf(err error) facts.Status {
 }
 
 // collectHost does all of one host's work within its deadline.
-func collectHost(ctx context.Context, t Target, opts Options) *facts.Host {
-	h := facts.NewHost(t.Name, t.Endpoint.Host)
+func collectHost(ctx context.Context, t Target, opts Options, fleet *limiter, auth *semaphore.Weighted) (h *facts.Host, busy bool) {
+	h = facts.NewHost(t.Name, t.Endpoint.Host)
 	h.Started = opts.Now()
 	defer func() { h.Finished = opts.Now() }()
 	timeout := t.Timeout
@@ -225,20 +284,32 @@ func collectHost(ctx context.Context, t Target, opts Options) *facts.Host {
 	cred, err := t.Credentials()
 	if err != nil {
 		h.Status, h.Error = facts.StatusAuth, oneLine(err)
-		return h
+		return h, false
+	}
+	// The session authenticates as it opens: at most AuthConcurrency at
+	// once across the run.
+	if err := auth.Acquire(ctx, 1); err != nil {
+		return fail(err), false
 	}
 	s, err := opts.Open(ctx, t.Endpoint, cred, t.Session)
+	auth.Release(1)
 	if err != nil {
-		return fail(err)
+		return fail(err), false
 	}
 	defer s.Close()
+	if st, ok := s.(interface{ Stats() remote.Stats }); ok {
+		// Waits for a busy host or a spent quota tell the run it asks
+		// too much.
+		defer func() { busy = st.Stats().Retries > 0 }()
+	}
 	if a, ok := s.(interface{ Auth() remote.Auth }); ok && a.Auth() != remote.AuthNegotiate {
 		h.Auth = a.Auth().String()
 	}
+	s = &timedSession{Session: s, observe: fleet.observe}
 
 	c := &collector{s: s, h: h}
 	if err := c.identity(ctx); err != nil {
-		return fail(err)
+		return fail(err), false
 	}
 	ph := t.Policy
 	if h.OS != nil {
@@ -249,14 +320,14 @@ func collectHost(ctx context.Context, t Target, opts Options) *facts.Host {
 		// Some policy applies by the host's roles: learn them first, and
 		// ask again what the policies that apply need.
 		if err := c.roles(ctx); err != nil {
-			return fail(err)
+			return fail(err), false
 		}
 		if ph.Roles, ph.RolesKnown = h.Roles(); ph.RolesKnown {
 			n = needsOf(opts.Policies, ph)
 		}
 	}
 	if err := c.facts(ctx, n); err != nil {
-		return fail(err)
+		return fail(err), false
 	}
 	h.DeriveEphemeral()
 	h.Status = facts.StatusOK
@@ -264,7 +335,7 @@ func collectHost(ctx context.Context, t Target, opts Options) *facts.Host {
 		h.Status = facts.StatusParseError
 		h.Error = h.FactErrors[0].Error()
 	}
-	return h
+	return h, false
 }
 
 // needsOf is what the policies ask of a host; without policies, everything
@@ -285,4 +356,19 @@ func oneLine(err error) string {
 		}
 	}
 	return s
+}
+
+// timedSession reports each command's round trip to the run's limiter.
+type timedSession struct {
+	Session
+	observe func(start time.Time, d time.Duration)
+}
+
+func (s *timedSession) Run(ctx context.Context, cmd remote.Command) (remote.Result, error) {
+	start := time.Now()
+	r, err := s.Session.Run(ctx, cmd)
+	if err == nil || remote.ClassOf(err) == remote.ClassCommand {
+		s.observe(start, time.Since(start))
+	}
+	return r, err
 }

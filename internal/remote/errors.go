@@ -34,7 +34,8 @@ const (
 	// certificate, or no TLS on the port.
 	ClassTLS // tls
 	// ClassQuota: the host's WinRM quotas (shells, operations or users
-	// per user) stayed exhausted through every retry.
+	// per user) stayed exhausted, or it answered HTTP 503 (its request
+	// queue full), through every retry.
 	ClassQuota // quota
 	// ClassProtocol: the host answered something the session cannot use:
 	// malformed or oversized answers, unexpected SOAP faults, HTTP 400 or
@@ -187,8 +188,11 @@ func classify(err error) Class {
 	case errors.As(err, &ae):
 		return ClassAuth
 	case errors.As(err, &he):
-		if he.Status == 401 {
+		switch he.Status {
+		case 401:
 			return ClassAuth
+		case 503:
+			return ClassQuota
 		}
 		return ClassProtocol
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.Is(err, os.ErrDeadlineExceeded):

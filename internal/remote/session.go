@@ -54,7 +54,7 @@ type Stats struct {
 	// Shells counts shells created; Commands counts commands started.
 	Shells, Commands int64
 	// Retries counts waits before another try after a connection setup
-	// failure or a quota fault.
+	// failure, a quota fault or an HTTP 503.
 	Retries int64
 	// Polls counts Receive long polls the host ended with TimedOut.
 	Polls int64
@@ -218,7 +218,7 @@ func (s *Session) Stats() Stats {
 		Requests:    s.tr.requests.Load(),
 		Shells:      s.shells.Load(),
 		Commands:    s.started.Load(),
-		Retries:     s.retries.Load(),
+		Retries:     s.retries.Load() + s.tr.busy.Load(),
 		Polls:       s.polls.Load(),
 	}
 }

@@ -77,6 +77,9 @@ type transport struct {
 	dials  sync.WaitGroup
 
 	requests, connections atomic.Int64
+	// busy counts the waits after an HTTP 503 (the host's request queue
+	// was full).
+	busy atomic.Int64
 }
 
 var _ winrm.Transporter = (*transport)(nil)
@@ -201,6 +204,26 @@ func (t *transport) roundTrip(ctx context.Context, msg []byte) ([]byte, error) {
 				continue
 			}
 			return nil, &HTTPError{Status: status, Detail: "credentials refused"}
+		case http.StatusServiceUnavailable:
+			// http.sys answers 503 without passing the request on when
+			// its queue is full (or something in between is saturated):
+			// nothing was done, so it is sent again after a wait, on a new
+			// connection: the request was sealed with this connection's
+			// security context, which the host never advanced.
+			if conn != nil {
+				conn.Close()
+			}
+			if attempt+1 < t.opts.Retry.Attempts {
+				d := t.opts.Retry.delay(attempt + 1)
+				if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > d {
+					t.busy.Add(1)
+					if err := sleep(ctx, d); err != nil {
+						return nil, err
+					}
+					continue
+				}
+			}
+			return nil, &HTTPError{Status: status, Detail: "the host is busy (its request queue is full)"}
 		case http.StatusBadRequest:
 			if conn != nil {
 				conn.Close() // the security context may be out of step
@@ -321,6 +344,10 @@ func (t *transport) exchange(ctx context.Context, msg []byte) ([]byte, int, *ntl
 			return nil, 0, nil, protof("cannot decrypt the answer: %v", err)
 		}
 		data = plain
+	case resp.StatusCode == http.StatusServiceUnavailable:
+		// http.sys's own page, before any session: roundTrip waits and
+		// sends the request again.
+		return nil, resp.StatusCode, conn, nil
 	case t.seal:
 		return nil, 0, nil, fmt.Errorf("%w: HTTP %d answer in clear text", ErrNotEncrypted, resp.StatusCode)
 	case !soapContentType(ct):

@@ -53,6 +53,8 @@ type Fleet struct {
 	sql    netip.AddrPort // where the fleet's SQL clients connect
 	start  time.Time      // when New built the fleet: the hosts' uptimes count back from it
 
+	capacity *endpoint.Capacity // nil unless the scenario sets one
+
 	// mu guards timers and started.
 	mu      sync.Mutex
 	timers  []*time.Timer
@@ -104,6 +106,17 @@ func New(opts Options) (*Fleet, error) {
 
 	f := &Fleet{opts: opts, byName: make(map[string]*Host, len(plans)), byAddr: make(map[netip.Addr]*Host, len(plans)), sql: sqlEndpoint(plans),
 		start: opts.Now()}
+	if c := opts.Scenario.Capacity; c != nil {
+		switch c.Beyond {
+		case endpoint.BeyondSlow, endpoint.BeyondTimeout, endpoint.BeyondRefuse:
+		default:
+			return nil, fmt.Errorf("capacity: beyond is %q, %q or %q, not %q", endpoint.BeyondSlow, endpoint.BeyondTimeout, endpoint.BeyondRefuse, c.Beyond)
+		}
+		if c.Threshold < 1 {
+			return nil, fmt.Errorf("capacity: threshold %d is not a positive number of requests", c.Threshold)
+		}
+		f.capacity = &endpoint.Capacity{Threshold: c.Threshold, Beyond: c.Beyond, SlowPer: c.SlowPer}
+	}
 	if opts.Dir != "" {
 		f.ca, err = LoadOrCreateCA(opts.Dir)
 		f.caFile = opts.Dir + "/ca.pem"
@@ -219,6 +232,7 @@ func (f *Fleet) newHost(p HostPlan, sc Scenario, tlsConf *tls.Config, lookup fun
 		MaxRequestBytes: cfg.MaxEnvelopeSize,
 		Handler:         h.Service,
 		Logger:          f.opts.Logger,
+		Capacity:        f.capacity,
 	})
 	if err != nil {
 		return nil, err
@@ -345,4 +359,13 @@ func netbiosDomain(dns string) string {
 		label = label[:15]
 	}
 	return strings.ToUpper(label)
+}
+
+// CapacityStats returns what the scenario's shared bottleneck saw; the zero
+// value when it has none.
+func (f *Fleet) CapacityStats() endpoint.CapacityStats {
+	if f.capacity == nil {
+		return endpoint.CapacityStats{}
+	}
+	return f.capacity.Stats()
 }

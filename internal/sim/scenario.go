@@ -40,11 +40,16 @@ type Scenario struct {
 	// Policy sets it; 0 keeps each release's default (5 on 2003 and 2008
 	// R2, 30 later).
 	MaxShellsPerUser int
-	OSMix            map[string]float64
-	LocaleMix        map[string]float64
-	Roles            []Role
-	Drift            []Drift
-	Faults           []Fault
+	// Capacity, when set, is a bottleneck every host shares (a WAN link,
+	// a jump host, a hypervisor): beyond its threshold of requests in
+	// flight across the fleet, requests slow down, time out or are
+	// refused with HTTP 503.
+	Capacity  *Capacity
+	OSMix     map[string]float64
+	LocaleMix map[string]float64
+	Roles     []Role
+	Drift     []Drift
+	Faults    []Fault
 	// Join, when set, makes every host a member of an Active Directory
 	// domain, as [Options.Domain] does (which wins when both are set).
 	Join *DomainJoin
@@ -562,4 +567,16 @@ func sortedKeys(m map[string]float64) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Capacity is the fleet's shared bottleneck (see [Scenario.Capacity]).
+type Capacity struct {
+	// Threshold is how many requests may be in flight across the fleet
+	// before the others suffer.
+	Threshold int
+	// Beyond is what happens to them: "slow" (each waits SlowPer for every
+	// request in flight above the threshold), "timeout" (never answered)
+	// or "refuse" (HTTP 503, as http.sys answers when its queue is full).
+	Beyond  string
+	SlowPer time.Duration
 }

@@ -39,7 +39,7 @@ func (s *Shared) BindPolicies(cmd *cobra.Command) {
 
 // BindRun adds --concurrency, --timeout and --store.
 func (s *Shared) BindRun(cmd *cobra.Command) {
-	cmd.Flags().IntVar(&s.Concurrency, "concurrency", 0, "hosts worked on at once (0 = the inventory's setting)")
+	cmd.Flags().IntVar(&s.Concurrency, "concurrency", 0, "hosts collected at once, fixed (0 = adapt to the fleet, up to the inventory's concurrency or 1000)")
 	cmd.Flags().DurationVar(&s.Timeout, "timeout", 0, "deadline per host (0 = the inventory's setting)")
 	cmd.Flags().StringVar(&s.Store, "store", DefaultStore(), "run store `file` (SQLite)")
 }

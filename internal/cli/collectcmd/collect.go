@@ -105,6 +105,18 @@ ntlm 2 (ntlm: web0049, web0050)"): with auth = "negotiate" each host uses
 Kerberos when a ticket for it can be had and NTLM otherwise; the method
 is stored with each host's facts, and --json lists the hosts by method.
 
+How many hosts are worked on at once adapts to the fleet: the run starts
+with 32 and grows while the commands' round trip stays near the lowest it
+has seen and no host times out or answers busy; it stops growing when the
+round trip climbs, and backs off when hosts time out or answer busy (a
+saturated link, jump host or hypervisor). Hosts that failed that way while
+it backed off are tried once more at the end. The inventory's fleet-wide
+and group concurrency settings cap it (1000 without one), at most 64
+sessions authenticate at once (domain controllers are not flooded), and
+the summary says what it reached and why it stopped growing
+("concurrency: adaptive, reached 256 of 1000 ..."). --concurrency N fixes
+it at exactly N.
+
 Exit codes: 0 when every host answered, 3 when some did not, 1 on errors.`,
 		Example: `  fleetport collect -i inventory --limit 'web*'
   fleetport collect --concurrency 200 --timeout 2m --json`,
@@ -231,6 +243,9 @@ type Collection struct {
 	Hosts []*facts.Host
 	// Interrupted is set when the run stopped early (Ctrl-C).
 	Interrupted error
+	// Concurrency is what the run did with its concurrency; zero when
+	// the hosts went to site runners.
+	Concurrency collect.Adaptation
 }
 
 func collectRun(ctx context.Context, opts *Options) error {
@@ -238,7 +253,7 @@ func collectRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if err := printSummary(opts, c.RunID, c.Hosts, c.Finished.Sub(c.Started), c.Status); err != nil {
+	if err := printSummary(opts, c.RunID, c.Hosts, c.Finished.Sub(c.Started), c.Status, c.Concurrency); err != nil {
 		return err
 	}
 	if c.Interrupted != nil {
@@ -291,10 +306,10 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 			limits[g.Name] = g.Concurrency
 		}
 	}
-	conc := inv.Concurrency()
-	if opts.Shared.Concurrency > 0 {
-		conc = opts.Shared.Concurrency
-	}
+	// --concurrency fixes the number of hosts in flight; without it the
+	// run adapts, up to the inventory's fleet-wide concurrency.
+	copts := collect.Options{Concurrency: opts.Shared.Concurrency, Adaptive: opts.Shared.Concurrency <= 0, MaxConcurrency: inv.Concurrency(),
+		GroupLimits: limits, Policies: pset, Now: opts.Now}
 
 	run, stopRun, err := runner(ctx, opts, hosts, targets, pset)
 	if err != nil {
@@ -325,7 +340,10 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 	results := make([]*facts.Host, 0, len(hosts))
 	w := NewHostWriter(ctx, st, runID)
 	prog := newProgress(opts.IO, len(hosts))
-	runErr := run(ctx, targets, collect.Options{Concurrency: conc, GroupLimits: limits, Policies: pset, Progress: prog.event, Now: opts.Now},
+	var adapted collect.Adaptation
+	copts.Progress = prog.event
+	copts.Report = func(a collect.Adaptation) { adapted = a }
+	runErr := run(ctx, targets, copts,
 		func(h *facts.Host) {
 			// Keep only what the summary needs: the document goes to the
 			// store, so memory does not grow with the fleet's facts.
@@ -346,7 +364,7 @@ func Collect(ctx context.Context, opts *Options) (*Collection, error) {
 	}
 	sort.Slice(results, func(i, j int) bool { return results[i].Name < results[j].Name })
 	return &Collection{RunID: runID, Status: status, Started: started, Finished: finished, Inventory: inv, Selected: hosts,
-		Policies: pset, Hosts: results, Interrupted: runErr}, nil
+		Policies: pset, Hosts: results, Interrupted: runErr, Concurrency: adapted}, nil
 }
 
 // loadPolicies merges the built-in pack with the user's policies, printing
@@ -423,6 +441,21 @@ type summaryJSON struct {
 	// (ntlm, kerberos, basic: what negotiate chose); hosts whose session
 	// did not open are in none.
 	Auth map[string][]string `json:"auth"`
+	// Concurrency is what the run did with its concurrency; absent when
+	// the hosts went to site runners.
+	Concurrency *concurrencyJSON `json:"concurrency,omitempty"`
+}
+
+// concurrencyJSON is collect.Adaptation in the summary.
+type concurrencyJSON struct {
+	Adaptive bool   `json:"adaptive"`
+	Start    int    `json:"start"`
+	Max      int    `json:"max"`
+	Reached  int    `json:"reached"`
+	Final    int    `json:"final"`
+	Peak     int    `json:"peak"`
+	Backoffs int    `json:"backoffs"`
+	Why      string `json:"why,omitempty"`
 }
 
 type failedHostJSON struct {
@@ -470,9 +503,13 @@ func authLine(by map[string][]string) string {
 	return s
 }
 
-func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, status store.RunStatus) error {
+func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, status store.RunStatus, a collect.Adaptation) error {
 	sum := summaryJSON{Run: run, Status: string(status), Hosts: len(hs), Duration: d.Round(time.Millisecond).String(),
 		ByStatus: map[string]int{}, Failed: []failedHostJSON{}, Auth: map[string][]string{}}
+	if a.Peak > 0 {
+		sum.Concurrency = &concurrencyJSON{Adaptive: a.Adaptive, Start: a.Start, Max: a.Max, Reached: a.Reached, Final: a.Final,
+			Peak: a.Peak, Backoffs: a.Backoffs, Why: a.Why}
+	}
 	for _, h := range hs {
 		sum.ByStatus[h.Status.String()]++
 		if h.Status != facts.StatusOK {
@@ -499,6 +536,9 @@ func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, s
 	fmt.Fprintf(opts.IO.Out, "run %d: %d hosts in %s: %s\n", run, len(hs), sum.Duration, strings.Join(parts, ", "))
 	if l := authLine(sum.Auth); l != "" {
 		fmt.Fprintln(opts.IO.Out, l)
+	}
+	if a.Peak > 0 {
+		fmt.Fprintf(opts.IO.Out, "concurrency: %s\n", a)
 	}
 	if len(sum.Failed) > 0 {
 		tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)

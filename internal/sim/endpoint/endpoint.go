@@ -57,6 +57,9 @@ type Options struct {
 	MaxRequestBytes int
 	// Handler answers the SOAP requests.
 	Handler Handler
+	// Capacity, when set, is a bottleneck this endpoint shares with
+	// others.
+	Capacity *Capacity
 	// Logger receives connection-level events; nil discards them.
 	Logger *slog.Logger
 }
@@ -77,6 +80,55 @@ type Faults struct {
 	Hang bool
 	// RejectAuth refuses every credential with 401.
 	RejectAuth bool
+}
+
+// Ways a [Capacity] treats the requests beyond its threshold.
+const (
+	BeyondSlow    = "slow"    // each waits SlowPer for every request in flight above the threshold
+	BeyondTimeout = "timeout" // never answered, as a saturated link drops them
+	BeyondRefuse  = "refuse"  // HTTP 503, as http.sys answers when its queue is full
+)
+
+// Capacity is a bottleneck several endpoints share (a WAN link, a proxy, a
+// jump host, a hypervisor's CPU): beyond Threshold requests in flight
+// across them, requests are slowed, dropped or refused. It is safe for
+// concurrent use.
+type Capacity struct {
+	Threshold int
+	Beyond    string
+	SlowPer   time.Duration
+
+	inFlight, over, peak atomic.Int64
+}
+
+// CapacityStats are what a capacity saw.
+type CapacityStats struct {
+	// Over counts the requests that arrived beyond the threshold; Peak is
+	// the most requests in flight at once.
+	Over, Peak int64
+}
+
+// Stats returns the capacity's counters.
+func (c *Capacity) Stats() CapacityStats {
+	return CapacityStats{Over: c.over.Load(), Peak: c.peak.Load()}
+}
+
+// admit counts a request in and says how far beyond the threshold it is
+// (0 when within); done counts it out.
+func (c *Capacity) admit() (beyond int64, done func()) {
+	n := c.inFlight.Add(1)
+	for {
+		p := c.peak.Load()
+		if n <= p || c.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	done = func() { c.inFlight.Add(-1) }
+	if n > int64(c.Threshold) {
+		c.over.Add(1)
+		return n - int64(c.Threshold), done
+	}
+	return 0, done
 }
 
 // Stats are an endpoint's counters since it was made.

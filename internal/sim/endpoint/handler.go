@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fleetport/fleetport/internal/gsswrap"
 	"github.com/fleetport/fleetport/internal/sim/ntlm"
@@ -73,6 +74,39 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delay(r.Context(), faults)
+	if c := e.opts.Capacity; c != nil {
+		beyond, done := c.admit()
+		defer func() { done() }()
+		if beyond > 0 {
+			switch c.Beyond {
+			case BeyondSlow:
+				t := time.NewTimer(time.Duration(beyond) * c.SlowPer)
+				select {
+				case <-t.C:
+				case <-r.Context().Done():
+				}
+				t.Stop()
+			case BeyondTimeout:
+				// Dropped: it holds no place in the bottleneck.
+				done()
+				done = func() {}
+				_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, int64(e.opts.MaxRequestBytes)+encryptionSlack))
+				select {
+				case <-r.Context().Done():
+				case <-h.down:
+					panic(http.ErrAbortHandler)
+				}
+				return
+			case BeyondRefuse:
+				_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, int64(e.opts.MaxRequestBytes)+encryptionSlack))
+				w.Header().Set("Content-Type", "text/html; charset=us-ascii")
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = io.WriteString(w, serviceUnavailable)
+				return
+			}
+		}
+	}
 
 	if r.URL.Path != "/wsman" {
 		w.WriteHeader(http.StatusNotFound)
@@ -375,3 +409,13 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
+
+// serviceUnavailable is the page http.sys answers with when its request
+// queue is full.
+const serviceUnavailable = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">
+<HTML><HEAD><TITLE>Service Unavailable</TITLE>
+<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>
+<BODY><h2>Service Unavailable</h2>
+<hr><p>HTTP Error 503. The service is unavailable.</p>
+</BODY></HTML>
+`
