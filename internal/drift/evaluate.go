@@ -40,6 +40,11 @@ type Input struct {
 	// CrossFact turns fleetport's cross-fact checks on (the default in
 	// the CLI).
 	CrossFact bool
+	// WaiversAt is the time the policy set's waivers are judged at: a
+	// waiver whose until is past then is expired. Zero means Now. A
+	// stored run is judged at its own start, so that its report says
+	// what was waived when it was collected, whatever day it is made.
+	WaiversAt time.Time
 }
 
 // Evaluate judges every host against every policy, and the cross-fact
@@ -84,6 +89,11 @@ func Evaluate(in Input) *Report {
 	}
 	wg.Wait()
 	sort.SliceStable(r.Hosts, func(i, j int) bool { return r.Hosts[i].Name < r.Hosts[j].Name })
+	at := in.WaiversAt
+	if at.IsZero() {
+		at = now
+	}
+	applyWaivers(r, in.Policies, in.Hosts, at)
 	r.summarise()
 	return r
 }
@@ -318,6 +328,9 @@ func (r *Report) summarise() {
 		}
 		s.Findings += len(h.Findings)
 		for _, f := range h.Findings {
+			if f.Result == Waived {
+				s.Waived++
+			}
 			if f.Result.IsDrift() {
 				s.BySeverity[f.Severity.String()]++
 				s.ByFix[string(f.Fix)]++
