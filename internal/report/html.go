@@ -114,6 +114,7 @@ type htmlHost struct {
 type htmlFinding struct {
 	Policy, Severity, Result, Rule, Source string
 	Expected, Actual, Fix                  string
+	Waiver                                 string
 	Evidence                               []htmlEvidence
 }
 
@@ -145,6 +146,9 @@ func writeHTML(w io.Writer, r *drift.Report) error {
 	}
 	page.Cards = append(page.Cards, htmlCard{"hosts", s.Hosts, "hosts"})
 	for _, res := range resultOrder {
+		if res == drift.Waived && s.Results.Waived == 0 {
+			continue
+		}
 		page.Cards = append(page.Cards, htmlCard{res.String(), countOf(s.Results, res), res.String()})
 	}
 	page.Cards = append(page.Cards, htmlCard{"findings", s.Findings, "findings"})
@@ -246,6 +250,9 @@ func htmlHostOf(g group, anchor string) htmlHost {
 	for _, rw := range g.Rows {
 		f := htmlFinding{Policy: cleanText(rw.Policy), Severity: rw.Severity.String(), Result: rw.Result.String(),
 			Rule: cleanText(rw.Rule), Source: cleanText(rw.Source), Expected: cleanText(rw.Expected), Actual: cleanText(rw.Actual), Fix: cleanText(rw.Fix)}
+		if rw.Waiver != nil {
+			f.Waiver = cleanText(rw.Waiver.Text())
+		}
 		for _, e := range rw.Evidence {
 			src := evidenceSource(e)
 			f.Evidence = append(f.Evidence, htmlEvidence{Source: cleanText(flat(src)), Text: evidenceHTMLText(e.Text)})
@@ -262,7 +269,7 @@ func evidenceHTMLText(s string) string {
 }
 
 var resultSymbols = map[drift.Result]string{
-	drift.Fail: "✗", drift.Pending: "↻", drift.Unknown: "?", drift.Pass: "✓", drift.NotApplicable: "–",
+	drift.Fail: "✗", drift.Pending: "↻", drift.Unknown: "?", drift.Waived: "≈", drift.Pass: "✓", drift.NotApplicable: "–",
 }
 
 func matrixOf(v *view, anchors map[*drift.HostReport]string, detailed map[*drift.HostReport]bool) htmlMatrix {
