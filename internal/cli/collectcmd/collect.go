@@ -386,6 +386,9 @@ func LoadPolicies(io *cmdutil.IOStreams, sh cmdutil.Shared, explicit bool) (*pol
 		}
 	}
 	merged, d := policies.NewSet(files...)
+	// A waiver must name a policy of the whole set (the built-in pack
+	// included unless --no-builtin).
+	d = append(d, merged.CheckWaivers()...)
 	if d.HasErrors() {
 		cmdutil.RenameDiags(d, rename)
 		cmdutil.WriteDiagnostics(io, srcs, d)
