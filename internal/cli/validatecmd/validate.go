@@ -352,6 +352,13 @@ func waiverCoverage(set *policies.Set, inv *inventory.Inventory) hcl.Diagnostics
 		var covered []*inventory.Host
 		if w.Limit != "" {
 			sel, err := inv.Select(w.Limit, nil)
+			if err != nil {
+				if some, merr := inv.Matching(w.Limit, nil); merr == nil && len(some) > 0 {
+					// Other terms select hosts: the waiver holds for them.
+					warn(w, w.LimitRange, "Waiver limit term selects no host", err.Error()+" The waiver covers the hosts its other terms select; fix the term or remove it.")
+					err, sel = nil, some
+				}
+			}
 			if err != nil || len(sel) == 0 {
 				why := "the pattern selects no host of the inventory"
 				if err != nil {
