@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -272,6 +273,11 @@ var CrossFactChecks = []string{
 // isBuiltinName reports whether the built-in pack declares a policy named
 // name (without regard to case).
 func isBuiltinName(name string) bool {
-	b, _ := Builtin()
+	b := builtinOnce()
 	return b != nil && b.Policy(name) != nil
 }
+
+var builtinOnce = sync.OnceValue(func() *Set {
+	b, _ := Builtin()
+	return b
+})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fleetport/fleetport/internal/drift"
 	"github.com/fleetport/fleetport/internal/plan"
+	"github.com/fleetport/fleetport/policies"
 )
 
 // TestNoServiceAddressInPlainWords: a web server whose inventory declares
@@ -60,5 +61,37 @@ func TestNoServiceAddressInPlainWords(t *testing.T) {
 		if v.Policy == "http_listen_list" && (v.Result != drift.Unknown || !strings.Contains(v.Reason, plain)) {
 			t.Errorf("http_listen_list on a list without the service address: %v %s", v.Result, v.Reason)
 		}
+	}
+}
+
+// TestWaivedDriftIsNotPlanned: drift a live waiver accepts is left alone
+// by plan; the same drift without the waiver (expired) is planned.
+func TestWaivedDriftIsNotPlanned(t *testing.T) {
+	ph, f := webHost()
+	n := uint64(240)
+	f.Registry[0].Number, f.Registry[0].Raw = &n, "0xf0" // TcpTimedWaitDelay
+	b := builtin(t)
+	planFor := func(until string) *plan.Plan {
+		w, diags := policies.Parse([]byte(`waiver "batch" {
+  policy = "tcp_timed_wait_delay"
+  hosts  = ["web01"]
+  reason = "CHG-1"
+  until  = "`+until+`"
+}
+`), "waivers.hcl")
+		set, d := policies.NewSet(append(append([]*policies.File{}, b.Files...), w)...)
+		if diags = append(append(diags, d...), set.CheckWaivers()...); diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		rep := drift.Evaluate(drift.Input{Policies: set, CrossFact: true, Now: testNow, Hosts: []drift.HostInput{{Policy: ph, Facts: f}}})
+		return plan.Build(set, 1, []plan.HostInput{{Policy: ph, Facts: f, Report: &rep.Hosts[0]}}, plan.Options{Now: testNow})
+	}
+	live := testNow.AddDate(0, 1, 0).Format("2006-01-02")
+	if p := planFor(live); len(p.Hosts) != 0 {
+		t.Errorf("waived drift planned: %+v", p.Hosts)
+	}
+	gone := testNow.AddDate(0, 0, -1).Format("2006-01-02")
+	if p := planFor(gone); len(p.Hosts) != 1 || len(p.Hosts[0].Actions) == 0 {
+		t.Errorf("drift of an expired waiver not planned: %+v", p.Hosts)
 	}
 }
