@@ -333,6 +333,9 @@ func hostDonut(c drift.Counts) htmlDonut {
 	acc := 0.0
 	for _, r := range resultOrder {
 		n := countOf(c, r)
+		if r == drift.Waived && n == 0 {
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%d %s", n, r))
 		if n == 0 || d.Total == 0 {
 			continue
