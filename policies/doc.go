@@ -139,9 +139,10 @@
 // drift exit 2, and plan leaves it alone. An unknown stays unknown. From
 // the day after until the waiver is expired: it waives nothing (the drift
 // fails again) and drift warns once per expired waiver, naming it and its
-// file:line. Waivers are judged at the start of the run that is judged,
-// so a report of a stored run says what was waived when it was collected;
-// comparisons say "waived" for drift a waiver accepts now and did not
+// file:line. Waivers are judged at the start of the run that is judged
+// (a waiver whose until had passed by then waives nothing), so judging a
+// stored run again gives the same answer whatever the day, and plan and
+// apply derive the same changes from it; comparisons say "waived" for drift a waiver accepts now and did not
 // before, and "unwaived" for drift whose waiver expired, never "fixed" or
 // "new". When two waivers cover the same drift, the first declared wins.
 //

@@ -42,8 +42,8 @@ type Input struct {
 	CrossFact bool
 	// WaiversAt is the time the policy set's waivers are judged at: a
 	// waiver whose until is past then is expired. Zero means Now. A
-	// stored run is judged at its own start, so that its report says
-	// what was waived when it was collected, whatever day it is made.
+	// stored run is judged at its own start, so that judging it again
+	// gives the same answer whatever the day.
 	WaiversAt time.Time
 }
 
