@@ -1,6 +1,7 @@
 package driftcmd_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetport/fleetport/internal/cli/cmdutil"
+	"github.com/fleetport/fleetport/internal/cli/root"
 	"github.com/fleetport/fleetport/internal/sim"
 	"github.com/fleetport/fleetport/internal/sim/simtest"
 )
@@ -112,5 +115,52 @@ func TestWaiversEndToEnd(t *testing.T) {
 	}
 	if _, out, _ := run(t, "history", "--store", common[5]); strings.Contains(out, "\n3 ") {
 		t.Errorf("a run was stored:\n%s", out)
+	}
+}
+
+// runAt runs fleetport with its clock set to now.
+func runAt(t *testing.T, now time.Time, args ...string) (int, string, string) {
+	t.Helper()
+	ios, _, out, errOut := cmdutil.Test()
+	f := &cmdutil.Factory{IO: ios, Now: func() time.Time { return now }}
+	code := root.Run(context.Background(), f, args)
+	return code, out.String(), errOut.String()
+}
+
+// TestWaiverExpiryBetweenRuns: a waiver that held at run 1 and had expired
+// by run 2: run 2 compared with run 1 says "no longer waived", not new;
+// diff from run 2 to run 1 says "waived", not fixed.
+func TestWaiverExpiryBetweenRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end over WinRM")
+	}
+	f, sc := webFleet(t, 2)
+	winrmRun(t, f, sc, "web0001", deleteTimedWaitDelay)
+	inv := simtest.Inventory(t, f, sim.InventoryOptions{})
+	dir := t.TempDir()
+	waivers := filepath.Join(dir, "waivers.hcl")
+	if err := os.WriteFile(waivers, []byte(`waiver "w1" {
+  policy = "tcp_timed_wait_delay"
+  hosts  = ["web0001"]
+  reason = "until the January window"
+  until  = "2030-01-15"
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"-i", inv, "-p", waivers, "--store", filepath.Join(dir, "fleetport.db"), "--timeout", "20s", "--no-color"}
+	day1 := time.Date(2030, 1, 15, 23, 0, 0, 0, time.UTC)
+	code, out, errOut := runAt(t, day1, append([]string{"drift"}, common...)...)
+	if code != 0 || !strings.Contains(out, "web0001  waived") {
+		t.Fatalf("run 1: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runAt(t, day1.Add(2*time.Hour), append([]string{"drift"}, common...)...)
+	if code != 2 || !strings.Contains(out, "Since run 1: 0 new, 0 fixed, 0 changed, 1 no longer waived") ||
+		!strings.Contains(out, "unwaived  web0001") || !strings.Contains(errOut, `waiver "w1" (`+waivers+`:1) expired at the end of 2030-01-15`) {
+		t.Errorf("run 2: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runAt(t, day1.Add(3*time.Hour), append([]string{"diff", "2", "1"}, common[:6]...)...)
+	if code != 0 || !strings.Contains(out, "run 2 → run 1: 0 new, 0 fixed, 0 changed, 1 waived") || !strings.Contains(out, "fail → waived") {
+		t.Errorf("diff 2 1: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
