@@ -106,6 +106,10 @@ func Parse(src []byte, filename string) (*File, hcl.Diagnostics) {
 			diags = append(diags, d...)
 			f.Rollout = r
 		case "waiver":
+			// Evaluated with the budget's functions too.
+			if body, ok := b.Body.(*hclsyntax.Body); ok {
+				hclguard.InstrumentLoops(body)
+			}
 			w, d := decodeWaiverBlock(b)
 			diags = append(diags, d...)
 			f.Waivers = append(f.Waivers, w)

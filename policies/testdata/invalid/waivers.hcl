@@ -76,3 +76,10 @@ waiver "bad name!" { # ERROR: Invalid waiver name
   until  = "2027-03-31"
   rule   = "registry" # ERROR: Unsupported argument
 }
+
+waiver "huge" {
+  policy = "max_user_port"
+  hosts  = [for i in range(100000) : "h${i}"] # ERROR: Error in function call
+  reason = "the evaluation budget holds in waivers too"
+  until  = "2027-03-31"
+}
