@@ -46,11 +46,14 @@
 // the whole inventory, at most 2 million calls, 128 MiB and 200,000
 // iterations of for expressions (package hclguard).
 //
-// It imports only the standard library, hcl/v2, go-cty and hclguard.
+// It imports only the standard library, hcl/v2, go-cty, go-ldap (to check
+// a source's filter and base DN) and hclguard. Sources are listed by the
+// caller's [SourceLister].
 //
 // # The language
 //
-// An inventory is one or more files of three block types. Every argument
+// An inventory is one or more files of four block types (the fourth,
+// source, is described under Sources). Every argument
 // is optional unless noted; an argument set to null counts as unset.
 //
 //	defaults {                        # at most one in the whole inventory
@@ -128,6 +131,50 @@
 // password. Kerberos over http seals every message; a kerberos host
 // addressed by IP needs kerberos_name (a ticket is for a name), or it is an
 // error.
+//
+// # Sources: hosts from Active Directory
+//
+// A source block lists hosts from where the fleet is already listed:
+//
+//	source "active_directory" "corp" {
+//	  url         = "ldap://dc01.corp.example"       # Kerberos seals every message
+//	  base_dn     = "OU=Servers,DC=corp,DC=example"
+//	  filter      = "(operatingSystem=*Server*)"    # optional, ANDed with computer objects
+//	  stale_after = "30d"                           # default 45d
+//	  groups_from = ["ou", "memberOf"]              # default ["ou"]
+//	}
+//
+// url is ldaps:// (verified with ca_file, or the system's CAs;
+// server_name when the certificate's name is not the URL's host), or
+// ldap:// with a Kerberos bind, which seals every message, or with
+// start_tls = true. bind is "kerberos" (the default: the operator's ticket
+// cache, KRB5CCNAME or ccache; a keytab with user = "name@REALM"; or a
+// password by reference) or "simple" (user and password, password by
+// reference only). krb5_conf names the Kerberos configuration (default
+// KRB5_CONFIG, else /etc/krb5.conf); timeout bounds each directory
+// operation (default 30s). A Samba domain controller with its default
+// settings refuses Kerberos binds over ldaps://: use ldap://.
+//
+// Every enabled computer object under base_dn that matches the filter and
+// runs Windows is a host: its name is the computer's name in lower case,
+// its address its dNSHostName; its tags are source, os, os_version and
+// ou; its groups are the organizational units between base_dn and the
+// object (lower case, other characters as hyphens), the AD groups it is a
+// member of (with "memberOf"), and the source's own groups list. Disabled
+// accounts, managed service accounts, computers not running Windows,
+// computers with no DNS name and computers that have not logged on (or,
+// never having logged on, were created) longer than stale_after ago are
+// left out, and counted by reason.
+//
+// Source hosts take the defaults and their groups' settings like any host;
+// a group a source names need not be declared. A host block of the same
+// name wins over the source's entry, with a warning. A filter or base DN
+// that is not valid is an error located at it, as is a base DN the
+// directory does not have.
+//
+// The last good listing of each source is kept in fleetport's store; when
+// the directory cannot be reached, it is used with a warning that says how
+// old it is (`inventory list --refresh` fails instead).
 //
 // # Selecting hosts (--limit)
 //

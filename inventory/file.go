@@ -13,6 +13,7 @@ type File struct {
 	Defaults []*DefaultsBlock
 	Groups   []*GroupBlock
 	Hosts    []*HostBlock
+	Sources  []*Source
 
 	hcl *hcl.File
 }
@@ -27,6 +28,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "defaults"},
 		{Type: "group", LabelNames: []string{"name"}},
 		{Type: "host", LabelNames: []string{"name"}},
+		{Type: "source", LabelNames: []string{"kind", "name"}},
 	},
 }
 

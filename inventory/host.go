@@ -19,6 +19,7 @@ type HostBlock struct {
 
 	settings map[string]*setting
 	groups   []groupRef
+	source   string // the source that listed the host; "" for a block in a file
 }
 
 // Attributes returns the arguments the block sets, by name.
@@ -82,10 +83,12 @@ type Host struct {
 	// are in [Inventory.Concurrency] and [Group.Concurrency].
 	Concurrency int
 	Site        string
-	Groups      []string // in the order the host lists them
-	Tags        map[string]string
-	Vars        map[string]cty.Value
-	DeclRange   hcl.Range
+	// Source names the source that listed the host, "" for a host block.
+	Source    string
+	Groups    []string // in the order the host lists them
+	Tags      map[string]string
+	Vars      map[string]cty.Value
+	DeclRange hcl.Range
 	// Origins says where each setting's value was set, by argument name
 	// ("port", "tags.role"); built-in defaults have no entry.
 	Origins map[string]hcl.Range
@@ -132,6 +135,7 @@ type HostJSON struct {
 	Timeout            string                     `json:"timeout"`
 	Concurrency        int                        `json:"concurrency,omitempty"`
 	Site               string                     `json:"site,omitempty"`
+	Source             string                     `json:"source,omitempty"`
 	Groups             []string                   `json:"groups"`
 	Tags               map[string]string          `json:"tags"`
 	Vars               map[string]json.RawMessage `json:"vars"`
@@ -163,6 +167,7 @@ func (h *Host) ListJSON() HostJSON {
 		Timeout:            h.Timeout.String(),
 		Concurrency:        h.Concurrency,
 		Site:               h.Site,
+		Source:             h.Source,
 		Groups:             append([]string{}, h.Groups...),
 		Tags:               map[string]string{},
 		Vars:               map[string]json.RawMessage{},

@@ -24,6 +24,10 @@ type Inventory struct {
 	groupByName map[string]*Group      // by lower-case name
 	concurrency int
 	files       map[string]*hcl.File
+	sources     []*Source
+	listings    map[string]*Listing
+	// implicitGroups are the groups sources name that no file declares.
+	implicitGroups []*GroupBlock
 }
 
 // Hosts returns every host, sorted by name.
@@ -70,8 +74,12 @@ func (inv *Inventory) Files() map[string]*hcl.File {
 // Merge always returns a non-nil Inventory. On errors it holds what could
 // be resolved (a duplicate is dropped, an invalid value left zero), which is
 // safe for careful analysis.
-func Merge(files ...*File) (*Inventory, hcl.Diagnostics) {
+func Merge(files ...*File) (*Inventory, hcl.Diagnostics) { return merge(files, nil) }
+
+// merge is [Merge] with the hosts sources listed.
+func merge(files []*File, listings map[string]*Listing) (*Inventory, hcl.Diagnostics) {
 	inv := &Inventory{
+		listings:    listings,
 		groupBlocks: map[string]*GroupBlock{},
 		byName:      map[string]*Host{},
 		hostIndex:   map[string]int{},
@@ -95,6 +103,15 @@ func Merge(files ...*File) (*Inventory, hcl.Diagnostics) {
 		allDefaults = append(allDefaults, f.Defaults...)
 		allGroups = append(allGroups, f.Groups...)
 		allHosts = append(allHosts, f.Hosts...)
+		for _, s := range f.Sources {
+			for _, prev := range inv.sources {
+				if strings.EqualFold(prev.Name, s.Name) {
+					diags = append(diags, errorDiag(s.DeclRange, "Duplicate source", fmt.Sprintf(
+						"A source named %q was already declared at %s. Source names must be unique: rename one.", prev.Name, at(prev.DeclRange))))
+				}
+			}
+			inv.sources = append(inv.sources, s)
+		}
 		for _, d := range f.Defaults {
 			if inv.defaults != nil {
 				diags = append(diags, errorDiag(d.DeclRange, "Duplicate defaults block", fmt.Sprintf(
@@ -126,7 +143,21 @@ func Merge(files ...*File) (*Inventory, hcl.Diagnostics) {
 			hostBlocks = append(hostBlocks, h)
 		}
 	}
+	taken := map[string]string{}
+	for _, src := range inv.sources {
+		l, ok := listings[src.Name]
+		if !ok {
+			continue
+		}
+		hbs, sd := inv.sourceHostBlocks(src, l, seenHosts, taken)
+		diags = append(diags, sd...)
+		hostBlocks = append(hostBlocks, hbs...)
+	}
+	groupOrder = append(groupOrder, inv.implicitGroups...)
 	for _, h := range hostBlocks {
+		if h.source != "" {
+			continue
+		}
 		if g, ok := inv.groupBlocks[strings.ToLower(h.Name)]; ok {
 			diags = append(diags, warningDiag(h.NameRange, "Host and group share a name", fmt.Sprintf(
 				"Host %q has the name of the group declared at %s, so a --limit term %q selects both. Rename one, or select with group:%s.",
@@ -155,6 +186,7 @@ func Merge(files ...*File) (*Inventory, hcl.Diagnostics) {
 		groups, gd := inv.hostGroups(hb)
 		diags = append(diags, gd...)
 		h := inv.resolveHost(hb, groups, agg)
+		h.Source = hb.source
 		inv.hosts = append(inv.hosts, h)
 		inv.byName[strings.ToLower(h.Name)] = h
 		for _, g := range groups {

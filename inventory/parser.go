@@ -121,6 +121,12 @@ func parse(src []byte, filename string, b *hclguard.Budget, maxTokens int) (f *F
 			if h != nil {
 				f.Hosts = append(f.Hosts, h)
 			}
+		case "source":
+			s, sd := decodeSourceBlock(b, fsrc)
+			diags = append(diags, sd...)
+			if s != nil {
+				f.Sources = append(f.Sources, s)
+			}
 		}
 	}
 	return f, diags, tokens
@@ -155,6 +161,9 @@ type Options struct {
 	// user recognises them. When empty, they are the slash-separated
 	// paths within the fs.FS.
 	Dir string
+	// Sources lists the inventory's source blocks. When nil, source
+	// blocks are checked but list no host.
+	Sources SourceLister
 }
 
 // LoadDir loads an inventory from root within fsys, with the zero
@@ -243,7 +252,17 @@ func Load(fsys fs.FS, root string, opts Options) (*Inventory, hcl.Diagnostics) {
 		diags = append(diags, fd...)
 		files = append(files, f)
 	}
-	inv, md := Merge(files...)
+	var sources []*Source
+	for _, f := range files {
+		sources = append(sources, f.Sources...)
+	}
+	var listings map[string]*Listing
+	if len(sources) > 0 && !diags.HasErrors() {
+		var ld hcl.Diagnostics
+		listings, ld = listSources(sources, opts.Sources)
+		diags = append(diags, ld...)
+	}
+	inv, md := merge(files, listings)
 	return inv, append(diags, md...)
 }
 

@@ -69,7 +69,7 @@ func under(prefixes ...string) func(string) bool {
 var (
 	engine = under("inventory", "policies", "internal/hclguard", "internal/remote", "internal/collect", "internal/drift",
 		"internal/rollout", "internal/report", "internal/store", "internal/facts", "internal/parse", "internal/sim",
-		"internal/history", "internal/dispatch", "internal/jobq", "internal/controller", "internal/runner")
+		"internal/history", "internal/dispatch", "internal/jobq", "internal/controller", "internal/runner", "internal/ansibleinv", "internal/adsource")
 	uiAndCLI = []string{module + "/internal/cli", module + "/internal/tui", "github.com/spf13/cobra",
 		"charm.land/bubbletea", "charm.land/lipgloss", "charm.land/bubbles"}
 )

@@ -333,10 +333,17 @@ func TestCloseInterruptsRun(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Close took %v", d)
 	}
-	// Aborting the request in flight costs its connection (HTTP/1.1 has
-	// no other way); the cleanup took a second one.
-	if c := h.Counters(); c.ShellsOpen != 0 || c.ConnectionsAccepted != 2 {
-		t.Errorf("host counters %+v", c)
+	// The shell is deleted. Aborting a Receive in flight costs its
+	// connection (HTTP/1.1 has no other way) and the cleanup takes a
+	// second one; when Close comes between two polls, nothing is in flight
+	// and the cleanup reuses the one connection. Either way the session
+	// opened no connection the host did not see, and no more than two.
+	c := h.Counters()
+	if c.ShellsOpen != 0 {
+		t.Errorf("host counters %+v: the shell is still open", c)
+	}
+	if n := s.Stats().Connections; c.ConnectionsAccepted < 1 || c.ConnectionsAccepted > 2 || c.ConnectionsAccepted != n {
+		t.Errorf("host accepted %d connections, the session opened %d: want the same, 1 or 2", c.ConnectionsAccepted, n)
 	}
 }
 

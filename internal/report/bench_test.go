@@ -38,3 +38,25 @@ func BenchmarkWrite(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWriteHTMLFleet renders the HTML page of a 2,000-host fleet made
+// of the drift engine's results on a simulated fleet (fleetReport), and
+// reports the page's size.
+func BenchmarkWriteHTMLFleet(b *testing.B) {
+	r := fleetReport(b, 2000)
+	var n countWriter
+	for b.Loop() {
+		n = 0
+		if err := Write(&n, HTML, r, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n), "page-bytes")
+}
+
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
+}

@@ -15,9 +15,14 @@
 //     docs/schema/drift-report.schema.json ([drift.SchemaID]).
 //   - [Markdown]: GitHub-flavoured Markdown for pull requests and wikis,
 //     with the evidence in collapsed details sections.
-//   - [HTML]: one self-contained page (inline CSS and SVG charts, a tiny
-//     optional filter script), readable offline and printable: summary,
-//     policy × host matrix, per-host details with evidence, changes.
+//   - [HTML]: one self-contained page (inline CSS and SVG charts, a small
+//     optional search script), readable offline and with JavaScript off:
+//     the provenance, a summary, the policies worst first by inventory
+//     group with a drill-down to the hosts of each cell, every host folded
+//     to one line worst first (evidence inside), the hosts not reached one
+//     line per status, changes. Hosts come in folded sets by their worst
+//     severity, so the page stays short on any fleet; each result has its
+//     own CSS class (st-NAME) and a line in the legend.
 //   - [JUnit]: JUnit XML for CI dashboards, a test suite per policy and a
 //     test case per host and policy.
 //
@@ -26,8 +31,9 @@
 // [ParseFormats] turns a --format flag value into formats.
 //
 // The package deliberately does not decide anything: it does not judge
-// hosts, compute counts, sort or compare runs (the drift package does, and
-// the report's numbers are printed as they are), it does not detect a
+// hosts or compare runs (the drift package does, and the report's summary
+// is printed as it is; the package only orders and groups the verdicts it
+// is given, worst first and by inventory group), it does not detect a
 // terminal or read NO_COLOR (the caller sets [Options]), and it does not
 // choose file names or exit codes. It fetches nothing and links to
 // nothing outside the page. The model holds no credentials, and the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,17 +133,26 @@ func TestHTML(t *testing.T) {
 					t.Error("the hosts donut has no segment")
 				}
 			}
-			// The matrix: a row per policy, a cell per shown host.
+			// The matrix: a row per policy, a cell for all hosts and one per
+			// group, each with a title.
 			if m := byID["matrix"]; m != nil && len(in.r.Policies) > 0 && len(in.r.Hosts) > 0 {
 				rows := findAll(m, func(n *html.Node) bool { return n.Data == "tr" })
 				if len(rows) != len(in.r.Policies)+1 {
 					t.Errorf("matrix has %d rows, want %d", len(rows), len(in.r.Policies)+1)
 				}
-				shown := min(len(in.r.Hosts), maxMatrixHosts)
+				groups := map[string]bool{}
+				for _, h := range in.r.Hosts {
+					for _, g := range h.Groups {
+						groups[g] = true
+					}
+					if len(h.Groups) == 0 {
+						groups[noGroup] = true
+					}
+				}
 				for _, tr := range rows[1:] {
 					cells := findAll(tr, func(n *html.Node) bool { return n.Data == "td" })
-					if len(cells) != shown {
-						t.Fatalf("matrix row has %d cells, want %d", len(cells), shown)
+					if len(cells) != 1+len(groups) {
+						t.Fatalf("matrix row has %d cells, want %d", len(cells), 1+len(groups))
 					}
 					for _, td := range cells {
 						if attr(td, "title") == "" {
@@ -151,28 +161,34 @@ func TestHTML(t *testing.T) {
 					}
 				}
 			}
-			// Every host with findings has a section with every evidence
-			// line; every link points at an element.
+			// Every reached host with findings has a folded section with
+			// every evidence line; every host not reached is named in the
+			// line of its status.
+			hostSec := map[string]*html.Node{}
+			for _, d := range findAll(byID["hosts"], func(n *html.Node) bool { return n.Data == "details" && attr(n, "class") == "host" }) {
+				if b := findAll(d, func(n *html.Node) bool { return n.Data == "b" }); len(b) > 0 {
+					hostSec[textOf(b[0])] = d
+				}
+			}
 			for _, h := range in.r.Hosts {
+				if notReached(&h) {
+					u := byID["unreached-"+slug(h.Status.String())]
+					if u == nil || !strings.Contains(textOf(u), h.Name) {
+						t.Errorf("host %s (%s) is not in the line of hosts %s", h.Name, h.Status, h.Status)
+					}
+					continue
+				}
 				if len(h.Findings) == 0 {
 					continue
 				}
-				var sec *html.Node
-				for _, s := range findAll(byID["hosts"], func(n *html.Node) bool { return n.Data == "section" && strings.Contains(attr(n, "class"), "host") }) {
-					if h3 := findAll(s, func(n *html.Node) bool { return n.Data == "h3" }); len(h3) > 0 && strings.HasPrefix(textOf(h3[0]), h.Name+" ") {
-						sec = s
-					}
-				}
+				sec := hostSec[h.Name]
 				if sec == nil {
 					t.Errorf("host %s has findings but no section", h.Name)
 					continue
 				}
 				text := textOf(sec)
-				if !strings.Contains(text, string(h.Status.String())) && h.Status.String() != "ok" {
+				if h.Status.String() != "ok" && !strings.Contains(text, h.Status.String()) {
 					t.Errorf("host %s: section lacks its status", h.Name)
-				}
-				if notReached(&h) {
-					continue
 				}
 				for _, f := range h.Findings {
 					for _, e := range f.Evidence {
@@ -221,42 +237,142 @@ func TestHTMLEscapes(t *testing.T) {
 	}
 }
 
-// TestHTMLMatrixCap checks the matrix caps its hosts, shows the hosts that
-// are not compliant first and says how many it left out.
-func TestHTMLMatrixCap(t *testing.T) {
+// TestHTMLMatrixGroups checks the matrix on a fleet of many groups: a
+// column per group up to the cap, the groups with the most hosts drifting
+// first, the others in one column that says how many they are, and every
+// cell's drill-down listing the hosts of its column that did not pass.
+func TestHTMLMatrixGroups(t *testing.T) {
 	r := handReport()
-	pass := r.Hosts[6]
 	var hosts []drift.HostReport
-	for i := 0; i < 700; i++ {
-		h := pass
-		h.Name = fmt.Sprintf("pass%04d", i)
-		hosts = append(hosts, h)
+	for i := 0; i < 40; i++ {
+		for _, h := range r.Hosts {
+			h.Name = fmt.Sprintf("%s-%02d", h.Name, i)
+			h.Groups = []string{fmt.Sprintf("g%02d", i)}
+			hosts = append(hosts, h)
+		}
 	}
-	r.Hosts = append(hosts, r.Hosts...)
+	// g39 holds every host of g38 too, and more drift: it comes first.
+	extra := r.Hosts[5] // web01: fail
+	for i := 0; i < 3; i++ {
+		extra.Name = fmt.Sprintf("extra%d", i)
+		extra.Groups = []string{"g39"}
+		hosts = append(hosts, extra)
+	}
+	r.Hosts = hosts
+	r.Changes = nil
 	finish(r)
 	raw := render(t, HTML, r, Options{})
 	doc, err := html.Parse(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var matrix *html.Node
-	for _, n := range findAll(doc, func(n *html.Node) bool { return attr(n, "id") == "matrix" }) {
-		matrix = n
+	byID := map[string]*html.Node{}
+	for _, n := range findAll(doc, func(n *html.Node) bool { return attr(n, "id") != "" }) {
+		byID[attr(n, "id")] = n
 	}
-	heads := findAll(matrix, func(n *html.Node) bool { return n.Data == "th" && attr(n, "class") == "host" })
-	if len(heads) != maxMatrixHosts {
-		t.Fatalf("%d host columns, want %d", len(heads), maxMatrixHosts)
+	heads := findAll(byID["matrix"], func(n *html.Node) bool { return n.Data == "th" && attr(n, "class") == "group" })
+	if len(heads) != 1+maxMatrixGroups {
+		t.Fatalf("%d group columns, want all hosts and %d", len(heads), maxMatrixGroups)
 	}
-	names := map[string]bool{}
-	for _, th := range heads {
-		names[textOf(th)] = true
+	if got := textOf(heads[1]); !strings.HasPrefix(got, "g39") {
+		t.Errorf("first group column %q, want g39 (the most hosts drifting)", got)
 	}
-	for _, h := range []string{"app01", "db07", "dc01", "lb02", "mail01", "web01", "web03"} {
-		if !names[h] {
-			t.Errorf("host %s is not compliant but is not in the matrix", h)
+	if got, want := textOf(heads[len(heads)-1]), fmt.Sprintf("%d other groups", 40-(maxMatrixGroups-1)); !strings.HasPrefix(got, want) {
+		t.Errorf("last column %q, want %q", got, want)
+	}
+	// The http_listen_list row: web01 fails in every group; its cell
+	// links to the drill-down, which names the group's failing hosts.
+	var row *html.Node
+	for _, tr := range findAll(byID["matrix"], func(n *html.Node) bool { return n.Data == "tr" }) {
+		if strings.Contains(textOf(tr), "http_listen_list") {
+			row = tr
 		}
 	}
-	if !strings.Contains(textOf(matrix), "Showing 500 of 708 hosts") || !strings.Contains(textOf(matrix), "208 compliant or not-applicable hosts are omitted") {
-		t.Error("the matrix does not say how many hosts it omits")
+	if row == nil {
+		t.Fatal("no matrix row for http_listen_list")
+	}
+	cells := findAll(row, func(n *html.Node) bool { return n.Data == "td" })
+	if !strings.Contains(textOf(cells[0]), "✗43") {
+		t.Errorf("all hosts cell %q, want ✗43", textOf(cells[0]))
+	}
+	links := findAll(cells[1], func(n *html.Node) bool { return n.Data == "a" })
+	if len(links) != 1 {
+		t.Fatalf("the g39 cell has %d links, want 1", len(links))
+	}
+	drill := byID[strings.TrimPrefix(attr(links[0], "href"), "#")]
+	if drill == nil {
+		t.Fatalf("the g39 cell links to %q, which is no element", attr(links[0], "href"))
+	}
+	for _, want := range []string{"g39", "web01-39", "extra0", "extra2"} {
+		if !strings.Contains(textOf(drill), want) {
+			t.Errorf("the g39 drill-down lacks %s: %q", want, textOf(drill))
+		}
+	}
+	if strings.Contains(textOf(drill), "web02-39") {
+		t.Error("the drill-down lists a host that passes")
+	}
+	if !strings.Contains(attr(cells[1], "title"), "4 fail") {
+		t.Errorf("the g39 cell's title %q does not say 4 fail", attr(cells[1], "title"))
+	}
+	last := findAll(cells[len(cells)-1], func(n *html.Node) bool { return n.Data == "a" })
+	if len(last) != 1 || !strings.Contains(textOf(byID[strings.TrimPrefix(attr(last[0], "href"), "#")]), "web01-38") {
+		t.Error("the other groups' drill-down does not list their failing hosts")
+	}
+}
+
+// TestHTMLAnyStatus checks that a result the page knows nothing of (here
+// one past the known ones) still shows, in words and with its own CSS
+// class: in the legend, the cards, the matrix, the drill-down and on the
+// host, so that a new result needs no more than a colour.
+func TestHTMLAnyStatus(t *testing.T) {
+	r := handReport()
+	other := drift.Result(drift.Fail + 1)
+	name := other.String()
+	class := statusClass(other)
+	h := &r.Hosts[6] // web02: compliant
+	if h.Name != "web02" {
+		t.Fatalf("host 6 is %s", h.Name)
+	}
+	for i := range h.Verdicts {
+		if h.Verdicts[i].Policy == "tcp_timed_wait_delay" {
+			h.Verdicts[i].Result = other
+		}
+	}
+	h.Findings = []drift.Finding{{Host: "web02", Policy: "tcp_timed_wait_delay", Rule: `registry "TcpTimedWaitDelay"`, Severity: r.Policies[4].Severity,
+		Result: other, Expected: "<= 30", Actual: "240 (accepted until 2026-04-01)"}}
+	finish(r)
+	raw := render(t, HTML, r, Options{})
+	doc, err := html.Parse(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withClass := func(where *html.Node) []*html.Node {
+		return findAll(where, func(n *html.Node) bool { return slices.Contains(strings.Fields(attr(n, "class")), class) })
+	}
+	byID := map[string]*html.Node{}
+	for _, n := range findAll(doc, func(n *html.Node) bool { return attr(n, "id") != "" }) {
+		byID[attr(n, "id")] = n
+	}
+	if l := withClass(byID["legend"]); len(l) != 1 || !strings.Contains(textOf(l[0]), name+" 1 hosts") {
+		t.Errorf("the legend does not show %s on 1 host", name)
+	}
+	if c := withClass(byID["summary"]); len(c) < 2 {
+		t.Errorf("the summary shows %s %d times, want a card and a legend line", name, len(c))
+	}
+	cells := findAll(byID["matrix"], func(n *html.Node) bool { return n.Data == "td" && strings.Contains(attr(n, "title"), "1 "+name) })
+	if len(cells) != 3 {
+		t.Errorf("%d matrix cells count 1 %s, want 3 (all hosts, groups web and iis)", len(cells), name)
+	}
+	var drill bool
+	for _, n := range withClass(byID["policies"]) {
+		if strings.Contains(textOf(n.Parent), "web02") {
+			drill = true
+		}
+	}
+	if !drill {
+		t.Errorf("the drill-down does not list web02 as %s", name)
+	}
+	if n := withClass(byID["host-web02"]); len(n) < 2 {
+		t.Errorf("host web02 shows %s %d times, want on its line and its finding", name, len(n))
 	}
 }

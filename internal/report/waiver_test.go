@@ -79,7 +79,7 @@ func TestWaivedInEveryFormat(t *testing.T) {
 	}
 
 	html := string(render(t, HTML, r, Options{}))
-	if !strings.Contains(html, `waived by &#34;batch-window&#34; until 2026-06-30`) || !strings.Contains(html, `class="card waived"`) {
+	if !strings.Contains(html, `waived by &#34;batch-window&#34; until 2026-06-30`) || !strings.Contains(html, `class="card st st-waived"`) {
 		t.Errorf("html lacks the waiver or the waived card")
 	}
 }

@@ -130,6 +130,11 @@ CREATE TABLE IF NOT EXISTS boot_baselines (
 	facts BLOB NOT NULL,
 	PRIMARY KEY (name, boot)
 );
+CREATE TABLE IF NOT EXISTS source_listings (
+	source    TEXT PRIMARY KEY,
+	listed_at TEXT NOT NULL,
+	listing   TEXT NOT NULL
+);
 `
 
 // schemaVersion is written to meta; a newer file is refused rather than
@@ -503,4 +508,34 @@ func (s *Store) countHosts(ctx context.Context, r *Run) error {
 		r.ByStatus[st], r.Hosts = n, r.Hosts+n
 	}
 	return rows.Err()
+}
+
+// PutListing keeps the last good listing of an inventory source (hosts and
+// groups, never a credential), replacing the one before.
+func (s *Store) PutListing(ctx context.Context, source string, at time.Time, listing json.RawMessage) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO source_listings (source, listed_at, listing) VALUES (?, ?, ?)
+		ON CONFLICT(source) DO UPDATE SET listed_at = excluded.listed_at, listing = excluded.listing`,
+		source, at.UTC().Format(time.RFC3339Nano), string(listing))
+	if err != nil {
+		return fmt.Errorf("store: keep the listing of %s: %w", source, err)
+	}
+	return nil
+}
+
+// Listing returns the last listing kept for a source and its time; nil
+// when there is none.
+func (s *Store) Listing(ctx context.Context, source string) (json.RawMessage, time.Time, error) {
+	var at, listing string
+	err := s.db.QueryRowContext(ctx, `SELECT listed_at, listing FROM source_listings WHERE source = ?`, source).Scan(&at, &listing)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, time.Time{}, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("store: read the listing of %s: %w", source, err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("store: the listing of %s has an unreadable time %q", source, at)
+	}
+	return json.RawMessage(listing), t, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/fleetport/fleetport/internal/adsource"
 	"github.com/fleetport/fleetport/internal/hclguard"
 	"github.com/fleetport/fleetport/inventory"
 	"github.com/fleetport/fleetport/policies"
@@ -57,22 +58,52 @@ func WriteDiagnosticsWidth(io *IOStreams, files map[string]*hcl.File, diags hcl.
 	_ = wr.WriteDiagnostics(diags)
 }
 
+// LoadOptions say how an inventory's sources are listed.
+type LoadOptions struct {
+	// Refresh lists every source from its directory, failing rather than
+	// using the stored listing when the directory cannot be reached.
+	Refresh bool
+}
+
 // ReadInventory loads the inventory at path (a file or a folder), its files
 // named by their operating-system paths, and returns its diagnostics
-// unprinted.
+// unprinted. Its sources are listed, and their listings kept in the
+// default store (DefaultStore) for when a directory cannot be reached.
 func ReadInventory(path string) (*inventory.Inventory, hcl.Diagnostics, error) {
+	return ReadInventoryWith(path, LoadOptions{})
+}
+
+// ReadInventoryWith is ReadInventory with options.
+func ReadInventoryWith(path string, o LoadOptions) (*inventory.Inventory, hcl.Diagnostics, error) {
 	dir, root, err := SplitPath(path, "inventory")
 	if err != nil {
 		return nil, nil, err
 	}
-	inv, diags := inventory.Load(os.DirFS(dir), root, inventory.Options{Dir: dir})
+	lister := &adsource.Lister{StorePath: DefaultStore(), Refresh: o.Refresh, Credentials: sourceCredentials{}}
+	inv, diags := inventory.Load(os.DirFS(dir), root, inventory.Options{Dir: dir, Sources: lister})
 	return inv, diags, nil
+}
+
+// sourceCredentials resolves a source's bind credentials from the
+// environment and files; a directory is listed before any prompt could be
+// answered.
+type sourceCredentials struct{}
+
+func (sourceCredentials) Env(name string) (string, bool)       { return os.LookupEnv(name) }
+func (sourceCredentials) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
+func (sourceCredentials) Prompt(host, what string) (string, error) {
+	return "", fmt.Errorf("prompt() cannot give the %s of %s: set it with env() or file()", what, host)
 }
 
 // LoadInventory loads the inventory at path, prints every diagnostic
 // (warnings too), and returns ErrSilent when there are errors.
 func LoadInventory(io *IOStreams, path string) (*inventory.Inventory, error) {
-	inv, diags, err := ReadInventory(path)
+	return LoadInventoryWith(io, path, LoadOptions{})
+}
+
+// LoadInventoryWith is LoadInventory with options.
+func LoadInventoryWith(io *IOStreams, path string, o LoadOptions) (*inventory.Inventory, error) {
+	inv, diags, err := ReadInventoryWith(path, o)
 	if err != nil {
 		return nil, err
 	}

@@ -119,6 +119,24 @@ func TestDriftHistoryDiff(t *testing.T) {
 	if rep2.Changes == nil || rep2.Changes.Since.ID != 1 || rep2.Changes.New != 2 || rep2.Changes.Fixed != 0 {
 		t.Fatalf("changes since run 1: %+v", rep2.Changes)
 	}
+	// Every format says what made it: the fleetport, the run, and the
+	// digests of the run's hosts and of the policies.
+	pv := rep2.Provenance
+	if pv == nil || pv.Run != 2 || pv.Fleetport == "" || !strings.HasPrefix(pv.Inventory, "sha256:") || !strings.HasPrefix(pv.Policies, "sha256:") {
+		t.Fatalf("provenance: %+v", pv)
+	}
+	for _, ext := range []string{".txt", ".md", ".html", ".xml"} {
+		b, _ := os.ReadFile(filepath.Join(reports, "drift-run2"+ext))
+		if !bytes.Contains(b, []byte(pv.Fleetport)) || !bytes.Contains(b, []byte(pv.Inventory[:len("sha256:")+12])) || !bytes.Contains(b, []byte(pv.Policies[:len("sha256:")+12])) {
+			t.Errorf("drift-run2%s lacks the provenance %s", ext, pv.Short())
+		}
+	}
+	b, _ = os.ReadFile(filepath.Join(reports, "drift-run2.html"))
+	for _, want := range []string{"fleetport " + pv.Fleetport, "run 2", pv.Inventory, pv.Policies} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("the HTML report lacks %q in its provenance", want)
+		}
+	}
 	var suites struct {
 		Tests    int `xml:"tests,attr"`
 		Failures int `xml:"failures,attr"`
