@@ -16,6 +16,7 @@ type LimitError struct {
 	Problem    string // what is wrong, as in "matches no host"
 	Suggestion string // a term that would match, or ""
 	Err        error  // the cause, for an @file that cannot be read
+	noMatch    bool   // well-formed, selects no host
 }
 
 // Error says which term is wrong and why, as in
@@ -58,7 +59,22 @@ type limitTerm struct {
 // are returned. A pattern whose terms each select hosts may still select
 // none in all (web,&db): that is an empty result, not an error.
 func (inv *Inventory) Select(limit string, readFile func(string) ([]byte, error)) ([]*Host, error) {
+	return inv.selectHosts(limit, readFile, true)
+}
+
+// Matching is Select where a well-formed term that selects no host
+// selects nothing instead of failing: for patterns written for a larger
+// inventory than the one at hand (a waiver's limit, judged on the hosts
+// of one run). Malformed terms and @file terms that cannot be read are
+// still errors.
+func (inv *Inventory) Matching(limit string, readFile func(string) ([]byte, error)) ([]*Host, error) {
+	return inv.selectHosts(limit, readFile, false)
+}
+
+func (inv *Inventory) selectHosts(limit string, readFile func(string) ([]byte, error), strict bool) ([]*Host, error) {
 	terms, errs := parseLimit(limit, readFile)
+	var le *LimitError
+	tolerate := func(err error) bool { return !strict && errors.As(err, &le) && le.noMatch }
 	n := len(inv.hosts)
 	sets := make([][]bool, len(terms))
 	for i, t := range terms {
@@ -67,7 +83,9 @@ func (inv *Inventory) Select(limit string, readFile func(string) ([]byte, error)
 			for _, l := range t.lines {
 				m, err := inv.matchTerm(l)
 				if err != nil {
-					errs = append(errs, err)
+					if !tolerate(err) {
+						errs = append(errs, err)
+					}
 					continue
 				}
 				for j := range union {
@@ -79,7 +97,10 @@ func (inv *Inventory) Select(limit string, readFile func(string) ([]byte, error)
 		}
 		m, err := inv.matchTerm(t)
 		if err != nil {
-			errs = append(errs, err)
+			if !tolerate(err) {
+				errs = append(errs, err)
+			}
+			m = make([]bool, n)
 		}
 		sets[i] = m
 	}
@@ -200,7 +221,8 @@ func (inv *Inventory) matchTerm(t limitTerm) ([]bool, error) {
 		}
 	}
 	fail := func(problem, suggestion string) ([]bool, error) {
-		return nil, &LimitError{Term: t.raw, Source: t.source, Problem: problem, Suggestion: suggestion}
+		return nil, &LimitError{Term: t.raw, Source: t.source, Problem: problem, Suggestion: suggestion,
+			noMatch: strings.HasPrefix(problem, "matches")}
 	}
 	prefixed := func(prefix, s string) string {
 		if s == "" {

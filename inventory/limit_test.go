@@ -197,3 +197,43 @@ func TestSelectEmptyInventory(t *testing.T) {
 		t.Errorf("all on an empty inventory: %v", err)
 	}
 }
+
+// TestMatching: a term that selects no host selects nothing (a pattern
+// written for the whole fleet, judged on part of it); a malformed term is
+// still an error.
+func TestMatching(t *testing.T) {
+	inv := OfHosts([]*Host{
+		{Name: "web01", Groups: []string{"web"}, Tags: map[string]string{"site": "paris"}},
+		{Name: "web02", Groups: []string{"web"}, Tags: map[string]string{"site": "lyon"}},
+		{Name: "app01", Groups: []string{"app"}},
+	})
+	names := func(hs []*Host) string {
+		var out []string
+		for _, h := range hs {
+			out = append(out, h.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	for limit, want := range map[string]string{
+		"group:smtp,web01":          "web01",
+		"group:smtp":                "",
+		"web,&tag:site=paris":       "web01",
+		"web,&tag:site=nice":        "",
+		"web,!tag:rack=9,!smtp*":    "web01,web02",
+		"all,!group:sql":            "app01,web01,web02",
+		"group:smtp,&tag:site=lyon": "",
+	} {
+		got, err := inv.Matching(limit, nil)
+		if err != nil || names(got) != want {
+			t.Errorf("Matching(%q) = %q, %v; want %q", limit, names(got), err, want)
+		}
+		if _, err := inv.Select(limit, nil); want == "" && err == nil && !strings.Contains(limit, "&") {
+			t.Errorf("Select(%q): no error", limit)
+		}
+	}
+	for _, bad := range []string{"group:", "web[", "&&web", "@x"} {
+		if _, err := inv.Matching(bad, nil); err == nil {
+			t.Errorf("Matching(%q): no error", bad)
+		}
+	}
+}

@@ -32,7 +32,8 @@
 //
 // # The language
 //
-// A policy file holds policy blocks only:
+// A policy file holds policy blocks, and the rollout and waiver blocks
+// below:
 //
 //	policy "http_listen_list" {
 //	  description = "http.sys listens only on the service, management and loopback addresses"
@@ -109,6 +110,55 @@
 // host (registry key and type, listen-list allow_empty, states, protocols,
 // the presence and when_absent switches, command parameters) must be
 // literals: "Host values not allowed here".
+//
+// A variable a policy reads as host.vars.NAME that a host's inventory does
+// not declare is an error for that host, in plain words (`host "web01"
+// declares no service address (vars.service_address, ...): add vars = {
+// service_address = "10.0.0.10" } to the host, or to its group, in the
+// inventory`): drift shows it in the finding, a check resolved without the
+// value is never compliant (unknown, with that reason), and plan refuses
+// the remediation with it. try(host.vars.NAME, default) still gives the
+// default.
+//
+// # Waivers
+//
+// A waiver block accepts the drift of one policy on some hosts, for a
+// reason, until a date:
+//
+//	waiver "mail01-relay" {
+//	  policy = "smtp_socket_pooling"         # a policy of the set, or a fleetport.* cross-fact check
+//	  hosts  = ["mail01"]                     # host names (any case); or, instead:
+//	  # limit = "group:smtp,&tag:site=paris"  # the --limit language, without @file
+//	  reason = "the old relay binds every address until it moves (CHG-4711)"
+//	  until  = "2027-06-30"                   # the last day it holds, UTC (YYYY-MM-DD)
+//	}
+//
+// The drift (fail or pending) of that policy on the hosts it covers is
+// "waived": every report format shows it with the waiver's name, reason,
+// until and file:line, the summary counts it apart, it does not make
+// drift exit 2, and plan leaves it alone. An unknown stays unknown. From
+// the day after until the waiver is expired: it waives nothing (the drift
+// fails again) and drift warns once per expired waiver, naming it and its
+// file:line. Waivers are judged at the start of the run that is judged
+// (a waiver whose until had passed by then waives nothing), so judging a
+// stored run again gives the same answer whatever the day, and plan and
+// apply derive the same changes from it; comparisons say "waived" for drift a waiver accepts now and did not
+// before, and "unwaived" for drift whose waiver expired, never "fixed" or
+// "new". When two waivers cover the same drift, the first declared wins.
+//
+// Waivers live with the policies, not in the inventory: they are decisions
+// about what the policies demand, reviewed and versioned with them (as
+// policy-as-code tools keep their exceptions), while the inventory says what
+// the fleet is and may be generated (fleetport sim --inventory-out).
+//
+// Errors: a waiver without policy, reason or until; an until that is not a
+// date; both hosts and limit, or neither; an empty host list; an @file in
+// limit; a name used twice (names follow the policy-name rules); a policy
+// the set does not have (with a suggestion; a built-in name under
+// --no-builtin). Warnings (fleetport validate): a waiver that covers no
+// host of the inventory (unknown names, a limit that selects none, or a
+// term of it that selects none), none the policy applies to, an expired
+// one, and one whose until is more than a year away.
 //
 // # Rule kinds
 //
@@ -232,7 +282,9 @@
 // policies/builtin/*.hcl, embedded, and an identical copy in
 // examples/policies/builtin. It tells web, SMTP and SQL servers by their
 // facts (host.roles), whatever the inventory's groups are called; web
-// servers declare the address their sites serve as vars.service_address.
+// servers declare the address their sites serve as vars.service_address
+// (a web server without it is told so, and what to add, by
+// http_listen_list and http_listen_list_stale).
 // SQL Server 2000 is SQL Server on Server 2003 (or a host of the group
 // "sql2000", for a named instance).
 //
@@ -288,8 +340,8 @@
 // No I/O beyond the [io/fs.FS] LoadDir is given; no command strings (the
 // planner renders the typed actions); no checking against facts: drift
 // compares each [Check] with the collected facts, following the semantics
-// each Check type documents; no policy overrides (a user policy with a
-// built-in's name is a duplicate); no JSON syntax (expressions are
+// each Check type documents; no partial overrides (a user policy with a
+// built-in's name replaces it whole, with a note); no JSON syntax (expressions are
 // inspected as native syntax for the lockout check).
 //
 // # For drift and collection

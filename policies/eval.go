@@ -211,7 +211,9 @@ func (ev *evaluator) forHost(diags hcl.Diagnostics) hcl.Diagnostics {
 		return diags
 	}
 	for _, d := range diags {
-		d.Detail += fmt.Sprintf(" (host %q)", ev.host.Name)
+		if !IsMissingVar(d) { // its detail names the host already
+			d.Detail += fmt.Sprintf(" (host %q)", ev.host.Name)
+		}
 	}
 	return diags
 }
@@ -229,6 +231,12 @@ func (ev *evaluator) value(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
 	}
 	v, diags := expr.Value(ev.ctx)
 	v, _ = v.Unmark()
+	if diags.HasErrors() && ev.host != nil {
+		// A host.vars.NAME the host does not declare, in plain words
+		// rather than HCL's "Unsupported attribute" (try and can still
+		// see HCL's own error, as they should).
+		diags = plainMissingVars(diags, expr, ev.host)
+	}
 	return v, diags
 }
 
@@ -604,6 +612,9 @@ func (p *Policy) resolveWith(ev *evaluator, h Host, diags hcl.Diagnostics) (*Res
 		c, d := r.resolve(ev)
 		diags = append(diags, ev.forHost(d)...)
 		if c != nil {
+			// A check resolved without a value the host does not declare
+			// passes nothing: drift says it could not tell, and why.
+			c.Common().Incomplete = firstMissingVar(d)
 			res.Checks = append(res.Checks, c)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -48,6 +49,17 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		checkLocated(t, CheckCoverage(s, hosts))
+		// Waivers: checked against the set and a clock, every answer
+		// located; a waiver that decoded has its dates in order.
+		checkLocated(t, s.CheckWaivers())
+		checkLocated(t, s.WaiverWarnings(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)))
+		for _, w := range s.Waivers {
+			if !w.Until.IsZero() && !w.Expires().After(w.Until) {
+				t.Fatalf("waiver %q expires at %v, before its until %v", w.Name, w.Expires(), w.Until)
+			}
+			_ = w.CoversName("web01")
+			_ = w.Source()
+		}
 	})
 }
 

@@ -19,16 +19,20 @@ type Set struct {
 	Policies []*Policy
 	// Rollout is the set's rollout block, nil when no file declares one.
 	Rollout *RolloutSettings
+	// Waivers are every file's waivers, in load order; check them
+	// against the merged set with [Set.CheckWaivers].
+	Waivers []*Waiver
 	byName  map[string]*Policy
 }
 
 // NewSet merges files into a set. A policy name declared twice (names
 // compare case-insensitively, as they key reports) is an error located at
 // the later declaration whose detail names the earlier one; the later
-// policy is left out.
+// policy is left out. Waiver names are unique in the same way.
 func NewSet(files ...*File) (*Set, hcl.Diagnostics) {
 	s := &Set{byName: map[string]*Policy{}}
 	var diags hcl.Diagnostics
+	waivers := map[string]*Waiver{}
 	for _, f := range files {
 		if f == nil {
 			continue
@@ -58,6 +62,19 @@ func NewSet(files ...*File) (*Set, hcl.Diagnostics) {
 			}
 			s.byName[key] = p
 			s.Policies = append(s.Policies, p)
+		}
+		for _, w := range f.Waivers {
+			key := strings.ToLower(w.Name)
+			if prev, ok := waivers[key]; ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError, Summary: "Duplicate waiver",
+					Detail:  fmt.Sprintf("A waiver named %q is already declared at %s. Waiver names must be unique across all policy files; rename or merge them.", prev.Name, prev.DeclRange),
+					Subject: w.NameRange.Ptr(),
+				})
+				continue
+			}
+			waivers[key] = w
+			s.Waivers = append(s.Waivers, w)
 		}
 	}
 	return s, diags

@@ -140,7 +140,7 @@ policy "tiered" {
 		"Policy applies to no host @test.hcl:6,1-14",
 		"Policy applies to no host @test.hcl:10,1-13",
 		"Policy applies to no host @test.hcl:13,1-21",
-		"Unsupported attribute @test.hcl:17,25-30",
+		"Host declares no vars.tier @test.hcl:17,16-30",
 	}
 	if fmtNames(got) != fmtNames(want) {
 		t.Errorf("got\n %v\nwant\n %v", got, want)

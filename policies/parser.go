@@ -17,18 +17,21 @@ type File struct {
 	Policies []*Policy
 	// Rollout is the file's rollout block, nil when it has none.
 	Rollout *RolloutSettings
+	// Waivers are the file's waiver blocks, in source order.
+	Waivers []*Waiver
 	// HCL is the parsed file, for rendering diagnostics with source
 	// snippets; nil when the file could not be parsed at all.
 	HCL *hcl.File
 }
 
-// configFileSchema is the top level of a policy file. Only policy blocks
-// belong here; the other entries exist to give a misplaced block a clearer
+// configFileSchema is the top level of a policy file: policy, rollout and
+// waiver blocks belong here; the other entries exist to give a misplaced block a clearer
 // message than "Unsupported block type".
 var configFileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "policy", LabelNames: []string{"name"}},
 		{Type: "rollout"},
+		{Type: "waiver", LabelNames: []string{"name"}},
 
 		// Rule and remediation blocks belong inside a policy.
 		{Type: "registry", LabelNames: []string{"name"}},
@@ -102,6 +105,14 @@ func Parse(src []byte, filename string) (*File, hcl.Diagnostics) {
 			r, d := decodeRolloutBlock(b)
 			diags = append(diags, d...)
 			f.Rollout = r
+		case "waiver":
+			// Evaluated with the budget's functions too.
+			if body, ok := b.Body.(*hclsyntax.Body); ok {
+				hclguard.InstrumentLoops(body)
+			}
+			w, d := decodeWaiverBlock(b)
+			diags = append(diags, d...)
+			f.Waivers = append(f.Waivers, w)
 		case "host", "group", "defaults":
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError, Summary: "Inventory block in a policy file",

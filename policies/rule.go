@@ -75,6 +75,10 @@ type CheckCommon struct {
 	Applies Applicability
 	// Reason explains a NotApplicable or unknown answer, for reports.
 	Reason string
+	// Incomplete, when set, says in plain words which value the host
+	// lacks (an inventory variable it does not declare): the check was
+	// resolved without it, so a pass means nothing.
+	Incomplete string
 	// partial is set when some operand is unknown.
 	partial bool
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +63,30 @@ func TestWriteReportFixture(t *testing.T) {
 // the cross-fact checks. The hosts are copies (renamed) of a real
 // collection of 60 simulated hosts, so each carries real facts: socket
 // tables with TIME_WAIT piles, registry values, listen lists, outputs.
-func BenchmarkEvaluate10k(b *testing.B) {
+func BenchmarkEvaluate10k(b *testing.B) { benchEvaluate10k(b, nil) }
+
+// BenchmarkEvaluate10kWaivers is BenchmarkEvaluate10k with 40 waivers:
+// 20 that name 50 hosts each, 20 that select hosts by a limit pattern.
+func BenchmarkEvaluate10kWaivers(b *testing.B) {
+	benchEvaluate10k(b, func(hosts []drift.HostInput) []byte {
+		var src strings.Builder
+		for i := range 40 {
+			pol := []string{"tcp_timed_wait_delay", "http_listen_list", "time_wait_pressure", "fleetport.port_exhaustion"}[i%4]
+			cover := fmt.Sprintf("limit = \"*-%03d*,&group:web,!smtp*\"", i)
+			if i%2 == 0 {
+				var names []string
+				for j := range 50 {
+					names = append(names, fmt.Sprintf("%q", hosts[(i*50+j)%len(hosts)].Policy.Name))
+				}
+				cover = "hosts = [" + strings.Join(names, ", ") + "]"
+			}
+			fmt.Fprintf(&src, "waiver \"w%02d\" {\n  policy = %q\n  %s\n  reason = \"benchmark\"\n  until  = \"2099-12-31\"\n}\n", i, pol, cover)
+		}
+		return []byte(src.String())
+	})
+}
+
+func benchEvaluate10k(b *testing.B, waivers func([]drift.HostInput) []byte) {
 	f, got, set := simulatedFleet(b, 60)
 	hosts := f.Hosts()
 	in := drift.Input{Policies: set, CrossFact: true}
@@ -78,11 +102,22 @@ func BenchmarkEvaluate10k(b *testing.B) {
 		}
 		in.Hosts = append(in.Hosts, drift.HostInput{Policy: ph, Facts: fc, Baseline: fc})
 	}
+	if waivers != nil {
+		wf, diags := policies.Parse(waivers(in.Hosts), "waivers.hcl")
+		s, d := policies.NewSet(append(append([]*policies.File{}, set.Files...), wf)...)
+		if diags = append(append(diags, d...), s.CheckWaivers()...); diags.HasErrors() {
+			b.Fatal(diags)
+		}
+		in.Policies = s
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	var findings int
+	var sum drift.Summary
 	for range b.N {
-		findings = drift.Evaluate(in).Summary.Findings
+		sum = drift.Evaluate(in).Summary
 	}
-	b.ReportMetric(float64(findings), "findings")
+	b.ReportMetric(float64(sum.Findings), "findings")
+	if waivers != nil {
+		b.ReportMetric(float64(sum.Waived), "waived")
+	}
 }

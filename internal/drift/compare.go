@@ -23,9 +23,15 @@ const (
 	// ChangeNowUnknown is drift the earlier run had on a host the later
 	// run could not judge (not reached): not fixed, only unknown now.
 	ChangeNowUnknown = "now-unknown"
+	// ChangeWaived is drift that a waiver accepts now and did not before
+	// (or new drift a waiver accepts at once): neither new nor fixed.
+	ChangeWaived = "waived"
+	// ChangeUnwaived is drift that was waived before and is not now: its
+	// waiver expired, or was removed, or no longer covers the host.
+	ChangeUnwaived = "unwaived"
 )
 
-var changeOrder = map[string]int{ChangeNew: 0, ChangeChanged: 1, ChangeFixed: 2, ChangeNowKnown: 3, ChangeNowUnknown: 4}
+var changeOrder = map[string]int{ChangeNew: 0, ChangeUnwaived: 1, ChangeChanged: 2, ChangeFixed: 3, ChangeWaived: 4, ChangeNowKnown: 5, ChangeNowUnknown: 6}
 
 // Compare says what changed between an earlier report and a later one of
 // the same fleet, and sets later.Changes. Only findings (drift and
@@ -84,6 +90,10 @@ func Compare(earlier, later *Report) *Changes {
 			ch.NowKnown++
 		case ChangeNowUnknown:
 			ch.NowUnknown++
+		case ChangeWaived:
+			ch.Waived++
+		case ChangeUnwaived:
+			ch.Unwaived++
 		}
 	}
 	later.Changes = ch
@@ -119,10 +129,16 @@ func compareHost(ch *Changes, a, b *HostReport) {
 		case !ok && !checkedA:
 			// Told for the first time: known now, not new.
 			ch.Items = append(ch.Items, Change{Kind: ChangeNowKnown, Finding: f, BeforeResult: Unknown})
+		case !ok && f.Result == Waived:
+			ch.Items = append(ch.Items, Change{Kind: ChangeWaived, Finding: f})
 		case !ok:
 			ch.Items = append(ch.Items, Change{Kind: ChangeNew, Finding: f})
 		case p.Result == Unknown && f.Result != Unknown:
 			ch.Items = append(ch.Items, Change{Kind: ChangeNowKnown, Finding: f, BeforeResult: p.Result, BeforeActual: p.Actual})
+		case p.Result != Waived && f.Result == Waived:
+			ch.Items = append(ch.Items, Change{Kind: ChangeWaived, Finding: f, BeforeResult: p.Result, BeforeActual: p.Actual})
+		case p.Result == Waived && f.Result.IsDrift():
+			ch.Items = append(ch.Items, Change{Kind: ChangeUnwaived, Finding: f, BeforeResult: p.Result, BeforeActual: p.Actual})
 		case p.Result != f.Result || p.Actual != f.Actual:
 			ch.Items = append(ch.Items, Change{Kind: ChangeChanged, Finding: f, BeforeResult: p.Result, BeforeActual: p.Actual})
 		}
@@ -172,6 +188,12 @@ func (c *Changes) Text() string {
 	}
 	if c.NowUnknown > 0 {
 		s += fmt.Sprintf(", %d now unknown", c.NowUnknown)
+	}
+	if c.Waived > 0 {
+		s += fmt.Sprintf(", %d waived", c.Waived)
+	}
+	if c.Unwaived > 0 {
+		s += fmt.Sprintf(", %d no longer waived", c.Unwaived)
 	}
 	if n := len(c.NotCompared); n > 0 {
 		s += fmt.Sprintf("; %d %s not compared (in one run only)", n, plural(n, "host", "hosts"))

@@ -40,6 +40,11 @@ type Input struct {
 	// CrossFact turns fleetport's cross-fact checks on (the default in
 	// the CLI).
 	CrossFact bool
+	// WaiversAt is the time the policy set's waivers are judged at: a
+	// waiver whose until is past then is expired. Zero means Now. A
+	// stored run is judged at its own start, so that judging it again
+	// gives the same answer whatever the day.
+	WaiversAt time.Time
 }
 
 // Evaluate judges every host against every policy, and the cross-fact
@@ -84,6 +89,11 @@ func Evaluate(in Input) *Report {
 	}
 	wg.Wait()
 	sort.SliceStable(r.Hosts, func(i, j int) bool { return r.Hosts[i].Name < r.Hosts[j].Name })
+	at := in.WaiversAt
+	if at.IsZero() {
+		at = now
+	}
+	applyWaivers(r, in.Policies, in.Hosts, at)
 	r.summarise()
 	return r
 }
@@ -195,13 +205,13 @@ func judgePolicy(p *policies.Policy, ph policies.Host, h *facts.Host, res *polic
 	// for a person.
 	remediationRefused := ""
 	if res != nil && diags.HasErrors() && res.Applies == policies.Applies && len(res.Checks) == len(p.Rules) {
-		remediationRefused = "the remediation is refused for this host: " + diags.Errs()[0].Error()
+		remediationRefused = "the remediation is refused for this host: " + firstError(diags)
 		diags = nil
 	}
 	if res == nil || diags.HasErrors() && res.Applies != policies.NotApplicable {
 		why := "the policy could not be evaluated for this host"
 		if diags.HasErrors() {
-			why += ": " + diags.Errs()[0].Error()
+			why += ": " + firstError(diags)
 		}
 		v.Result, v.Reason = Unknown, why
 		return v, []Finding{{Host: ph.Name, Policy: p.Name, Rule: "applies_to", Source: rangeString(p.DeclRange.Filename, p.DeclRange.Start.Line),
@@ -245,6 +255,11 @@ func judgePolicy(p *policies.Policy, ph policies.Host, h *facts.Host, res *polic
 			o = unknownOutcome("", "could not tell: "+why)
 		} else {
 			o = judge(c, h)
+			if cc.Incomplete != "" && o.result == Pass {
+				// Resolved without a value the host does not declare: a
+				// pass means nothing.
+				o = unknownOutcome("", "could not tell: "+cc.Incomplete)
+			}
 		}
 		v.Result = max(v.Result, o.result)
 		if o.result == Pass {
@@ -264,12 +279,30 @@ func judgePolicy(p *policies.Policy, ph policies.Host, h *facts.Host, res *polic
 				v.Reason = o.actual
 			}
 		}
+		if cc.Incomplete != "" {
+			// What the inventory lacks, with the host's own output.
+			f.Evidence = append([]Evidence{{Command: "inventory", Text: cc.Incomplete}}, f.Evidence...)
+			if o.result == Unknown {
+				f.FixDetail = cc.Incomplete
+			}
+		}
 		out = append(out, f)
 	}
 	if v.Result == NotApplicable && len(reasons) > 0 {
 		v.Reason = strings.Join(reasons, "; ")
 	}
 	return v, out
+}
+
+// firstError is the first error of diags as a report says it (a missing
+// inventory variable in plain words).
+func firstError(diags hcl.Diagnostics) string {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			return policies.ReasonText(d)
+		}
+	}
+	return ""
 }
 
 // fixOf is what the policy's remediation needs before it is in effect.
@@ -318,6 +351,9 @@ func (r *Report) summarise() {
 		}
 		s.Findings += len(h.Findings)
 		for _, f := range h.Findings {
+			if f.Result == Waived {
+				s.Waived++
+			}
 			if f.Result.IsDrift() {
 				s.BySeverity[f.Severity.String()]++
 				s.ByFix[string(f.Fix)]++

@@ -11,18 +11,24 @@ import (
 // SchemaVersion is the version of the report's JSON form
 // (docs/schema/drift-report.schema.json). It changes when a key is renamed
 // or its meaning changes; adding an optional key does not change it.
-const SchemaVersion = 1
+// Version 2 added the result "waived" (drift a live waiver accepts, counted
+// apart from fail and pending), the waivers and the change kinds "waived"
+// and "unwaived".
+const SchemaVersion = 2
 
 // Result is the outcome of one check, one policy on one host, or one host.
 type Result uint8
 
 // The results, in increasing order of concern for a host's roll-up
-// (NotApplicable < Pass < Unknown < Pending < Fail).
+// (NotApplicable < Pass < Waived < Unknown < Pending < Fail).
 const (
 	// NotApplicable: the policy or check does not apply to the host.
 	NotApplicable Result = iota
 	// Pass: compliant, as far as the facts show and in effect.
 	Pass
+	// Waived: drift (fail or pending) that a live waiver accepts. It is
+	// not drift for the exit code, and plan leaves it alone.
+	Waived
 	// Unknown: could not tell (the host was unreachable, the output did
 	// not parse, a fact or value is missing). Never compliant.
 	Unknown
@@ -37,6 +43,7 @@ const (
 var resultNames = [...]string{
 	NotApplicable: "not-applicable",
 	Pass:          "pass",
+	Waived:        "waived",
 	Unknown:       "unknown",
 	Pending:       "pending",
 	Fail:          "fail",
@@ -69,7 +76,7 @@ func (r *Result) UnmarshalText(b []byte) error {
 }
 
 // IsDrift reports whether the result is drift for the exit code: a
-// failing or pending check.
+// failing or pending check (a waived one is not).
 func (r Result) IsDrift() bool { return r == Fail || r == Pending }
 
 // Fix is what fixing a finding takes before the fix is in effect.
@@ -120,6 +127,44 @@ type Finding struct {
 	Fix      Fix               `json:"fix"`
 	// FixDetail says which service restarts, or what the manual fix is.
 	FixDetail string `json:"fix_detail,omitempty"`
+	// Waiver is the waiver that accepts the drift of a waived finding.
+	Waiver *WaiverRef `json:"waiver,omitempty"`
+}
+
+// WaiverRef names the waiver behind a waived finding.
+type WaiverRef struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+	// Until is the last day the waiver holds, "2027-03-31" (UTC).
+	Until string `json:"until"`
+	// Source is where the waiver is declared, "file:line".
+	Source string `json:"source"`
+}
+
+// The states of a waiver in a report.
+const (
+	// WaiverActive: the waiver holds at the time of the report.
+	WaiverActive = "active"
+	// WaiverExpired: its until date is past; it waives nothing.
+	WaiverExpired = "expired"
+	// WaiverInvalid: its limit could not be evaluated; it waives nothing.
+	WaiverInvalid = "invalid"
+)
+
+// WaiverInfo is one waiver of the policy set and what it did in a report.
+type WaiverInfo struct {
+	Name   string   `json:"name"`
+	Policy string   `json:"policy"`
+	Hosts  []string `json:"hosts,omitempty"`
+	Limit  string   `json:"limit,omitempty"`
+	Reason string   `json:"reason"`
+	Until  string   `json:"until"`
+	Source string   `json:"source"`
+	// State is active, expired or invalid (Error says why).
+	State string `json:"state"`
+	Error string `json:"error,omitempty"`
+	// Waived counts the findings it waived in this report.
+	Waived int `json:"waived"`
 }
 
 // Key identifies a finding across runs: host, policy and rule.
@@ -182,6 +227,7 @@ type PolicyInfo struct {
 // Counts counts hosts (or verdicts) by result.
 type Counts struct {
 	Pass          int `json:"pass"`
+	Waived        int `json:"waived"`
 	Fail          int `json:"fail"`
 	Pending       int `json:"pending"`
 	Unknown       int `json:"unknown"`
@@ -193,6 +239,8 @@ func (c *Counts) Add(r Result) {
 	switch r {
 	case Pass:
 		c.Pass++
+	case Waived:
+		c.Waived++
 	case Fail:
 		c.Fail++
 	case Pending:
@@ -211,9 +259,11 @@ type Summary struct {
 	ByStatus map[string]int `json:"by_status"`
 	// Results counts hosts by their rolled-up result.
 	Results Counts `json:"results"`
-	// Findings counts every finding, unknown ones included; BySeverity
-	// and ByFix break down only the failed and pending ones (drift).
+	// Findings counts every finding, unknown and waived ones included;
+	// Waived counts the waived ones; BySeverity and ByFix break down only
+	// the failed and pending ones (drift).
 	Findings   int            `json:"findings"`
+	Waived     int            `json:"waived"`
 	BySeverity map[string]int `json:"by_severity"`
 	ByFix      map[string]int `json:"by_fix"`
 }
@@ -232,8 +282,11 @@ type Change struct {
 	// (drift the earlier run had and this one does not), "changed"
 	// (drift in both, with a different result or actual value),
 	// "now-known" (unknown before, told now: the current result, pass
-	// included) or "now-unknown" (drift before, on a host not reached
-	// now). Only hosts both runs have are compared (Changes.NotCompared).
+	// included), "now-unknown" (drift before, on a host not reached now),
+	// "waived" (drift before or new, accepted by a waiver now: neither
+	// new nor fixed) or "unwaived" (waived before, drift again now: the
+	// waiver expired or was removed). Only hosts both runs have are
+	// compared (Changes.NotCompared).
 	Kind string `json:"kind"`
 	// Finding is the current finding for new, changed and now-known, the
 	// earlier one for fixed and now-unknown.
@@ -254,6 +307,9 @@ type Changes struct {
 	// NowKnown and NowUnknown count the now-known and now-unknown items.
 	NowKnown   int `json:"now_known"`
 	NowUnknown int `json:"now_unknown"`
+	// Waived and Unwaived count the waived and unwaived items.
+	Waived   int `json:"waived"`
+	Unwaived int `json:"unwaived"`
 	// NotCompared are the hosts only one of the runs has (checked in one
 	// run, not selected or not stored in the other), sorted: nothing
 	// about them is new or fixed.
@@ -275,6 +331,9 @@ type Report struct {
 	Hosts     []HostReport `json:"hosts"`
 	// Changes is set when an earlier run was compared.
 	Changes *Changes `json:"changes,omitempty"`
+	// Waivers are the policy set's waivers, in load order, with what
+	// each did.
+	Waivers []WaiverInfo `json:"waivers,omitempty"`
 	// Provenance says what made the report, when the caller knows.
 	Provenance *Provenance `json:"provenance,omitempty"`
 }
@@ -309,7 +368,7 @@ func (p *Provenance) Short() string {
 }
 
 // SchemaID is the $schema value of a report.
-const SchemaID = "urn:fleetport:drift-report:v1"
+const SchemaID = "urn:fleetport:drift-report:v2"
 
 // ExitCode is the exit code PRODUCT.md fixes for a report: 2 when some
 // host drifts (fail or pending), 3 when none does but some host could not

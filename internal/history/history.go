@@ -197,6 +197,9 @@ func (j *Judge) judgeScoped(ctx context.Context, run int64, inScope func(string)
 		Run:       drift.RunInfo{ID: r.ID, Started: r.Started, Finished: r.Finished, Status: string(r.Status)},
 		Policies:  j.Policies,
 		CrossFact: j.CrossFact,
+		// Waivers are judged at the run's start: judging the run again
+		// gives the same answer whatever the day.
+		WaiversAt: r.Started,
 	}
 	if j.Now != nil {
 		in.Now = j.Now()

@@ -303,7 +303,7 @@ func (h *hostPlanner) plan(res []*policies.Resolved, diags []hcl.Diagnostics) {
 		status[pol.Name], order = st, append(order, pol.Name)
 		if i < len(diags) && diags[i].HasErrors() {
 			st.refused = true
-			h.refuse(pol.Name, "the policy could not be evaluated for this host: "+diags[i].Errs()[0].Error())
+			h.refuse(pol.Name, refusalText(diags[i]))
 			continue
 		}
 		applicable := slices.ContainsFunc(r.Actions, func(a policies.Action) bool { return a.Common().Applies != policies.NotApplicable })
@@ -857,4 +857,20 @@ func Fingerprint(actions []Action) string {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// refusalText says why a policy that could not be evaluated for a host is
+// refused: a variable the host does not declare in plain words (what to
+// add to the inventory), any other error with its place.
+func refusalText(diags hcl.Diagnostics) string {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if policies.IsMissingVar(d) {
+			return d.Detail
+		}
+		return "the policy could not be evaluated for this host: " + d.Error()
+	}
+	return "the policy could not be evaluated for this host"
 }

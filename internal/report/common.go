@@ -26,6 +26,8 @@ type row struct {
 	Actual   string
 	Fix      string
 	Evidence []drift.Evidence
+	// Waiver accepts the drift of a waived row.
+	Waiver *drift.WaiverRef
 }
 
 // group is the rows of one policy (grouped by policy) or one host (grouped
@@ -183,7 +185,7 @@ func (v *view) rowsOf(h *drift.HostReport) []row {
 		byPolicy[i] = append(byPolicy[i], row{
 			Host: h, Finding: f, Policy: f.Policy, Severity: f.Severity, Result: f.Result,
 			Rule: f.Rule, Source: f.Source, Expected: f.Expected, Actual: f.Actual,
-			Fix: fixText(f.Fix, f.FixDetail), Evidence: f.Evidence,
+			Fix: fixText(f.Fix, f.FixDetail), Evidence: f.Evidence, Waiver: f.Waiver,
 		})
 	}
 	for _, vd := range h.Verdicts {
@@ -313,7 +315,7 @@ func evidenceSource(e drift.Evidence) string {
 var severities = []policies.Severity{policies.SeverityCritical, policies.SeverityHigh, policies.SeverityMedium, policies.SeverityLow, policies.SeverityInfo}
 
 // resultOrder lists the results a host can roll up to, worst first.
-var resultOrder = []drift.Result{drift.Fail, drift.Pending, drift.Unknown, drift.Pass, drift.NotApplicable}
+var resultOrder = []drift.Result{drift.Fail, drift.Pending, drift.Unknown, drift.Waived, drift.Pass, drift.NotApplicable}
 
 func countOf(c drift.Counts, r drift.Result) int {
 	switch r {
@@ -325,6 +327,8 @@ func countOf(c drift.Counts, r drift.Result) int {
 		return c.Unknown
 	case drift.Pass:
 		return c.Pass
+	case drift.Waived:
+		return c.Waived
 	}
 	return c.NotApplicable
 }

@@ -26,6 +26,15 @@
 //   - [JUnit]: JUnit XML for CI dashboards, a test suite per policy and a
 //     test case per host and policy.
 //
+// Waived findings (drift a live waiver accepts) show in every format with
+// the waiver's name, reason, until date and file:line: in the table on a
+// line under the finding and in a Waivers section (expired ones too), in
+// Markdown in the result cell and a Waivers table, in HTML as the waived
+// status beside the finding, in JSON as they are, and in JUnit as skipped
+// test cases whose message names the waiver. [Options.Only] "waived" keeps
+// only them. A report without waived drift reads as it would without
+// waivers.
+//
 // The entry points are [Write], which renders one format to a writer, and
 // [WriteFiles], which writes several formats to files atomically.
 // [ParseFormats] turns a --format flag value into formats.

@@ -199,6 +199,9 @@ func finish(r *drift.Report) {
 		r.Summary.Results.Add(h.Result)
 		for _, f := range h.Findings {
 			r.Summary.Findings++
+			if f.Result == drift.Waived {
+				r.Summary.Waived++
+			}
 			if f.Result.IsDrift() {
 				r.Summary.BySeverity[f.Severity.String()]++
 				r.Summary.ByFix[string(f.Fix)]++
@@ -206,9 +209,13 @@ func finish(r *drift.Report) {
 		}
 	}
 	if c := r.Changes; c != nil {
-		c.New, c.Fixed, c.Changed = 0, 0, 0
+		c.New, c.Fixed, c.Changed, c.Waived, c.Unwaived = 0, 0, 0, 0, 0
 		for _, it := range c.Items {
 			switch it.Kind {
+			case drift.ChangeWaived:
+				c.Waived++
+			case drift.ChangeUnwaived:
+				c.Unwaived++
 			case "new":
 				c.New++
 			case "fixed":
@@ -218,4 +225,55 @@ func finish(r *drift.Report) {
 			}
 		}
 	}
+}
+
+// waivedReport is the hand-built report with waivers: app01's
+// TcpTimedWaitDelay and web03's pending MaxUserPort are waived (app01 still
+// fails time_wait_pressure; web03 has nothing else, so it rolls up to
+// waived), one waiver has expired, and the change since the earlier run
+// says "waived" for app01's finding.
+func waivedReport() *drift.Report {
+	r := handReport()
+	batch := &drift.WaiverRef{Name: "batch-window", Reason: "the nightly batch needs long TIME_WAIT until the job moves (CHG-4711)",
+		Until: "2026-06-30", Source: "policies/waivers.hcl:3"}
+	reboot := &drift.WaiverRef{Name: "web03-reboot", Reason: "reboot in the May window", Until: "2026-05-31", Source: "policies/waivers.hcl:10"}
+	waive := func(host, policy string, ref *drift.WaiverRef) {
+		for i := range r.Hosts {
+			h := &r.Hosts[i]
+			if h.Name != host {
+				continue
+			}
+			for j := range h.Findings {
+				if h.Findings[j].Policy == policy {
+					h.Findings[j].Result, h.Findings[j].Waiver = drift.Waived, ref
+				}
+			}
+			for j := range h.Verdicts {
+				if h.Verdicts[j].Policy == policy {
+					h.Verdicts[j].Result, h.Verdicts[j].Reason = drift.Waived, ref.Text()
+				}
+			}
+		}
+	}
+	waive("app01", "tcp_timed_wait_delay", batch)
+	waive("web03", "max_user_port", reboot)
+	r.Waivers = []drift.WaiverInfo{
+		{Name: "batch-window", Policy: "tcp_timed_wait_delay", Hosts: []string{"app01"}, Reason: batch.Reason, Until: batch.Until,
+			Source: batch.Source, State: drift.WaiverActive, Waived: 1},
+		{Name: "web03-reboot", Policy: "max_user_port", Limit: "web03", Reason: reboot.Reason, Until: reboot.Until,
+			Source: reboot.Source, State: drift.WaiverActive, Waived: 1},
+		{Name: "old-relay", Policy: "smtp_socket_pooling", Hosts: []string{"mail01"}, Reason: "relay replaced in January",
+			Until: "2026-02-28", Source: "policies/waivers.hcl:17", State: drift.WaiverExpired},
+	}
+	for _, h := range r.Hosts {
+		if h.Name == "app01" {
+			for _, f := range h.Findings {
+				if f.Result == drift.Waived {
+					r.Changes.Items = append(r.Changes.Items, drift.Change{Kind: drift.ChangeWaived, Finding: f, BeforeResult: drift.Fail, BeforeActual: f.Actual})
+				}
+			}
+		}
+	}
+	finish(r)
+	return r
 }

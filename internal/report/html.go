@@ -177,6 +177,7 @@ type htmlHost struct {
 type htmlFinding struct {
 	Policy, Severity, Result, ResultCls, Rule, Source string
 	Expected, Actual, Fix                             string
+	Waiver                                            string
 	Evidence                                          []htmlEvidence
 }
 
@@ -220,10 +221,11 @@ var statusMeanings = map[drift.Result]string{
 	drift.Unknown:       "could not be told (not reached, output not read); never compliant",
 	drift.Pass:          "compliant",
 	drift.NotApplicable: "the policy does not apply to the host",
+	drift.Waived:        "drift a live waiver accepts, with its reason and end; not drift for the exit code",
 }
 
 var resultSymbols = map[drift.Result]string{
-	drift.Fail: "✗", drift.Pending: "↻", drift.Unknown: "?", drift.Pass: "✓", drift.NotApplicable: "–",
+	drift.Fail: "✗", drift.Pending: "↻", drift.Unknown: "?", drift.Waived: "≈", drift.Pass: "✓", drift.NotApplicable: "–",
 }
 
 // statusClass is the CSS class of a result: st-NAME, made of safe runes
@@ -247,6 +249,10 @@ func symbolOf(r drift.Result) string {
 // their values, worst first.
 func pageStatuses(r *drift.Report) []drift.Result {
 	out := append([]drift.Result(nil), resultOrder...)
+	if r.Summary.Results.Waived == 0 && r.Summary.Waived == 0 {
+		// A report without waived drift reads as before.
+		out = slices.DeleteFunc(out, func(res drift.Result) bool { return res == drift.Waived })
+	}
 	var extra []drift.Result
 	add := func(res drift.Result) {
 		if !slices.Contains(out, res) && !slices.Contains(extra, res) {
@@ -555,6 +561,9 @@ func htmlHostOf(g group, anchor string, order []drift.Result) htmlHost {
 		}
 		f := htmlFinding{Policy: cleanText(rw.Policy), Severity: rw.Severity.String(), Result: rw.Result.String(), ResultCls: statusClass(rw.Result),
 			Rule: cleanText(rw.Rule), Source: cleanText(rw.Source), Expected: cleanText(rw.Expected), Actual: cleanText(rw.Actual), Fix: cleanText(rw.Fix)}
+		if rw.Waiver != nil {
+			f.Waiver = cleanText(rw.Waiver.Text())
+		}
 		for _, e := range rw.Evidence {
 			src := evidenceSource(e)
 			f.Evidence = append(f.Evidence, htmlEvidence{Source: cleanText(flat(src)), Text: evidenceHTMLText(e.Text)})

@@ -11,8 +11,8 @@ import (
 
 // The JUnit XML form: one test suite per policy, one test case per host
 // the policy was judged on. fail and pending are failures (type is the
-// severity), unknown an error, not-applicable skipped, pass a plain test
-// case.
+// severity), unknown an error, waived and not-applicable skipped (the
+// message of a waived one names the waiver), pass a plain test case.
 
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
@@ -100,6 +100,16 @@ func writeJUnit(w io.Writer, r *drift.Report) error {
 			case drift.Unknown:
 				c.Error = &junitProblem{Message: problemMessage(vd, rows), Type: "unknown", Text: problemText(h, rows)}
 				s.Errors++
+			case drift.Waived:
+				msg := "waived"
+				for _, rw := range rows {
+					if rw.Waiver != nil {
+						msg = rw.Waiver.Text()
+						break
+					}
+				}
+				c.Skipped = &junitSkipped{Message: cleanText(oneLine(msg))}
+				s.Skipped++
 			case drift.NotApplicable:
 				c.Skipped = &junitSkipped{Message: cleanText(orText(vd.Reason, "not applicable"))}
 				s.Skipped++

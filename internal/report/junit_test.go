@@ -31,7 +31,7 @@ func TestJUnitCounts(t *testing.T) {
 				if s.Name != p.Name {
 					t.Errorf("suite %d is %q, want %q", i, s.Name, p.Name)
 				}
-				want := [4]int{c.Pass + c.Fail + c.Pending + c.Unknown + c.NotApplicable, c.Fail + c.Pending, c.Unknown, c.NotApplicable}
+				want := [4]int{c.Pass + c.Fail + c.Pending + c.Unknown + c.NotApplicable + c.Waived, c.Fail + c.Pending, c.Unknown, c.NotApplicable + c.Waived}
 				if got := [4]int{s.Tests, s.Failures, s.Errors, s.Skipped}; got != want {
 					t.Errorf("suite %s: tests/failures/errors/skipped = %v, want %v", s.Name, got, want)
 				}

@@ -80,10 +80,10 @@ func writeMarkdown(w io.Writer, r *drift.Report, opts Options) error {
 	}
 
 	m.f("## Summary\n\n")
-	m.table([]string{"Hosts", "Fail", "Pending", "Unknown", "Pass", "Not applicable", "Findings"},
-		[]string{"---:", "---:", "---:", "---:", "---:", "---:", "---:"},
+	m.table([]string{"Hosts", "Fail", "Pending", "Unknown", "Waived", "Pass", "Not applicable", "Findings"},
+		[]string{"---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"},
 		[][]string{{fmt.Sprint(s.Hosts), fmt.Sprint(s.Results.Fail), fmt.Sprint(s.Results.Pending), fmt.Sprint(s.Results.Unknown),
-			fmt.Sprint(s.Results.Pass), fmt.Sprint(s.Results.NotApplicable), fmt.Sprint(s.Findings)}})
+			fmt.Sprint(s.Results.Waived), fmt.Sprint(s.Results.Pass), fmt.Sprint(s.Results.NotApplicable), fmt.Sprint(s.Findings)}})
 	if len(s.BySeverity) > 0 || len(s.ByFix) > 0 || len(s.ByStatus) > 0 {
 		var rows [][]string
 		for _, k := range sortedKeys(s.BySeverity, severityNames()) {
@@ -103,11 +103,11 @@ func writeMarkdown(w io.Writer, r *drift.Report, opts Options) error {
 		for _, p := range v.Policies {
 			c := p.Hosts
 			rows = append(rows, []string{mdCell(p.Name), mdCell(p.Severity.String()), fmt.Sprint(c.Fail), fmt.Sprint(c.Pending),
-				fmt.Sprint(c.Unknown), fmt.Sprint(c.Pass), fmt.Sprint(c.NotApplicable), mdCell(p.Description)})
+				fmt.Sprint(c.Unknown), fmt.Sprint(c.Waived), fmt.Sprint(c.Pass), fmt.Sprint(c.NotApplicable), mdCell(p.Description)})
 		}
 		m.f("## Policies\n\n")
-		m.table([]string{"Policy", "Severity", "Fail", "Pending", "Unknown", "Pass", "N/A", "Description"},
-			[]string{"---", "---", "---:", "---:", "---:", "---:", "---:", "---"}, rows)
+		m.table([]string{"Policy", "Severity", "Fail", "Pending", "Unknown", "Waived", "Pass", "N/A", "Description"},
+			[]string{"---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---"}, rows)
 	}
 
 	if byHost {
@@ -136,6 +136,23 @@ func writeMarkdown(w io.Writer, r *drift.Report, opts Options) error {
 			rows = append(rows, []string{mdCell(h.Name), mdCell(h.Address), mdCell(h.Status.String()), mdCell(h.Result.String()), mdCell(h.Error)})
 		}
 		m.table([]string{"Host", "Address", "Status", "Result", "Error"}, []string{"---", "---", "---", "---", "---"}, rows)
+	}
+
+	if len(r.Waivers) > 0 {
+		m.f("## Waivers\n\n")
+		var rows [][]string
+		for _, w := range r.Waivers {
+			state := mdCell(w.State)
+			if w.State != drift.WaiverActive {
+				state = "**" + state + "**"
+			}
+			reason := w.Reason
+			if w.Error != "" {
+				reason = w.Error
+			}
+			rows = append(rows, []string{mdCell(w.Name), mdCell(w.Policy), state, mdCell(w.Until), fmt.Sprint(w.Waived), mdCell(w.Source), mdCell(reason)})
+		}
+		m.table([]string{"Waiver", "Policy", "State", "Until", "Waived", "Source", "Reason"}, []string{"---", "---", "---", "---", "---:", "---", "---"}, rows)
 	}
 
 	if c := r.Changes; c != nil {
@@ -192,7 +209,7 @@ func mdByPolicy(m *mdWriter, v *view) {
 		if len(g.Rows) > 0 {
 			var rows [][]string
 			for _, rw := range g.Rows {
-				rows = append(rows, []string{mdCell(rw.Host.Name), mdResult(rw.Result), mdCell(rw.Rule), mdCell(rw.Expected), mdCell(rw.Actual), mdCell(rw.Fix)})
+				rows = append(rows, []string{mdCell(rw.Host.Name), mdRowResult(rw), mdCell(rw.Rule), mdCell(rw.Expected), mdCell(rw.Actual), mdCell(rw.Fix)})
 			}
 			m.table([]string{"Host", "Result", "Rule", "Expected", "Actual", "In effect"}, []string{"---", "---", "---", "---", "---", "---"}, rows)
 		}
@@ -232,7 +249,7 @@ func mdByHost(m *mdWriter, v *view) {
 		if len(g.Rows) > 0 {
 			var rows [][]string
 			for _, rw := range g.Rows {
-				rows = append(rows, []string{mdCell(rw.Policy), mdCell(rw.Severity.String()), mdResult(rw.Result), mdCell(rw.Rule),
+				rows = append(rows, []string{mdCell(rw.Policy), mdCell(rw.Severity.String()), mdRowResult(rw), mdCell(rw.Rule),
 					mdCell(rw.Expected), mdCell(rw.Actual), mdCell(rw.Fix)})
 			}
 			m.table([]string{"Policy", "Severity", "Result", "Rule", "Expected", "Actual", "In effect"},
@@ -243,6 +260,14 @@ func mdByHost(m *mdWriter, v *view) {
 	if len(groups) == 0 {
 		m.f("No findings.\n\n")
 	}
+}
+
+// mdRowResult is a row's result, naming the waiver of a waived one.
+func mdRowResult(rw row) string {
+	if rw.Waiver != nil {
+		return mdCell(rw.Result.String() + " (" + rw.Waiver.Name + " until " + rw.Waiver.Until + ")")
+	}
+	return mdResult(rw.Result)
 }
 
 func mdResult(r drift.Result) string {

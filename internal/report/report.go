@@ -118,7 +118,7 @@ type Options struct {
 	// worse (table and Markdown).
 	MinSeverity policies.Severity
 	// Only, when set, shows only findings with these results: "fail"
-	// (fail and pending) or "unknown" (table and Markdown).
+	// (fail and pending), "unknown" or "waived" (table and Markdown).
 	Only string
 	// Summary leaves the findings and the changes' items out of the table
 	// and Markdown: the counts, the hosts not reached and the verdict.
@@ -135,12 +135,14 @@ func (o Options) keep(rw row) bool {
 		return rw.Result.IsDrift()
 	case "unknown":
 		return rw.Result == drift.Unknown
+	case "waived":
+		return rw.Result == drift.Waived
 	}
 	return true
 }
 
 // OnlyValues are the values Options.Only takes.
-var OnlyValues = []string{"fail", "unknown"}
+var OnlyValues = []string{"fail", "unknown", "waived"}
 
 // unlimited is the width of a table that is not fitted to a terminal.
 const unlimited = 1 << 30

@@ -33,7 +33,7 @@ type input struct {
 // exists, the simulator run as "sim".
 func inputs(t *testing.T) []input {
 	t.Helper()
-	in := []input{{"hand", handReport()}}
+	in := []input{{"hand", handReport()}, {"hand-waived", waivedReport()}}
 	data, err := os.ReadFile(simReportPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		t.Logf("%s does not exist yet: only the hand-built report runs", simReportPath)

@@ -47,6 +47,8 @@ func resultColor(r drift.Result) string {
 		return sgrGrey
 	case drift.Pass:
 		return sgrGreen
+	case drift.Waived:
+		return sgrCyan
 	}
 	return sgrDim
 }
@@ -177,12 +179,14 @@ func writeTable(w io.Writer, r *drift.Report, opts Options) error {
 		t.line(seg{p.Short(), sgrDim})
 	}
 	hosts := []seg{{fmt.Sprintf("hosts %d: ", s.Hosts), ""}}
-	for i, res := range resultOrder {
-		sep := ", "
-		if i == len(resultOrder)-1 {
-			sep = ""
+	for _, res := range resultOrder {
+		if res == drift.Waived && s.Results.Waived == 0 {
+			continue // a fleet without waivers reads as before
 		}
-		hosts = append(hosts, seg{fmt.Sprintf("%d %s", countOf(s.Results, res), res), resultColor(res)}, seg{sep, ""})
+		if len(hosts) > 1 {
+			hosts = append(hosts, seg{", ", ""})
+		}
+		hosts = append(hosts, seg{fmt.Sprintf("%d %s", countOf(s.Results, res), res), resultColor(res)})
 	}
 	hosts = append(hosts, seg{" · " + findingsText(s), ""})
 	t.line(hosts...)
@@ -247,6 +251,9 @@ func writeTable(w io.Writer, r *drift.Report, opts Options) error {
 		}, nil)
 	}
 
+	// The waivers: what each accepted, and the expired ones.
+	tableWaivers(t, r)
+
 	// Changes since an earlier run.
 	if c := r.Changes; c != nil {
 		t.blank()
@@ -260,10 +267,12 @@ func writeTable(w io.Writer, r *drift.Report, opts Options) error {
 				switch col {
 				case 0:
 					switch c.Items[r].Kind {
-					case "new":
+					case drift.ChangeNew, drift.ChangeUnwaived:
 						return sgrRed
-					case "fixed":
+					case drift.ChangeFixed:
 						return sgrGreen
+					case drift.ChangeWaived:
+						return sgrCyan
 					}
 					return sgrYellow
 				case 4:
@@ -295,8 +304,47 @@ func summaryLine(r *drift.Report) []seg {
 	default:
 		head = seg{"OK", sgrGreen}
 	}
-	return []seg{head, {fmt.Sprintf(": %d of %d hosts drift (%d fail, %d pending), %d unknown, %d pass, %d not applicable; %s",
-		c.Fail+c.Pending, s.Hosts, c.Fail, c.Pending, c.Unknown, c.Pass, c.NotApplicable, findingsText(s)), ""}}
+	waived := ""
+	if c.Waived > 0 {
+		waived = fmt.Sprintf(", %d waived", c.Waived)
+	}
+	return []seg{head, {fmt.Sprintf(": %d of %d hosts drift (%d fail, %d pending), %d unknown%s, %d pass, %d not applicable; %s",
+		c.Fail+c.Pending, s.Hosts, c.Fail, c.Pending, c.Unknown, waived, c.Pass, c.NotApplicable, findingsText(s)), ""}}
+}
+
+// tableWaivers lists the report's waivers: state, date, what each waived,
+// where it is declared and why.
+func tableWaivers(t *termWriter, r *drift.Report) {
+	if len(r.Waivers) == 0 {
+		return
+	}
+	n := map[string]int{}
+	for _, w := range r.Waivers {
+		n[w.State]++
+	}
+	var parts []string
+	for _, st := range []string{drift.WaiverActive, drift.WaiverExpired, drift.WaiverInvalid} {
+		if n[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[st], st))
+		}
+	}
+	t.blank()
+	t.line(seg{fmt.Sprintf("Waivers (%s)", strings.Join(parts, ", ")), sgrBold})
+	cells := make([][]string, len(r.Waivers))
+	for i, w := range r.Waivers {
+		reason := w.Reason
+		if w.Error != "" {
+			reason = w.Error
+		}
+		cells[i] = []string{w.Name, w.Policy, w.State, w.Until, fmt.Sprint(w.Waived), w.Source, reason}
+	}
+	t.subTable(2, []column{{"WAIVER", 8}, {"POLICY", 10}, {"STATE", 6}, {"UNTIL", 10}, {"WAIVED", 6}, {"SOURCE", 10}, {"REASON", 10}}, cells,
+		func(row, c int) string {
+			if c == 2 && r.Waivers[row].State != drift.WaiverActive {
+				return sgrRed
+			}
+			return ""
+		}, nil)
 }
 
 // findingsText counts the findings as drift and unknown: a host not
@@ -306,10 +354,14 @@ func findingsText(s drift.Summary) string {
 	for _, v := range s.BySeverity {
 		n += v
 	}
-	if n == s.Findings {
-		return fmt.Sprintf("%d drift findings", n)
+	out := fmt.Sprintf("%d drift findings", n)
+	if s.Waived > 0 {
+		out += fmt.Sprintf(", %d waived", s.Waived)
 	}
-	return fmt.Sprintf("%d drift findings, %d unknown", n, s.Findings-n)
+	if u := s.Findings - n - s.Waived; u > 0 {
+		out += fmt.Sprintf(", %d unknown", u)
+	}
+	return out
 }
 
 func tableByPolicy(t *termWriter, v *view, verbose bool) int {
@@ -386,11 +438,16 @@ func tableByHost(t *termWriter, v *view, verbose bool) int {
 	return len(groups)
 }
 
+// evidenceLines writes, under a row, the waiver of a waived one and, when
+// verbose, the evidence.
 func evidenceLines(t *termWriter, rows []row, verbose bool) func(int) {
-	if !verbose {
-		return nil
-	}
 	return func(r int) {
+		if w := rows[r].Waiver; w != nil {
+			t.line(seg{"      ≈ ", sgrCyan}, seg{w.Text(), sgrDim})
+		}
+		if !verbose {
+			return
+		}
 		for _, e := range rows[r].Evidence {
 			src := evidenceSource(e)
 			if src != "" {

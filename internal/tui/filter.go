@@ -84,7 +84,7 @@ func parseResult(s string, r *drift.Result) error {
 		s = "fail"
 	}
 	if err := r.UnmarshalText([]byte(s)); err != nil {
-		return fmt.Errorf("result:%s: not a result (fail, pending, unknown, pass, n/a)", s)
+		return fmt.Errorf("result:%s: not a result (fail, pending, unknown, waived, pass, n/a)", s)
 	}
 	return nil
 }

@@ -28,10 +28,10 @@ type Styles struct {
 	Warn   lipgloss.Style
 	Dialog lipgloss.Style
 	// Result colours a result (indexed by drift.Result).
-	Result [5]lipgloss.Style
+	Result [6]lipgloss.Style
 	// Glyph is the matrix cell of a result (indexed by drift.Result):
-	// ✓ ✗ ! ? · in colour, p F P ? . without.
-	Glyph [5]string
+	// ✓ ✗ ! ? · w in colour, p F P ? . w without.
+	Glyph [6]string
 	// SortAsc and SortDesc mark the sort column; Tail ends a truncated
 	// cell.
 	SortAsc, SortDesc, Tail string
@@ -43,7 +43,7 @@ func DefaultStyles(color bool) Styles {
 	if !color {
 		s := Styles{SortAsc: "^", SortDesc: "v", Tail: "~"}
 		s.Glyph[drift.Pass], s.Glyph[drift.Fail], s.Glyph[drift.Pending] = "p", "F", "P"
-		s.Glyph[drift.Unknown], s.Glyph[drift.NotApplicable] = "?", "."
+		s.Glyph[drift.Unknown], s.Glyph[drift.NotApplicable], s.Glyph[drift.Waived] = "?", ".", "w"
 		return s
 	}
 	s := Styles{
@@ -66,8 +66,9 @@ func DefaultStyles(color bool) Styles {
 	s.Result[drift.Pending] = lipgloss.NewStyle().Foreground(lipgloss.Yellow)
 	s.Result[drift.Unknown] = lipgloss.NewStyle().Foreground(lipgloss.Magenta)
 	s.Result[drift.NotApplicable] = lipgloss.NewStyle().Foreground(lipgloss.BrightBlack)
+	s.Result[drift.Waived] = lipgloss.NewStyle().Foreground(lipgloss.Cyan)
 	s.Glyph[drift.Pass], s.Glyph[drift.Fail], s.Glyph[drift.Pending] = "✓", "✗", "!"
-	s.Glyph[drift.Unknown], s.Glyph[drift.NotApplicable] = "?", "·"
+	s.Glyph[drift.Unknown], s.Glyph[drift.NotApplicable], s.Glyph[drift.Waived] = "?", "·", "w"
 	return s
 }
 

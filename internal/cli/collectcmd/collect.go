@@ -405,12 +405,26 @@ func LoadPolicies(io *cmdutil.IOStreams, sh cmdutil.Shared, explicit bool) (*pol
 		if files, replaced = cmdutil.OverrideBuiltin(files, u.Files); len(replaced) > 0 {
 			fmt.Fprintf(io.ErrOut, "fleetport: %s\n", cmdutil.ReplacedNote(replaced))
 		}
+		// A waiver's place shows in reports and warnings: name its file as
+		// the user does.
+		for _, f := range u.Files {
+			for _, w := range f.Waivers {
+				for _, r := range []*hcl.Range{&w.DeclRange, &w.NameRange, &w.PolicyRange, &w.HostsRange, &w.LimitRange, &w.UntilRange} {
+					if n := ren(r.Filename); n != "" {
+						r.Filename = n
+					}
+				}
+			}
+		}
 		files, rename = append(files, u.Files...), ren
 		for name, f := range own {
 			srcs[name] = f
 		}
 	}
 	merged, d := policies.NewSet(files...)
+	// A waiver must name a policy of the whole set (the built-in pack
+	// included unless --no-builtin).
+	d = append(d, merged.CheckWaivers()...)
 	if d.HasErrors() {
 		cmdutil.RenameDiags(d, rename)
 		cmdutil.WriteDiagnostics(io, srcs, d)

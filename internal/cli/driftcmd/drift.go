@@ -89,6 +89,13 @@ A host that could not be reached, or whose output could not be read, is
 compliant. "pending" is a configured value that is not in effect yet (it
 waits for an HTTP restart or a reboot).
 
+Drift that a waiver accepts (waiver blocks among the policies; see fleetport
+help policies) is "waived": every format shows it with the waiver's reason,
+until date and file:line, it is counted apart, and it is not drift for the
+exit code (plan leaves it alone too). Waivers are judged at the start of
+the run judged; an expired one waives nothing (its drift fails again) and
+drift warns about it. --only waived lists the waived findings.
+
 Formats: table (the terminal), json (docs/schema/drift-report.schema.json),
 markdown, html (one self-contained file), junit (one test case per host and
 policy). Several formats need --out DIR; --out FILE takes one format.
@@ -147,7 +154,7 @@ judged, 1 errors.`,
 	fl.BoolVar(&opts.NoCompare, "no-compare", false, "do not compare with the run before")
 	fl.BoolVar(&opts.NoCrossCheck, "no-cross-checks", false, "leave fleetport's cross-fact checks out")
 	fl.StringVar(&opts.Severity, "severity", "", "table, markdown: show only findings of this `severity` or worse (info, low, medium, high, critical)")
-	fl.StringVar(&opts.Only, "only", "", "table, markdown: show only findings that are `fail` (fail and pending) or unknown")
+	fl.StringVar(&opts.Only, "only", "", "table, markdown: show only findings that are `fail` (fail and pending), unknown or waived")
 	fl.BoolVar(&opts.Summary, "summary", false, "table, markdown: the counts, the hosts not reached and the verdict, without the findings")
 	fl.IntVar(&opts.Width, "width", 0, "table: fit to this many `columns` (default: the terminal's width; no limit on a pipe or a file)")
 	fl.BoolVar(&opts.UpdateHistory, "update-history", false, "with --run: replace the drift summary fleetport history shows for the run with this judgement's")
@@ -228,6 +235,7 @@ func driftRun(ctx context.Context, opts *Options) error {
 			fmt.Fprintf(opts.IO.ErrOut, "fleetport: warning: %v\n", err)
 		}
 	}
+	WarnWaivers(opts.IO, rep)
 	minSeverity, _ := policies.ParseSeverity(opts.Severity)
 	if opts.Severity == "" {
 		minSeverity = 0
@@ -245,6 +253,21 @@ func driftRun(ctx context.Context, opts *Options) error {
 		return &cmdutil.ExitError{Code: code}
 	}
 	return nil
+}
+
+// WarnWaivers warns, once per waiver, about the waivers of a report that
+// waived nothing because they had expired by the run (its drift fails
+// again) or their limit could not be evaluated.
+func WarnWaivers(io *cmdutil.IOStreams, rep *drift.Report) {
+	for _, w := range rep.Waivers {
+		switch w.State {
+		case drift.WaiverExpired:
+			fmt.Fprintf(io.ErrOut, "fleetport: warning: waiver %q (%s) expired at the end of %s: its drift of %s fails again; fix it, or extend until with a reason that still holds\n",
+				w.Name, w.Source, w.Until, w.Policy)
+		case drift.WaiverInvalid:
+			fmt.Fprintf(io.ErrOut, "fleetport: warning: waiver %q (%s) waives nothing: %s\n", w.Name, w.Source, w.Error)
+		}
+	}
 }
 
 // reportWidth is the width the table is fitted to: --width, else the

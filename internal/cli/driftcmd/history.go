@@ -230,6 +230,7 @@ func diffRun(ctx context.Context, opts *DiffOptions) error {
 		}
 		return err
 	}
+	WarnWaivers(opts.IO, rep)
 	if opts.Format == "json" {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
@@ -249,7 +250,8 @@ func writeChanges(io *cmdutil.IOStreams, rep *drift.Report, since int64) error {
 	for _, c := range ch.Items {
 		res := c.Finding.Result.String()
 		actual := c.Finding.Actual
-		if c.Kind == drift.ChangeChanged || c.Kind == drift.ChangeNowKnown {
+		if c.Kind == drift.ChangeChanged || c.Kind == drift.ChangeNowKnown || c.Kind == drift.ChangeWaived && c.BeforeResult != 0 ||
+			c.Kind == drift.ChangeUnwaived {
 			res = c.BeforeResult.String() + " → " + res
 			actual = c.BeforeActual + " → " + actual
 		}

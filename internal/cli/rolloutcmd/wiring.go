@@ -155,6 +155,8 @@ func (f *fleet) report(ctx context.Context, run int64, changed func(string) bool
 		}
 		return nil, err
 	}
+	// Waived drift is not planned; an expired waiver's drift is.
+	driftcmd.WarnWaivers(f.io, rep)
 	return rep, nil
 }
 

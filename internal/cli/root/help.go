@@ -21,8 +21,8 @@ var helpTopics = map[string]struct {
 }{
 	"inventory": {"the inventory language: hosts, groups, defaults, credentials, --limit", inventory.DocSource,
 		[]string{"The language", "Credentials", "Selecting hosts (--limit)"}},
-	"policies": {"the policy language: policies, rules, remediation, the built-in pack", policies.DocSource,
-		[]string{"The language", "Rule kinds", "Remediation and effects", "Safety", "The built-in pack"}},
+	"policies": {"the policy language: policies, rules, remediation, waivers, the built-in pack", policies.DocSource,
+		[]string{"The language", "Rule kinds", "Remediation and effects", "Safety", "Waivers", "The built-in pack"}},
 	"limit": {"selecting hosts with --limit", inventory.DocSource, []string{"Selecting hosts (--limit)"}},
 }
 

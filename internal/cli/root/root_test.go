@@ -61,7 +61,7 @@ func TestHelpTopics(t *testing.T) {
 		want  []string
 	}{
 		{"inventory", []string{"# The language", "# Credentials", "# Selecting hosts (--limit)", "env(\""}},
-		{"policies", []string{"# The language", "# Rule kinds", "# The built-in pack", "host.roles", "FunctionNames"}},
+		{"policies", []string{"# The language", "# Rule kinds", "# Waivers", "waiver \"mail01-relay\"", "# The built-in pack", "host.roles", "FunctionNames"}},
 		{"limit", []string{"# Selecting hosts (--limit)", "tag:os=2019"}},
 	} {
 		ios, _, out, errOut := cmdutil.Test()

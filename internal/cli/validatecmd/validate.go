@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
@@ -22,6 +23,8 @@ import (
 type Options struct {
 	IO     *cmdutil.IOStreams
 	Shared cmdutil.Shared // Shared.NoBuiltin: --no-builtin
+	// Now is the clock waivers are checked against (expired, far off).
+	Now func() time.Time
 
 	// set reports whether a flag was given (a missing default folder is
 	// fine, a missing named one is not).
@@ -30,7 +33,7 @@ type Options struct {
 
 // NewCmdValidate makes the command; runF replaces the run function in tests.
 func NewCmdValidate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IO}
+	opts := &Options{IO: f.IO, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the inventory and the policies, and print every problem",
@@ -38,8 +41,10 @@ func NewCmdValidate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 pack) and print every diagnostic with its file, line and a source snippet:
 syntax and type errors, unknown arguments and blocks, invalid addresses and
 ports, unknown registry values (with a suggestion), listen-list remediations
-that would lock fleetport out, duplicate names across files, and, as
-warnings, policies that apply to no host and risky opt-ins.
+that would lock fleetport out, duplicate names across files, waivers of
+unknown policies, and, as warnings, policies that apply to no host, risky
+opt-ins, waivers that cover no host of the inventory (or none the policy
+applies to), expired waivers and waivers for more than a year.
 
 The exit code is 1 when there is an error, 0 otherwise (warnings included).
 --json prints {"valid", "error_count", "warning_count", "diagnostics"} with
@@ -126,6 +131,15 @@ func validateRun(opts *Options) error {
 	// named like a built-in one); what each set found alone is reported
 	// once.
 	merged, d := policies.NewSet(all...)
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	d = append(d, merged.CheckWaivers()...)
+	d = append(d, merged.WaiverWarnings(now())...)
+	if len(hosts) > 0 && !d.HasErrors() {
+		d = append(d, waiverCoverage(merged, inv)...)
+	}
 	cmdutil.RenameDiags(d, rename)
 	diags = append(diags, dedupe(diags, d)...)
 	if len(hosts) > 0 && !diags.HasErrors() {
@@ -366,4 +380,87 @@ func checkKerberos(hosts []*inventory.Host) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// waiverCoverage warns about waivers that cover nothing in the inventory:
+// host names it does not have, a limit that selects no host, or hosts the
+// waived policy does not apply to. Each warning is located at the waiver.
+func waiverCoverage(set *policies.Set, inv *inventory.Inventory) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	warn := func(w *policies.Waiver, rng hcl.Range, summary, detail string) {
+		if rng.Filename == "" {
+			rng = w.DeclRange
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary,
+			Detail: fmt.Sprintf("Waiver %q: %s", w.Name, detail), Subject: rng.Ptr()})
+	}
+	for _, w := range set.Waivers {
+		var covered []*inventory.Host
+		if w.Limit != "" {
+			sel, err := inv.Select(w.Limit, nil)
+			if err != nil {
+				if some, merr := inv.Matching(w.Limit, nil); merr == nil && len(some) > 0 {
+					// Other terms select hosts: the waiver holds for them.
+					warn(w, w.LimitRange, "Waiver limit term selects no host", err.Error()+" The waiver covers the hosts its other terms select; fix the term or remove it.")
+					err, sel = nil, some
+				}
+			}
+			if err != nil || len(sel) == 0 {
+				why := "the pattern selects no host of the inventory"
+				if err != nil {
+					why = err.Error()
+				}
+				if !strings.HasSuffix(why, "?") {
+					why += "."
+				}
+				warn(w, w.LimitRange, "Waiver covers no host", why+" It waives nothing; fix the pattern or remove the waiver.")
+				continue
+			}
+			covered = sel
+		} else {
+			var unknown []string
+			for _, n := range w.Hosts {
+				if h, ok := inv.Host(n); ok {
+					covered = append(covered, h)
+				} else {
+					unknown = append(unknown, n)
+				}
+			}
+			if len(unknown) > 0 {
+				summary := "Waiver names unknown hosts"
+				if len(covered) == 0 {
+					summary = "Waiver covers no host"
+				}
+				warn(w, w.HostsRange, summary, fmt.Sprintf("the inventory has no host %s. A waiver for a host that is gone waives nothing; remove the name (or the waiver).",
+					strings.Join(quoteAll(unknown), ", ")))
+			}
+			if len(covered) == 0 {
+				continue
+			}
+		}
+		p := set.Policy(w.Policy)
+		if p == nil {
+			continue // a cross-fact check applies to every host; an unknown policy is an error already
+		}
+		applies := false
+		for _, h := range covered {
+			if a, _ := p.AppliesTo(cmdutil.PolicyHost(h)); a != policies.NotApplicable {
+				applies = true
+				break
+			}
+		}
+		if !applies {
+			warn(w, w.PolicyRange, "Waiver covers no host the policy applies to",
+				fmt.Sprintf("policy %q applies to none of the %d hosts it covers, so it waives nothing. Check the hosts (or limit) and the policy's applies_to.", p.Name, len(covered)))
+		}
+	}
+	return diags
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetport/fleetport/internal/cli/cmdutil"
 )
@@ -365,5 +366,105 @@ func TestTextOutputLocatesAndCounts(t *testing.T) {
 	bad := filepath.Join(dir, "policies", "bad.hcl")
 	if !strings.Contains(stderr, bad+":2:14: error: ") || !strings.Contains(stderr, "fleetport: invalid: 1 error, 0 warnings") {
 		t.Errorf("stderr:\n%s", stderr)
+	}
+}
+
+// TestExampleWaiversValidate: the example waivers validate against the
+// multisite inventory, without a warning, at a date they hold.
+func TestExampleWaiversValidate(t *testing.T) {
+	opts := &Options{Now: func() time.Time { return time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC) }}
+	opts.Shared.Inventory = "../../../examples/inventory/multisite"
+	opts.Shared.Policies = "../../../examples/policies"
+	_, stderr, err := run(t, opts)
+	if err != nil || strings.Contains(stderr, "aiver") || !strings.Contains(stderr, "fleetport: valid:") {
+		t.Errorf("%v\n%s", err, stderr)
+	}
+}
+
+// TestWaiverDiagnostics: a waiver of an unknown policy is an error; one
+// that covers no host of the inventory, none the policy applies to, an
+// expired one and one for more than a year are warnings, each located.
+func TestWaiverDiagnostics(t *testing.T) {
+	dir := t.TempDir()
+	inv := write(t, dir, "inv.hcl", inventoryOK)
+	pol := write(t, dir, "pol/waivers.hcl", `policy "web_only" {
+  applies_to = contains(host.groups, "web")
+  registry "TcpTimedWaitDelay" { at_most = 30 }
+}
+
+policy "sql_only" {
+  applies_to = contains(host.groups, "sql")
+  registry "TcpTimedWaitDelay" { at_most = 30 }
+}
+
+waiver "gone_host" {
+  policy = "web_only"
+  hosts  = ["web09"]
+  reason = "decommissioned"
+  until  = "2027-01-31"
+}
+
+waiver "typo_group" {
+  policy = "web_only"
+  limit  = "group:wbe"
+  reason = "CHG-1"
+  until  = "2027-01-31"
+}
+
+waiver "not_sql" {
+  policy = "sql_only"
+  hosts  = ["web01"]
+  reason = "CHG-2"
+  until  = "2027-01-31"
+}
+
+waiver "old" {
+  policy = "web_only"
+  hosts  = ["web01"]
+  reason = "CHG-3"
+  until  = "2026-11-30"
+}
+
+waiver "forever" {
+  policy = "fleetport.port_exhaustion"
+  limit  = "group:web"
+  reason = "CHG-4"
+  until  = "2030-01-01"
+}
+`)
+	now := func() time.Time { return time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC) }
+	opts := &Options{Now: now}
+	opts.Shared.Inventory, opts.Shared.Policies = inv, filepath.Dir(pol)
+	_, stderr, err := run(t, opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{
+		pol + ":13:12: warning: Waiver covers no host",
+		pol + ":20:12: warning: Waiver covers no host",
+		pol + ":26:12: warning: Waiver covers no host the policy applies to",
+		pol + ":36:12: warning: Waiver expired",
+		pol + ":43:12: warning: Waiver for more than a year",
+		`did you mean "group:web"?`,
+		"fleetport: valid: 1 host",
+		"6 warnings",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+
+	// A waiver of a policy the set does not have is an error.
+	write(t, dir, "pol/typo.hcl", `waiver "typo" {
+  policy = "web_onyl"
+  hosts  = ["web01"]
+  reason = "CHG-5"
+  until  = "2027-01-31"
+}
+`)
+	_, stderr, err = run(t, opts)
+	typo := filepath.Join(filepath.Dir(pol), "typo.hcl")
+	if err == nil || !strings.Contains(stderr, typo+":2:12: error: Waiver for an unknown policy") || !strings.Contains(stderr, `Did you mean "web_only"?`) {
+		t.Errorf("%v\n%s", err, stderr)
 	}
 }
