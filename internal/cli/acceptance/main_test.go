@@ -17,6 +17,7 @@ import (
 	// results of these tests (the go build below is invisible to the
 	// test cache).
 	_ "github.com/fleetport/fleetport/internal/cli/root"
+	"github.com/fleetport/fleetport/internal/testdomain"
 )
 
 // binary is the fleetport binary TestMain builds.
@@ -27,7 +28,7 @@ func TestMain(m *testing.M) {
 	// an older release, to see them fail where it fails.
 	if b := os.Getenv("FLEETPORT_TEST_BINARY"); b != "" {
 		binary = b
-		os.Exit(m.Run())
+		os.Exit(testdomain.Wrap(m).Run())
 	}
 	dir, err := os.MkdirTemp("", "fleetport-acceptance-")
 	if err != nil {
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testdomain.Wrap(m).Run() // stops the test domain, if a test started it
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
