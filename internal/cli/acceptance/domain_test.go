@@ -17,6 +17,7 @@ import (
 	"github.com/fleetport/fleetport/internal/sim/adjoin"
 	"github.com/fleetport/fleetport/internal/sim/simtest"
 	"github.com/fleetport/fleetport/internal/sim/winhost"
+	"github.com/fleetport/fleetport/internal/store"
 	"github.com/fleetport/fleetport/internal/testdomain"
 )
 
@@ -187,24 +188,68 @@ func TestKerberosDomainFleet(t *testing.T) {
 	if r.code != 2 {
 		t.Fatalf("plan with the change inventory\n%s", r)
 	}
+	// The policies' rollout block: a canary, then the rest after a wait,
+	// during which the apply is aborted; resume finishes it.
+	write(t, pol, "rollout.hcl", []byte("rollout {\n  stages = [\"1\", \"100%\"]\n  wait   = \"3s\"\n}\n"))
 	began := time.Now()
-	r = fleetport("apply", "-i", invs["change"], "-p", pol, "--no-builtin", "--store", db, "--timeout", "60s", "--plan", planFile, "--yes",
-		"--stages", "1,100%", "--parallel", "25", "--poll", "100ms")
-	if r.code != 0 || !strings.Contains(r.out, fmt.Sprintf("%d fixed, 0 failed", n)) {
-		t.Fatalf("apply with the change credential\n%s", r)
+	done := make(chan result, 1)
+	go func() {
+		done <- run(t, dir, env, 3*time.Minute, "apply", "-i", invs["change"], "-p", pol, "--no-builtin", "--store", db, "--timeout", "60s",
+			"--plan", planFile, "--yes", "--parallel", "25", "--poll", "100ms")
+	}()
+	waitFor(t, db, 2, "wait")
+	if r := fleetport("rollout", "abort", "2", "--store", db); r.code != 0 {
+		t.Fatalf("abort\n%s", r)
 	}
-	t.Logf("apply with the change credential: %d hosts fixed in %v", n, time.Since(began).Round(time.Millisecond))
+	if r = <-done; r.code != 1 || !strings.Contains(r.out, "aborted") || !strings.Contains(r.out, "1 fixed") {
+		t.Fatalf("the aborted apply\n%s", r)
+	}
+	r = fleetport("rollout", "resume", "2", "--store", db, "--yes", "--parallel", "25", "--poll", "100ms")
+	if r.code != 0 || !strings.Contains(r.out, fmt.Sprintf("rollout 2 complete: %d fixed, 0 failed", n)) {
+		t.Fatalf("resume with the change credential\n%s", r)
+	}
+	t.Logf("apply (aborted after its canary) and resume with the change credential: %d hosts fixed in %v", n, time.Since(began).Round(time.Millisecond))
 	checkRange("10000")
-	for _, h := range f.Hosts() {
-		for _, e := range h.Model.Audit() {
-			if strings.Contains(strings.ToLower(e.Line), " set dynamicport") && e.ExitCode == 0 && !strings.EqualFold(e.User, "fp-changer") {
-				t.Errorf("%s: %q ran as %q, not the change account", h.Plan.Name, e.Line, e.User)
+	asChanger := func(what string) {
+		t.Helper()
+		for _, h := range f.Hosts() {
+			for _, e := range h.Model.Audit() {
+				if strings.Contains(strings.ToLower(e.Line), " set dynamicport") && e.ExitCode == 0 && !strings.EqualFold(e.User, "fp-changer") {
+					t.Errorf("%s: %s: %q ran as %q, not the change account", what, h.Plan.Name, e.Line, e.User)
+				}
 			}
 		}
 	}
+	asChanger("apply and resume")
 	r = fleetport("plan", "-i", invs["ccache"], "-p", pol, "--no-builtin", "--store", db, "--timeout", "60s")
 	if r.code != 0 {
 		t.Errorf("plan after the apply: nothing should be left to fix\n%s", r)
 	}
+	// Rollback, with the change credential too.
+	r = fleetport("rollout", "rollback", "2", "--store", db, "--yes", "--parallel", "25", "--poll", "100ms")
+	if r.code != 0 || !strings.Contains(r.out, fmt.Sprintf("%d fixed, 0 failed", n)) {
+		t.Fatalf("rollback with the change credential\n%s", r)
+	}
+	checkRange("49152")
+	asChanger("rollback")
 	t.Logf("the whole test: %v", time.Since(start).Round(time.Millisecond))
+}
+
+// waitFor waits until the last journal entry of rollout id is a stage in
+// state (such as "wait", between stages).
+func waitFor(t *testing.T, db string, id int64, state string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		st, err := store.Open(context.Background(), db)
+		if err == nil {
+			evs, _ := st.Events(context.Background(), id)
+			st.Close()
+			if len(evs) > 0 && evs[len(evs)-1].Step == "stage" && evs[len(evs)-1].State == state {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("rollout %d never reached a stage %s", id, state)
 }
