@@ -69,20 +69,20 @@ type Host struct {
 	// the user's realm, the host's DNS name for its service principal
 	// when it is addressed by IP, and where tickets come from (a keytab,
 	// a credential cache; else the password, else KRB5CCNAME).
-	Krb5Conf         string
-	Realm            string
-	KerberosName     string
-	Keytab           string
-	CCache           string
+	Krb5Conf     string
+	Realm        string
+	KerberosName string
+	Keytab       string
+	CCache       string
 	// The change credential, when one is set: the account apply,
 	// rollout resume and rollback (and the TUI's fixes) change hosts with,
 	// while collection reads with User and Password (or Keytab, CCache).
 	// Least privilege: the read account is a member of the hosts' Remote
 	// Management Users, the change account of their Administrators.
-	ChangeUser     Secret
-	ChangePassword Secret
-	ChangeKeytab   string
-	ChangeCCache   string
+	ChangeUser       Secret
+	ChangePassword   Secret
+	ChangeKeytab     string
+	ChangeCCache     string
 	ConnectTimeout   time.Duration // to open a connection
 	OperationTimeout time.Duration // for one remote call
 	Timeout          time.Duration // for all of the host's work in a run
