@@ -56,7 +56,7 @@ import (
 // make it with [NewKerberosCache] and Close it when the run ends.
 type KerberosCache struct {
 	mu      sync.Mutex
-	clients map[kerberosKey]*client.Client
+	clients map[kerberosKey]*sharedClient
 	closed  bool
 	// mac keys the password part of a client's key: the same password
 	// finds the same client, and the key says nothing about it.
@@ -65,7 +65,7 @@ type KerberosCache struct {
 
 // NewKerberosCache makes an empty cache.
 func NewKerberosCache() *KerberosCache {
-	c := &KerberosCache{clients: map[kerberosKey]*client.Client{}}
+	c := &KerberosCache{clients: map[kerberosKey]*sharedClient{}}
 	_, _ = rand.Read(c.mac[:])
 	return c
 }
@@ -90,8 +90,8 @@ func (c *KerberosCache) passwordTag(p string) string {
 func (c *KerberosCache) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, cl := range c.clients {
-		cl.Destroy()
+	for _, sc := range c.clients {
+		sc.cl.Destroy()
 	}
 	c.clients, c.closed = nil, true
 }
@@ -107,6 +107,18 @@ type kerberosAuth struct {
 	cl    *client.Client
 	spn   string
 	owned bool // not shared: close destroys it
+	// login serializes the TGT's AS exchange between the sessions sharing
+	// a client that logs in itself (password, keytab): without it, every
+	// session that starts before the first TGT arrives asks the KDC for
+	// one of its own. nil for a credential cache's client.
+	login *sync.Mutex
+}
+
+// sharedClient is a client of a [KerberosCache], with the lock that makes
+// its sessions wait for one AS exchange.
+type sharedClient struct {
+	cl    *client.Client
+	login sync.Mutex
 }
 
 // krb5Config loads the krb5.conf: the named file, else KRB5_CONFIG, else
@@ -242,26 +254,49 @@ func newKerberos(ep Endpoint, user string, pass secret, cache *KerberosCache) (*
 	if key.keytab == "" && key.ccache == "" && cache != nil {
 		key.password = cache.passwordTag(pass.get())
 	}
+	logsIn := k.KeytabFile != "" || pass.get() != ""
 	if cache == nil {
 		cl, err := build()
 		if err != nil {
 			return nil, err
 		}
-		return &kerberosAuth{cl: cl, spn: spn, owned: true}, nil
+		a := &kerberosAuth{cl: cl, spn: spn, owned: true}
+		if logsIn {
+			a.login = new(sync.Mutex)
+		}
+		return a, nil
 	}
 	cache.mu.Lock()
 	defer cache.mu.Unlock()
 	if cache.closed {
 		return nil, errors.New("kerberos: the run's ticket cache is closed")
 	}
-	cl, ok := cache.clients[key]
+	sc, ok := cache.clients[key]
 	if !ok {
-		if cl, err = build(); err != nil {
+		cl, err := build()
+		if err != nil {
 			return nil, err
 		}
-		cache.clients[key] = cl
+		sc = &sharedClient{cl: cl}
+		cache.clients[key] = sc
 	}
-	return &kerberosAuth{cl: cl, spn: spn}, nil
+	a := &kerberosAuth{cl: sc.cl, spn: spn}
+	if logsIn {
+		a.login = &sc.login
+	}
+	return a, nil
+}
+
+// tgt makes sure the client holds a TGT, asking the KDC for one (an AS
+// exchange) only when it holds none or an expired one; the sessions that
+// share the client wait for the first one's answer.
+func (k *kerberosAuth) tgt() error {
+	if k.login == nil {
+		return nil // a credential cache holds the TGT kinit got
+	}
+	k.login.Lock()
+	defer k.login.Unlock()
+	return k.cl.AffirmLogin()
 }
 
 // close stops gokrb5's ticket renewal of a client the session owns.
@@ -285,6 +320,9 @@ type pendingContext struct {
 // ticket (from the client's cache or the KDC), and a fresh authenticator
 // with a subkey and a sequence number.
 func (k *kerberosAuth) initToken() ([]byte, *pendingContext, error) {
+	if err := k.tgt(); err != nil {
+		return nil, nil, kdcError(k.spn, err)
+	}
 	tkt, sessionKey, err := k.cl.GetServiceTicket(k.spn)
 	if err != nil {
 		return nil, nil, kdcError(k.spn, err)

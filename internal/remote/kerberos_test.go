@@ -429,3 +429,47 @@ func TestOneTGTPerRunOneTicketPerHost(t *testing.T) {
 		t.Errorf("the KDC issued %d TGTs and %d service tickets, want 1 and %d", as, tgs, hosts)
 	}
 }
+
+// TestOneTGTWhenSessionsStartTogether: the sessions of a run start at once
+// (collection opens a connection to every host of a batch together); with
+// a password they still share one AS exchange, the others waiting for its
+// TGT, and each host gets one service ticket.
+func TestOneTGTWhenSessionsStartTogether(t *testing.T) {
+	d := testdomain.Start(t)
+	const hosts = 8
+	f := joinedFleet(t, d, hosts, nil)
+	counter := newKDCCounter(t, net.JoinHostPort(d.Addr, "88"))
+	conf := filepath.Join(t.TempDir(), "krb5.conf")
+	writeConf(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = %s\n dns_lookup_kdc = false\n udp_preference_limit = 1\n[realms]\n %s = {\n  kdc = %s\n }\n",
+		testdomain.Realm, testdomain.Realm, counter.ln.Addr()))
+	cache := remote.NewKerberosCache()
+	defer cache.Close()
+	opts := fastOptions()
+	opts.Kerberos = cache
+	start := make(chan struct{})
+	errs := make(chan error, hosts)
+	for _, h := range f.Hosts() {
+		go func() {
+			<-start
+			ep := kerberosEndpoint(f, h, d, false)
+			ep.Kerberos.ConfigFile = conf
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s, err := remote.Open(ctx, ep, remote.Credentials{User: "Administrator", Password: d.AdminPassword()}, opts)
+			if err == nil {
+				_, err = s.Run(ctx, remote.Command{Line: "hostname"})
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	close(start)
+	for range hosts {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if as, tgs := counter.as.Load(), counter.tgs.Load(); as != 1 || tgs != hosts {
+		t.Errorf("the KDC issued %d TGTs and %d service tickets, want 1 and %d", as, tgs, hosts)
+	}
+}
