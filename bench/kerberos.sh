@@ -38,7 +38,7 @@ trap cleanup EXIT
 command -v /usr/bin/time >/dev/null || { echo "bench/kerberos.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 go build -o "$work/fleetport" ./cmd/fleetport
 ulimit -n "$(ulimit -Hn)"
-TESTDOMAIN_LOG_LEVEL=3 scripts/testdomain start "$dom" "$addr"
+TESTDOMAIN_LOG_LEVEL=${KDC_LOG_LEVEL:-"0 kerberos:3"} scripts/testdomain start "$dom" "$addr"
 log="$dom/samba.out"
 
 export FLEETPORT_SIM_USER=fleetadmin FLEETPORT_SIM_PASSWORD='Sim-Passw0rd!'

@@ -137,6 +137,12 @@ func krb5Config(name string) (*config.Config, string, error) {
 	if err != nil {
 		return nil, name, fmt.Errorf("kerberos configuration %s: %w", name, err)
 	}
+	// The KDC is asked over TCP only. A domain's tickets carry the user's
+	// PAC and rarely fit a UDP datagram: over UDP an Active Directory KDC
+	// answers KRB_ERR_RESPONSE_TOO_BIG, and every exchange costs a second
+	// round over TCP (which gokrb5, under load, does not always make:
+	// hosts failed with that error). Windows clients end up on TCP too.
+	cfg.LibDefaults.UDPPreferenceLimit = 1
 	return cfg, name, nil
 }
 

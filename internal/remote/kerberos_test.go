@@ -473,3 +473,57 @@ func TestOneTGTWhenSessionsStartTogether(t *testing.T) {
 		t.Errorf("the KDC issued %d TGTs and %d service tickets, want 1 and %d", as, tgs, hosts)
 	}
 }
+
+// TestKDCOverTCPOnly: with a krb5.conf that leaves udp_preference_limit
+// alone (as the test domain's and most do), the run asks the KDC over TCP
+// only: a domain's tickets do not fit UDP, and under load the UDP round's
+// KRB_ERR_RESPONSE_TOO_BIG failed hosts instead of falling back.
+func TestKDCOverTCPOnly(t *testing.T) {
+	d := testdomain.Start(t)
+	f := joinedFleet(t, d, 2, nil)
+	counter := newKDCCounter(t, net.JoinHostPort(d.Addr, "88"))
+	// A UDP socket on the relay's port, that counts what it gets and
+	// never answers.
+	udp, err := net.ListenPacket("udp", counter.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	var datagrams atomic.Int64
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			if _, _, err := udp.ReadFrom(buf); err != nil {
+				return
+			}
+			datagrams.Add(1)
+		}
+	}()
+	conf := filepath.Join(t.TempDir(), "krb5.conf")
+	writeConf(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = %s\n dns_lookup_kdc = false\n[realms]\n %s = {\n  kdc = %s\n }\n",
+		testdomain.Realm, testdomain.Realm, counter.ln.Addr()))
+	cache := remote.NewKerberosCache()
+	defer cache.Close()
+	opts := fastOptions()
+	opts.Kerberos = cache
+	for _, h := range f.Hosts() {
+		ep := kerberosEndpoint(f, h, d, false)
+		ep.Kerberos.ConfigFile = conf
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s, err := remote.Open(ctx, ep, remote.Credentials{User: "Administrator", Password: d.AdminPassword()}, opts)
+		if err == nil {
+			_, err = s.Run(ctx, remote.Command{Line: "hostname"})
+			s.Close()
+		}
+		cancel()
+		if err != nil {
+			t.Errorf("%s: %v", h.Plan.Name, err)
+		}
+	}
+	if n := datagrams.Load(); n != 0 {
+		t.Errorf("%d requests went to the KDC over UDP", n)
+	}
+	if as, tgs := counter.as.Load(), counter.tgs.Load(); as != 1 || tgs != 2 {
+		t.Errorf("over TCP the KDC issued %d TGTs and %d service tickets, want 1 and 2", as, tgs)
+	}
+}
