@@ -51,10 +51,20 @@ import (
 	"github.com/fleetport/fleetport/internal/gsswrap"
 )
 
+// kdcSlots is how many exchanges with the KDC a run has in flight at
+// most. A run that opens hundreds of sessions at once would otherwise send
+// hundreds of TGS-REQs together; a KDC answers them one by one (Samba's in
+// tens of milliseconds each) and the last ones outwait gokrb5's fixed 5 s
+// deadline: hosts failed with "i/o timeout". Queued here, a session waits
+// within its own deadline instead.
+const kdcSlots = 8
+
 // KerberosCache shares Kerberos clients (and so their TGTs and service
 // tickets) between the sessions of one run. The zero value is not usable;
 // make it with [NewKerberosCache] and Close it when the run ends.
 type KerberosCache struct {
+	// kdc bounds the exchanges with the KDC in flight (see kdcSlots).
+	kdc     chan struct{}
 	mu      sync.Mutex
 	clients map[kerberosKey]*sharedClient
 	closed  bool
@@ -65,7 +75,7 @@ type KerberosCache struct {
 
 // NewKerberosCache makes an empty cache.
 func NewKerberosCache() *KerberosCache {
-	c := &KerberosCache{clients: map[kerberosKey]*sharedClient{}}
+	c := &KerberosCache{clients: map[kerberosKey]*sharedClient{}, kdc: make(chan struct{}, kdcSlots)}
 	_, _ = rand.Read(c.mac[:])
 	return c
 }
@@ -112,6 +122,8 @@ type kerberosAuth struct {
 	// session that starts before the first TGT arrives asks the KDC for
 	// one of its own. nil for a credential cache's client.
 	login *sync.Mutex
+	// kdc holds the run's KDC slots; nil without a cache.
+	kdc chan struct{}
 }
 
 // sharedClient is a client of a [KerberosCache], with the lock that makes
@@ -286,11 +298,36 @@ func newKerberos(ep Endpoint, user string, pass secret, cache *KerberosCache) (*
 		sc = &sharedClient{cl: cl}
 		cache.clients[key] = sc
 	}
-	a := &kerberosAuth{cl: sc.cl, spn: spn}
+	a := &kerberosAuth{cl: sc.cl, spn: spn, kdc: cache.kdc}
 	if logsIn {
 		a.login = &sc.login
 	}
 	return a, nil
+}
+
+// serviceTicket returns the ticket for the host's SPN: from the client's
+// cache, else from the KDC (after a TGT, when the client holds none), in
+// one of the run's KDC slots, waited for within ctx.
+func (k *kerberosAuth) serviceTicket(ctx context.Context) (messages.Ticket, types.EncryptionKey, error) {
+	if tkt, key, ok := k.cl.GetCachedTicket(k.spn); ok {
+		return tkt, key, nil
+	}
+	if k.kdc != nil {
+		select {
+		case k.kdc <- struct{}{}:
+			defer func() { <-k.kdc }()
+		case <-ctx.Done():
+			return messages.Ticket{}, types.EncryptionKey{}, &setupError{"kerberos", ctx.Err()}
+		}
+	}
+	if err := k.tgt(); err != nil {
+		return messages.Ticket{}, types.EncryptionKey{}, kdcError(k.spn, err)
+	}
+	tkt, key, err := k.cl.GetServiceTicket(k.spn)
+	if err != nil {
+		return messages.Ticket{}, types.EncryptionKey{}, kdcError(k.spn, err)
+	}
+	return tkt, key, nil
 }
 
 // tgt makes sure the client holds a TGT, asking the KDC for one (an AS
@@ -325,13 +362,10 @@ type pendingContext struct {
 // initToken makes the SPNEGO token with an AP-REQ for the host: a service
 // ticket (from the client's cache or the KDC), and a fresh authenticator
 // with a subkey and a sequence number.
-func (k *kerberosAuth) initToken() ([]byte, *pendingContext, error) {
-	if err := k.tgt(); err != nil {
-		return nil, nil, kdcError(k.spn, err)
-	}
-	tkt, sessionKey, err := k.cl.GetServiceTicket(k.spn)
+func (k *kerberosAuth) initToken(ctx context.Context) ([]byte, *pendingContext, error) {
+	tkt, sessionKey, err := k.serviceTicket(ctx)
 	if err != nil {
-		return nil, nil, kdcError(k.spn, err)
+		return nil, nil, err
 	}
 	switch sessionKey.KeyType {
 	case etypeID.AES128_CTS_HMAC_SHA1_96, etypeID.AES256_CTS_HMAC_SHA1_96:
@@ -465,7 +499,7 @@ func (t *transport) kerberosHandshake(ctx context.Context, c *ntlmConn, _ *tls.C
 		}
 		_ = c.SetDeadline(time.Time{})
 	}()
-	token, pending, err := t.krb.initToken()
+	token, pending, err := t.krb.initToken(ctx)
 	if err != nil {
 		return err
 	}

@@ -343,6 +343,9 @@ func TestKDCStoppedMidRun(t *testing.T) {
 type kdcCounter struct {
 	as, tgs atomic.Int64
 	ln      net.Listener
+	// inFlight counts the exchanges under way, maxInFlight the most at
+	// once.
+	inFlight, maxInFlight atomic.Int64
 }
 
 func newKDCCounter(t *testing.T, kdc string) *kdcCounter {
@@ -367,6 +370,10 @@ func newKDCCounter(t *testing.T, kdc string) *kdcCounter {
 
 func (c *kdcCounter) relay(conn net.Conn, kdc string) {
 	defer conn.Close()
+	n := c.inFlight.Add(1)
+	defer c.inFlight.Add(-1)
+	for m := c.maxInFlight.Load(); n > m && !c.maxInFlight.CompareAndSwap(m, n); m = c.maxInFlight.Load() {
+	}
 	up, err := net.DialTimeout("tcp", kdc, 5*time.Second)
 	if err != nil {
 		return
@@ -374,7 +381,7 @@ func (c *kdcCounter) relay(conn net.Conn, kdc string) {
 	defer up.Close()
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	_ = up.SetDeadline(time.Now().Add(30 * time.Second))
-	go func() { _, _ = io.Copy(up, conn) }()
+	go func() { _, _ = io.Copy(up, conn); up.Close() }() // the client is done: so is the exchange
 	// A Kerberos TCP reply: a 4-byte length, then the message, whose first
 	// byte is its application tag.
 	head := make([]byte, 5)
@@ -433,10 +440,12 @@ func TestOneTGTPerRunOneTicketPerHost(t *testing.T) {
 // TestOneTGTWhenSessionsStartTogether: the sessions of a run start at once
 // (collection opens a connection to every host of a batch together); with
 // a password they still share one AS exchange, the others waiting for its
-// TGT, and each host gets one service ticket.
+// TGT, each host gets one service ticket, and no more than 8 exchanges
+// wait at the KDC at once (a KDC answers one by one; hundreds at once
+// outwaited the client's deadline).
 func TestOneTGTWhenSessionsStartTogether(t *testing.T) {
 	d := testdomain.Start(t)
-	const hosts = 8
+	const hosts = 20
 	f := joinedFleet(t, d, hosts, nil)
 	counter := newKDCCounter(t, net.JoinHostPort(d.Addr, "88"))
 	conf := filepath.Join(t.TempDir(), "krb5.conf")
@@ -471,6 +480,11 @@ func TestOneTGTWhenSessionsStartTogether(t *testing.T) {
 	}
 	if as, tgs := counter.as.Load(), counter.tgs.Load(); as != 1 || tgs != hosts {
 		t.Errorf("the KDC issued %d TGTs and %d service tickets, want 1 and %d", as, tgs, hosts)
+	}
+	// 8 slots, and the relay sees a connection end a moment after the
+	// client has its answer and frees the slot.
+	if m := counter.maxInFlight.Load(); m > 10 {
+		t.Errorf("%d exchanges with the KDC at once, want at most 8 (10 with the relay's lag)", m)
 	}
 }
 
