@@ -6,7 +6,9 @@
 # run's wall time, CPU seconds and peak RSS of the collector (/usr/bin/time
 # -v) and the host statuses, the ratio of the Kerberos wall time to
 # NTLM's, and the KDC exchanges each Kerberos run made, counted in Samba's
-# log (log level 3 logs every AS-REQ and TGS-REQ): the run logs on with a
+# relay in front of the KDC (bench/kdccount: AS-REP and TGS-REP replies),
+# or with KDC_COUNT=log in Samba's log (log level "0 kerberos:3" logs every
+# AS-REQ and TGS-REQ, and slows the KDC): the run logs on with a
 # password, so it gets its TGT in the run (one AS exchange) and one
 # service ticket per host (one TGS exchange each).
 #
@@ -37,8 +39,14 @@ cleanup() {
 trap cleanup EXIT
 command -v /usr/bin/time >/dev/null || { echo "bench/kerberos.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 go build -o "$work/fleetport" ./cmd/fleetport
+go build -o "$work/kdccount" ./bench/kdccount
+count=${KDC_COUNT:-relay}
+relay=$addr:8888
 ulimit -n "$(ulimit -Hn)"
-TESTDOMAIN_LOG_LEVEL=${KDC_LOG_LEVEL:-"0 kerberos:3"} scripts/testdomain start "$dom" "$addr"
+if [ "$count" = log ]; then
+	export TESTDOMAIN_LOG_LEVEL="0 kerberos:3"
+fi
+scripts/testdomain start "$dom" "$addr"
 log="$dom/samba.out"
 
 export FLEETPORT_SIM_USER=fleetadmin FLEETPORT_SIM_PASSWORD='Sim-Passw0rd!'
@@ -47,7 +55,7 @@ joined=$(date +%s.%N)
 	--domain "$dom" --latency "$latency" --command-time "$cmdtime" --inventory-out "$work/ntlm.hcl" \
 	--stats "$work/stats.json" >"$work/sim.out" 2>&1 &
 sim=$!
-until grep -q '^ready:' "$work/sim.out"; do
+until grep -qs '^ready:' "$work/sim.out"; do
 	kill -0 "$sim" 2>/dev/null || { cat "$work/sim.out"; exit 1; }
 	sleep 0.2
 done
@@ -55,7 +63,14 @@ echo "simulator ready, $hosts hosts joined to FLEET.TEST in $(echo "$(date +%s.%
 
 # The Kerberos inventory: the simulator's, with Kerberos settings in its
 # defaults and the domain Administrator's password by reference.
-python3 - "$work/ntlm.hcl" "$work/kerberos.hcl" "$dom/krb5.conf" <<'PY'
+# With the relay, fleetport's krb5.conf names it as the KDC.
+krb5="$dom/krb5.conf"
+if [ "$count" = relay ]; then
+	krb5="$work/krb5-relay.conf"
+	sed "s/kdc = $addr\$/kdc = $relay/" "$dom/krb5.conf" >"$krb5"
+	grep -q "kdc = $relay" "$krb5" || { echo "bench/kerberos.sh: no kdc line in $dom/krb5.conf" >&2; exit 1; }
+fi
+python3 - "$work/ntlm.hcl" "$work/kerberos.hcl" "$krb5" <<'PY'
 import re, sys
 src, dst, krb5 = sys.argv[1:4]
 t = open(src).read()
@@ -71,11 +86,20 @@ BENCH_DOMAIN_PASSWORD=$(cat "$dom/admin.pass")
 export BENCH_DOMAIN_PASSWORD
 
 one() { # one AUTH RUN: a collect, its figures in $work/AUTH-RUN.*
-	local auth=$1 n=$2 before
+	local auth=$1 n=$2 before counter=
 	before=$(wc -l <"$log")
+	if [ "$count" = relay ] && [ "$auth" = kerberos ]; then
+		"$work/kdccount" -listen "$relay" -kdc "$addr:88" >"$work/$auth-$n.count" 2>"$work/kdccount.err" &
+		counter=$!
+		until grep -q ready "$work/kdccount.err" 2>/dev/null; do sleep 0.05; done
+	fi
 	(cd "$work" && /usr/bin/time -v ./fleetport collect -i "$auth.hcl" --no-builtin -p "$repo/bench/compare/policy.hcl" \
 		--store "$auth-$n.db" --concurrency "$conc" --timeout 5m --json >"$auth-$n.json" 2>"$auth-$n.time" || true)
 	tail -n +"$((before + 1))" "$log" >"$work/$auth-$n.kdc"
+	if [ -n "$counter" ]; then
+		kill -TERM "$counter"
+		wait "$counter" || true
+	fi
 }
 for n in $(seq 1 "$runs"); do
 	one ntlm "$n"
@@ -101,18 +125,22 @@ def figures(auth, n):
     cpu = float(re.search(r"User time \(seconds\): (.*)", t).group(1)) + float(re.search(r"System time \(seconds\): (.*)", t).group(1))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (.*)", t).group(1)) / 1024
     s = json.load(open(f"{work}/{auth}-{n}.json"))
-    k = open(f"{work}/{auth}-{n}.kdc").read()
-    return dict(wall=secs, cpu=cpu, rss=rss, status=s["by_status"],
-                as_ok=len(re.findall(r"Kerberos: AS-REQ SUCCESS ", k)), as_req=len(re.findall(r"Kerberos: AS-REQ \S+ from ", k)),
-                tgs_ok=len(re.findall(r"Kerberos: TGS-REQ SUCCESS ", k)), tgs_req=len(re.findall(r"Kerberos: TGS-REQ \S+ from ", k)),
-                spns=len(set(re.findall(r"Kerberos: TGS-REQ SUCCESS \S+ \S+ (\S+)", k))))
+    f = dict(wall=secs, cpu=cpu, rss=rss, status=s["by_status"])
+    try:
+        c = json.load(open(f"{work}/{auth}-{n}.count"))
+        f.update(how="relay", as_ok=c["as_rep"], tgs_ok=c["tgs_rep"], req=c["requests"], err=c["krb_error"])
+    except FileNotFoundError:
+        k = open(f"{work}/{auth}-{n}.kdc").read()
+        f.update(how="samba log", as_ok=len(re.findall(r"Kerberos: AS-REQ SUCCESS ", k)), tgs_ok=len(re.findall(r"Kerberos: TGS-REQ SUCCESS ", k)),
+                 req=len(re.findall(r"Kerberos: (?:AS|TGS)-REQ \S+ from ", k)), err=len(re.findall(r"Kerberos: (?:AS|TGS)-REQ (?!SUCCESS)[A-Z_0-9]+ ipv4", k)))
+    return f
 print(f"hosts={hosts} concurrency={conc} latency={lat} command_time={ct} runs={runs} (message encryption over http, AllowUnencrypted=false)")
 res = {a: [figures(a, n) for n in range(1, runs + 1)] for a in ("ntlm", "kerberos")}
 for a in ("ntlm", "kerberos"):
     for n, f in enumerate(res[a], 1):
         line = f"{a:8} run {n}: wall={f['wall']:.1f}s cpu={f['cpu']:.1f}s peak_rss={f['rss']:.0f}MB statuses={f['status']}"
         if a == "kerberos":
-            line += f" kdc: AS exchanges={f['as_ok']} (AS-REQ messages {f['as_req']}) TGS exchanges={f['tgs_ok']} (TGS-REQ messages {f['tgs_req']}, {f['spns']} distinct SPNs)"
+            line += f" kdc ({f['how']}): AS exchanges={f['as_ok']} TGS exchanges={f['tgs_ok']} (requests {f['req']}, KRB-ERROR replies {f['err']})"
         print(line)
 mn, mk = statistics.median(f["wall"] for f in res["ntlm"]), statistics.median(f["wall"] for f in res["kerberos"])
 print(f"median wall: ntlm={mn:.1f}s kerberos={mk:.1f}s ratio={mk / mn:.2f} (target <= 1.20)")

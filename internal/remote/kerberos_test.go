@@ -346,6 +346,8 @@ type kdcCounter struct {
 	// inFlight counts the exchanges under way, maxInFlight the most at
 	// once.
 	inFlight, maxInFlight atomic.Int64
+	// delay holds every reply back (nanoseconds): a busy KDC.
+	delay atomic.Int64
 }
 
 func newKDCCounter(t *testing.T, kdc string) *kdcCounter {
@@ -388,6 +390,7 @@ func (c *kdcCounter) relay(conn net.Conn, kdc string) {
 	if _, err := io.ReadFull(up, head); err != nil {
 		return
 	}
+	time.Sleep(time.Duration(c.delay.Load()))
 	switch head[4] {
 	case 0x6b:
 		c.as.Add(1)
@@ -539,5 +542,36 @@ func TestKDCOverTCPOnly(t *testing.T) {
 	}
 	if as, tgs := counter.as.Load(), counter.tgs.Load(); as != 1 || tgs != 2 {
 		t.Errorf("over TCP the KDC issued %d TGTs and %d service tickets, want 1 and 2", as, tgs)
+	}
+}
+
+// TestSlowKDCIsNotTheHostsTimeout: a KDC that takes longer to answer than
+// the connect timeout (a busy domain controller, or the run's queue for
+// it) does not fail the host: the ticket is fetched before the connection,
+// within the request's deadline, and ConnectTimeout bounds the host alone.
+func TestSlowKDCIsNotTheHostsTimeout(t *testing.T) {
+	d := testdomain.Start(t)
+	f := joinedFleet(t, d, 1, nil)
+	counter := newKDCCounter(t, net.JoinHostPort(d.Addr, "88"))
+	counter.delay.Store(int64(1500 * time.Millisecond))
+	conf := filepath.Join(t.TempDir(), "krb5.conf")
+	writeConf(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = %s\n dns_lookup_kdc = false\n[realms]\n %s = {\n  kdc = %s\n }\n",
+		testdomain.Realm, testdomain.Realm, counter.ln.Addr()))
+	cache := remote.NewKerberosCache()
+	defer cache.Close()
+	opts := fastOptions()
+	opts.Kerberos = cache
+	opts.ConnectTimeout, opts.RequestTimeout = time.Second, 10*time.Second
+	ep := kerberosEndpoint(f, f.Hosts()[0], d, false)
+	ep.Kerberos.ConfigFile = conf
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := remote.Open(ctx, ep, remote.Credentials{User: "Administrator", Password: d.AdminPassword()}, opts)
+	if err == nil {
+		_, err = s.Run(ctx, remote.Command{Line: "hostname"})
+		s.Close()
+	}
+	if err != nil {
+		t.Fatalf("a KDC slower than the connect timeout failed the host: %v", err)
 	}
 }
