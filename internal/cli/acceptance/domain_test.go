@@ -232,6 +232,20 @@ func TestKerberosDomainFleet(t *testing.T) {
 	}
 	checkRange("49152")
 	asChanger("rollback")
+	// No password in the store (its database and journal files) or the
+	// plan file.
+	files, _ := filepath.Glob(db + "*")
+	for _, p := range append(files, planFile) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{readerPass, changerPass, d.AdminPassword()} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s holds a password", p)
+			}
+		}
+	}
 	t.Logf("the whole test: %v", time.Since(start).Round(time.Millisecond))
 }
 
