@@ -3,6 +3,9 @@ package sim_test
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +106,60 @@ func TestLeastPrivilegeAsTheDomainGrantsIt(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), outsiderPass) {
 		t.Error("the error shows the password")
+	}
+}
+
+// TestPywinrmSeesTheRights: Debian's python3-winrm with Kerberos, as a
+// Remote Management Users member, reads and gets reg's refusal of a
+// change; as a domain user in neither group it gets WinRM's fault as
+// pywinrm reports it from Windows (WinRMError "Access is denied." with
+// wsmanfault_code 5, w:AccessDenied).
+func TestPywinrmSeesTheRights(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import winrm, requests_kerberos").Run(); err != nil {
+		if os.Getenv("FLEETPORT_REQUIRE_DOMAIN") == "1" {
+			t.Fatalf("python3-winrm or python3-requests-kerberos is missing: %v", err)
+		}
+		t.Skip("python3-winrm and python3-requests-kerberos are missing (scripts/test installs them as root)")
+	}
+	d := testdomain.Start(t)
+	const readerPass, outsiderPass = "Py-Reader-Passw0rd!", "Py-Outsider-Passw0rd!"
+	d.AddUser(t, "py-reader", readerPass)
+	d.AddGroup(t, "py-readers", "py-reader")
+	d.AddUser(t, "py-outsider", outsiderPass)
+	sc := simtest.Scenario(1)
+	sc.OSMix = map[string]float64{"2019": 1}
+	sc.RemoteManagementUsers = []string{"py-readers"}
+	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir(), Domain: &adjoin.Directory{URL: d.LDAPURL(), ServerName: d.ServerName(),
+		CAFile: d.CAFile, Realm: testdomain.Realm, User: "Administrator@" + testdomain.DNSName, Password: d.AdminPassword()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	h := f.Hosts()[0]
+	run := func(user, pass string) string {
+		cache := d.Kinit(t, user, pass)
+		cmd := exec.Command("/usr/bin/python3", "testdata/interop/pywinrm_rights.py", f.CAFile(), strconv.Itoa(sc.HTTPSPort),
+			h.Plan.Addr.String(), h.Plan.FQDN(testdomain.DNSName))
+		cmd.Env = append(os.Environ(), "KRB5_CONFIG="+d.Krb5Conf, "KRB5CCNAME=FILE:"+cache)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("pywinrm as %s: %v\n%s", user, err, out)
+		}
+		return string(out)
+	}
+	out := run("py-reader", readerPass)
+	if !strings.Contains(out, "query 0 \n") && !strings.Contains(out, "query 0\n") || !strings.Contains(out, "add 1 ERROR: Access is denied.") {
+		t.Errorf("pywinrm as a Remote Management Users member:\n%s", out)
+	}
+	t.Logf("as py-reader:\n%s", out)
+	out = run("py-outsider", outsiderPass)
+	t.Logf("as py-outsider:\n%s", out)
+	for _, want := range []string{"query error WinRMError Access is denied.", "'wsmanfault_code': '5'", "'fault_subcode': 'w:AccessDenied'", "'http_status_code': 500"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pywinrm as a user in neither group: no %q in\n%s", want, out)
+		}
 	}
 }
