@@ -122,6 +122,21 @@ func (h *Host) HasChangeCredential() bool {
 	return h.ChangeUser.IsSet() || h.ChangePassword.IsSet() || h.ChangeKeytab != "" || h.ChangeCCache != ""
 }
 
+// ChangeReferences returns the host with the references of its change
+// user and password in place of user and password, unresolved: a rollout
+// job sent to a site runner carries them, and the runner resolves them on
+// its machine. The host itself when it names no change user or password
+// (a change keytab or cache is the runner's own business).
+func (h *Host) ChangeReferences() *Host {
+	if !h.ChangeUser.IsSet() && !h.ChangePassword.IsSet() {
+		return h
+	}
+	c := *h
+	c.User, c.Password = h.ChangeUser, h.ChangePassword
+	c.ChangeUser, c.ChangePassword, c.ChangeKeytab, c.ChangeCCache = Secret{}, Secret{}, "", ""
+	return &c
+}
+
 // ForChanges returns the host as changes reach it: with its change
 // credential in place of its read credential when it names one (resolved
 // through r), else the host itself. The error joins a *CredentialError
