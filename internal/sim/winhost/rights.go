@@ -17,15 +17,23 @@ import "strings"
 //   - sc start / stop / config: "[SC] OpenService FAILED 5:" and the
 //     message, exit 5;
 //   - netsh http add / delete iplisten: the HTTP API's failure in netsh's
-//     layout, "IP address add failed, Error: 5" and the message;
+//     layout, "IP address add failed, Error: 5" and the message [chosen:
+//     the layout of the failures the model has captures of, 183 and 1168];
 //   - netsh interface ... set: netsh's interface contexts check the token
 //     first: "The requested operation requires elevation (Run as
 //     administrator)." [chosen: the text netsh prints in a non-elevated
 //     console];
 //   - schtasks /create, /run, /end, /change, /delete: "ERROR: Access is
 //     denied.";
-//   - shutdown /r, /s, /a: "Access is denied.(5)", exit 5;
-//   - httpcfg set / delete (Server 2003): "... completed with 5.".
+//   - shutdown /r, /s, /a: "Access is denied.(5)", exit 5 [chosen: the
+//     layout of shutdown's other failures, "...(1116)"];
+//   - httpcfg set / delete (Server 2003): "... completed with 5." [chosen:
+//     httpcfg's layout for every status].
+//
+// reg's, net's, sc's and schtasks' texts are the ones Windows prints for
+// error 5; the w:AccessDenied fault (internal/sim/wsman) is the one
+// pywinrm users report (diyan/pywinrm#336), checked against pywinrm itself
+// in internal/sim (TestPywinrmSeesTheRights).
 //
 // Commands the Task Scheduler runs are SYSTEM's and never limited.
 
