@@ -71,6 +71,10 @@
 //	  kerberos_name        = "${host.name}.corp.example" # the name in HTTP/<name>
 //	  keytab               = "collector.keytab" # kerberos: the user's keys
 //	  ccache               = "/tmp/krb5cc_1000" # kerberos: kinit's cache; else KRB5CCNAME
+//	  change_user          = env("FLEETPORT_CHANGE_USER")     # changes only (apply, resume,
+//	  change_password      = env("FLEETPORT_CHANGE_PASSWORD") # rollback, the TUI's fixes)
+//	  change_keytab        = "change.keytab"  # kerberos: the change account's keys
+//	  change_ccache        = "/tmp/krb5cc_change" # kerberos: the change account's tickets
 //	  connect_timeout      = "10s"    # default 10s
 //	  operation_timeout    = "60s"    # one remote call; default 60s
 //	  timeout              = "5m"     # all of a host's work in a run; default 5m
@@ -185,6 +189,18 @@
 // The last good listing of each source is kept in fleetport's store; when
 // the directory cannot be reached, it is used with a warning that says how
 // old it is (`inventory list --refresh` fails instead).
+//
+// The change credential: change_user and change_password (taking the same
+// references as user and password; a literal change_password is refused
+// the same way), or for Kerberos change_keytab (with change_user) or
+// change_ccache, name the account fleetport changes hosts with: apply,
+// rollout resume and rollback and the TUI's fixes use it, while collect,
+// drift, plan and the verification reads use user and password. Least
+// privilege as domains grant it: the read account is a member of the
+// hosts' Remote Management Users, the change account of their
+// Administrators. The change credential is complete in itself (a user and
+// a password, a user and a keytab, or a credential cache); without one,
+// changes use the read credential.
 //
 // # Selecting hosts (--limit)
 //

@@ -83,11 +83,20 @@ type Host struct {
 	// the user's realm, the host's DNS name for its service principal
 	// when it is addressed by IP, and where tickets come from (a keytab,
 	// a credential cache; else the password, else KRB5CCNAME).
-	Krb5Conf         string
-	Realm            string
-	KerberosName     string
-	Keytab           string
-	CCache           string
+	Krb5Conf     string
+	Realm        string
+	KerberosName string
+	Keytab       string
+	CCache       string
+	// The change credential, when one is set: the account apply,
+	// rollout resume and rollback (and the TUI's fixes) change hosts with,
+	// while collection reads with User and Password (or Keytab, CCache).
+	// Least privilege: the read account is a member of the hosts' Remote
+	// Management Users, the change account of their Administrators.
+	ChangeUser       Secret
+	ChangePassword   Secret
+	ChangeKeytab     string
+	ChangeCCache     string
 	ConnectTimeout   time.Duration // to open a connection
 	OperationTimeout time.Duration // for one remote call
 	Timeout          time.Duration // for all of the host's work in a run
@@ -123,6 +132,49 @@ func (h *Host) ResolveCredentials(r Resolver) (*Host, error) {
 	return &c, errors.Join(errs...)
 }
 
+// HasChangeCredential reports whether the host names a change credential
+// (change_user, change_password, change_keytab or change_ccache).
+func (h *Host) HasChangeCredential() bool {
+	return h.ChangeUser.IsSet() || h.ChangePassword.IsSet() || h.ChangeKeytab != "" || h.ChangeCCache != ""
+}
+
+// ChangeReferences returns the host with the references of its change
+// user and password in place of user and password, unresolved: a rollout
+// job sent to a site runner carries them, and the runner resolves them on
+// its machine. The host itself when it names no change user or password
+// (a change keytab or cache is the runner's own business).
+func (h *Host) ChangeReferences() *Host {
+	if !h.ChangeUser.IsSet() && !h.ChangePassword.IsSet() {
+		return h
+	}
+	c := *h
+	c.User, c.Password = h.ChangeUser, h.ChangePassword
+	c.ChangeUser, c.ChangePassword, c.ChangeKeytab, c.ChangeCCache = Secret{}, Secret{}, "", ""
+	return &c
+}
+
+// ForChanges returns the host as changes reach it: with its change
+// credential in place of its read credential when it names one (resolved
+// through r), else the host itself. The error joins a *CredentialError
+// for each credential that failed.
+func (h *Host) ForChanges(r Resolver) (*Host, error) {
+	if !h.HasChangeCredential() {
+		return h, nil
+	}
+	c := *h
+	c.Keytab, c.CCache = h.ChangeKeytab, h.ChangeCCache
+	var errs []error
+	var err error
+	if c.User, err = h.ChangeUser.Resolve(r, h.Name, "change_user"); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Password, err = h.ChangePassword.Resolve(r, h.Name, "change_password"); err != nil {
+		errs = append(errs, err)
+	}
+	c.ChangeUser, c.ChangePassword, c.ChangeKeytab, c.ChangeCCache = Secret{}, Secret{}, "", ""
+	return &c, errors.Join(errs...)
+}
+
 // HostJSON is one host of `inventory list --json`. It never holds a
 // credential: user and password are shown as references.
 type HostJSON struct {
@@ -143,6 +195,10 @@ type HostJSON struct {
 	KerberosName       string                     `json:"kerberos_name,omitempty"`
 	Keytab             string                     `json:"keytab,omitempty"`
 	CCache             string                     `json:"ccache,omitempty"`
+	ChangeUser         *CredentialJSON            `json:"change_user,omitempty"`
+	ChangePassword     *CredentialJSON            `json:"change_password,omitempty"`
+	ChangeKeytab       string                     `json:"change_keytab,omitempty"`
+	ChangeCCache       string                     `json:"change_ccache,omitempty"`
 	ConnectTimeout     string                     `json:"connect_timeout"`
 	OperationTimeout   string                     `json:"operation_timeout"`
 	Timeout            string                     `json:"timeout"`
@@ -175,6 +231,8 @@ func (h *Host) ListJSON() HostJSON {
 		KerberosName:       h.KerberosName,
 		Keytab:             h.Keytab,
 		CCache:             h.CCache,
+		ChangeKeytab:       h.ChangeKeytab,
+		ChangeCCache:       h.ChangeCCache,
 		ConnectTimeout:     h.ConnectTimeout.String(),
 		OperationTimeout:   h.OperationTimeout.String(),
 		Timeout:            h.Timeout.String(),
@@ -185,6 +243,14 @@ func (h *Host) ListJSON() HostJSON {
 		Tags:               map[string]string{},
 		Vars:               map[string]json.RawMessage{},
 		DeclaredAt:         at(h.DeclRange),
+	}
+	if h.ChangeUser.IsSet() {
+		u := h.ChangeUser.listing(true)
+		j.ChangeUser = &u
+	}
+	if h.ChangePassword.IsSet() {
+		p := h.ChangePassword.listing(false)
+		j.ChangePassword = &p
 	}
 	for k, v := range h.Tags {
 		j.Tags[k] = v

@@ -273,8 +273,7 @@ func (inv *Inventory) checkPasswordLiterals(defaults []*DefaultsBlock, groups []
 		}
 		return false, false
 	}
-	check := func(settings map[string]*setting, isDefaults bool) {
-		s := settings["password"]
+	checkOne := func(settings map[string]*setting, s *setting, isDefaults bool) {
 		if s == nil || !s.literal || s.static && s.state != valid {
 			return
 		}
@@ -291,6 +290,11 @@ func (inv *Inventory) checkPasswordLiterals(defaults []*DefaultsBlock, groups []
 		diags = append(diags, errorDiag(s.block, "Password in plain text", fmt.Sprintf(
 			"The password at %s is written in the inventory. Refer to it instead with env(\"NAME\"), file(\"path\") or prompt(); for a lab, set allow_password_literal = true in this block or in defaults to accept it with a warning.",
 			at(s.attr.Range))))
+	}
+	check := func(settings map[string]*setting, isDefaults bool) {
+		for _, name := range []string{"password", "change_password"} {
+			checkOne(settings, settings[name], isDefaults)
+		}
 	}
 	for _, d := range defaults {
 		check(d.settings, true)
@@ -372,6 +376,7 @@ func (inv *Inventory) resolveHost(hb *HostBlock, groups []*GroupBlock, agg *host
 		}
 	}
 	inv.checkHost(h, states, agg)
+	inv.checkChangeCredential(h, states, agg)
 	return h
 }
 
@@ -410,6 +415,14 @@ func (h *Host) set(name string, v any) {
 		h.Keytab = v.(string)
 	case "ccache":
 		h.CCache = v.(string)
+	case "change_user":
+		h.ChangeUser = v.(Secret)
+	case "change_password":
+		h.ChangePassword = v.(Secret)
+	case "change_keytab":
+		h.ChangeKeytab = v.(string)
+	case "change_ccache":
+		h.ChangeCCache = v.(string)
 	case "connect_timeout":
 		h.ConnectTimeout = v.(time.Duration)
 	case "operation_timeout":
@@ -663,6 +676,44 @@ func (inv *Inventory) checkHost(h *Host, states map[string]valState, agg *hostDi
 				"Host %q uses %s authentication but no block sets its %s. Set %s in defaults, in a group or in the host block, as in %s = env(%q).",
 				h.Name, authNames[h.Auth], c.what, c.what, c.what, "FLEETPORT_"+strings.ToUpper(c.what))))
 		}
+	}
+}
+
+// checkChangeCredential checks that a change credential is complete for
+// the host's authentication: a user and a password (NTLM, Basic), or for
+// Kerberos a user with a password or a keytab, or a credential cache.
+func (inv *Inventory) checkChangeCredential(h *Host, states map[string]valState, agg *hostDiags) {
+	if !h.HasChangeCredential() {
+		return
+	}
+	for _, n := range []string{"change_user", "change_password", "change_keytab", "change_ccache"} {
+		if states[n] == invalid {
+			return
+		}
+	}
+	rng := h.DeclRange
+	for _, n := range []string{"change_user", "change_password", "change_keytab", "change_ccache"} {
+		if r, ok := h.Origins[n]; ok {
+			rng = r
+			break
+		}
+	}
+	problem := ""
+	switch {
+	case h.Auth != AuthKerberos && (h.ChangeKeytab != "" || h.ChangeCCache != ""):
+		problem = fmt.Sprintf("Host %q uses %s authentication, but change_keytab and change_ccache hold Kerberos credentials. Set change_user and change_password, or use auth = \"kerberos\".", h.Name, authNames[h.Auth])
+	case h.Auth != AuthKerberos && (!h.ChangeUser.IsSet() || !h.ChangePassword.IsSet()):
+		problem = fmt.Sprintf("Host %q has an incomplete change credential: %s authentication needs both change_user and change_password.", h.Name, authNames[h.Auth])
+	case h.Auth == AuthKerberos && h.ChangeKeytab != "" && !h.ChangeUser.IsSet():
+		problem = fmt.Sprintf("Host %q has change_keytab but no change_user: a keytab holds keys for principals, and change_user names which one changes hosts.", h.Name)
+	case h.Auth == AuthKerberos && h.ChangePassword.IsSet() && !h.ChangeUser.IsSet():
+		problem = fmt.Sprintf("Host %q has change_password but no change_user.", h.Name)
+	case h.Auth == AuthKerberos && h.ChangeUser.IsSet() && !h.ChangePassword.IsSet() && h.ChangeKeytab == "" && h.ChangeCCache == "":
+		problem = fmt.Sprintf("Host %q has change_user but nothing to get its tickets with: set change_password, change_keytab or change_ccache.", h.Name)
+	}
+	if problem != "" {
+		agg.add(h.Name, hcl.Diagnostics{errorDiag(rng, "Incomplete change credential", problem+
+			" The change credential (used by apply, rollout resume and rollback) is complete in itself: it never borrows from user and password.")})
 	}
 }
 

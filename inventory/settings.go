@@ -126,6 +126,10 @@ var settingSpecs = []*settingSpec{
 	{name: "kerberos_name", where: inAll, kind: kindAddress, noun: "Kerberos host name"},
 	{name: "keytab", where: inAll, kind: kindPath, noun: "keytab"},
 	{name: "ccache", where: inAll, kind: kindPath, noun: "credential cache"},
+	{name: "change_user", where: inAll, kind: kindCredential, noun: "change user"},
+	{name: "change_password", where: inAll, kind: kindCredential, noun: "change password"},
+	{name: "change_keytab", where: inAll, kind: kindPath, noun: "change keytab"},
+	{name: "change_ccache", where: inAll, kind: kindPath, noun: "change credential cache"},
 	{name: "connect_timeout", where: inAll, kind: kindDuration},
 	{name: "operation_timeout", where: inAll, kind: kindDuration},
 	{name: "timeout", where: inAll, kind: kindDuration},
@@ -290,7 +294,7 @@ func (s *setting) typeError(want string) *hcl.Diagnostic {
 // subject is the range a diagnostic about the setting points at: the
 // value, or for a literal password the block (see protect).
 func (s *setting) subject() hcl.Range {
-	if s.spec.name == "password" && s.literal {
+	if isPassword(s.spec.name) && s.literal {
 		return s.block
 	}
 	return s.attr.Range
@@ -303,7 +307,7 @@ func (s *setting) subject() hcl.Range {
 // are removed from their summaries and details, so that an error such as
 // tonumber's "cannot convert ..." does not quote the password.
 func (s *setting) protect(diags hcl.Diagnostics) hcl.Diagnostics {
-	if s.spec.name != "password" || !s.literal {
+	if !isPassword(s.spec.name) || !s.literal {
 		return diags
 	}
 	secrets := expressionTexts(s.attr.Expr)
@@ -584,3 +588,8 @@ func relativeTo(filename, p string) string {
 	}
 	return filepath.Join(filepath.Dir(filename), p)
 }
+
+// isPassword reports the settings that hold a password: never written in
+// the inventory without allow_password_literal, never shown in a
+// diagnostic.
+func isPassword(name string) bool { return name == "password" || name == "change_password" }

@@ -184,6 +184,9 @@ func classify(err error) Class {
 		if f.Quota() {
 			return ClassQuota
 		}
+		if f.AccessDenied() {
+			return ClassAuth
+		}
 		return ClassProtocol
 	case errors.As(err, &ae):
 		return ClassAuth

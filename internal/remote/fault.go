@@ -59,6 +59,9 @@ func (f *Fault) Error() string {
 		b.WriteString(": ")
 		b.WriteString(text)
 	}
+	if f.AccessDenied() {
+		b.WriteString(" (the account is authenticated but WinRM grants it no access: add it to the host's Remote Management Users group to collect, or to Administrators to change)")
+	}
 	return b.String()
 }
 
@@ -69,6 +72,13 @@ func (f *Fault) Quota() bool {
 		return true
 	}
 	return f.Subcode == "QuotaLimit"
+}
+
+// AccessDenied reports the fault WinRM answers an authenticated user it
+// grants no access (w:AccessDenied, code 5): the account is in neither the
+// host's Administrators nor its Remote Management Users group.
+func (f *Fault) AccessDenied() bool {
+	return f.Subcode == "AccessDenied" || f.Code == 5
 }
 
 // TimedOut reports the OperationTimeout fault that ends a Receive long poll

@@ -52,12 +52,22 @@ import (
 	"github.com/fleetport/fleetport/internal/gsswrap"
 )
 
+// kdcSlots is how many exchanges with the KDC a run has in flight at
+// most. A run that opens hundreds of sessions at once would otherwise send
+// hundreds of TGS-REQs together; a KDC answers them one by one (Samba's in
+// tens of milliseconds each) and the last ones outwait gokrb5's fixed 5 s
+// deadline: hosts failed with "i/o timeout". Queued here, a session waits
+// within its own deadline instead.
+const kdcSlots = 8
+
 // KerberosCache shares Kerberos clients (and so their TGTs and service
 // tickets) between the sessions of one run. The zero value is not usable;
 // make it with [NewKerberosCache] and Close it when the run ends.
 type KerberosCache struct {
+	// kdc bounds the exchanges with the KDC in flight (see kdcSlots).
+	kdc     chan struct{}
 	mu      sync.Mutex
-	clients map[kerberosKey]*client.Client
+	clients map[kerberosKey]*sharedClient
 	closed  bool
 	// mac keys the password part of a client's key: the same password
 	// finds the same client, and the key says nothing about it.
@@ -70,7 +80,7 @@ type KerberosCache struct {
 
 // NewKerberosCache makes an empty cache.
 func NewKerberosCache() *KerberosCache {
-	c := &KerberosCache{clients: map[kerberosKey]*client.Client{}}
+	c := &KerberosCache{clients: map[kerberosKey]*sharedClient{}, kdc: make(chan struct{}, kdcSlots)}
 	_, _ = rand.Read(c.mac[:])
 	return c
 }
@@ -95,8 +105,8 @@ func (c *KerberosCache) passwordTag(p string) string {
 func (c *KerberosCache) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, cl := range c.clients {
-		cl.Destroy()
+	for _, sc := range c.clients {
+		sc.cl.Destroy()
 	}
 	c.clients, c.closed = nil, true
 }
@@ -112,6 +122,20 @@ type kerberosAuth struct {
 	cl    *client.Client
 	spn   string
 	owned bool // not shared: close destroys it
+	// login serializes the TGT's AS exchange between the sessions sharing
+	// a client that logs in itself (password, keytab): without it, every
+	// session that starts before the first TGT arrives asks the KDC for
+	// one of its own. nil for a credential cache's client.
+	login *sync.Mutex
+	// kdc holds the run's KDC slots; nil without a cache.
+	kdc chan struct{}
+}
+
+// sharedClient is a client of a [KerberosCache], with the lock that makes
+// its sessions wait for one AS exchange.
+type sharedClient struct {
+	cl    *client.Client
+	login sync.Mutex
 }
 
 // krb5Config loads the krb5.conf: the named file, else KRB5_CONFIG, else
@@ -130,6 +154,12 @@ func krb5Config(name string) (*config.Config, string, error) {
 	if err != nil {
 		return nil, name, fmt.Errorf("kerberos configuration %s: %w", name, err)
 	}
+	// The KDC is asked over TCP only. A domain's tickets carry the user's
+	// PAC and rarely fit a UDP datagram: over UDP an Active Directory KDC
+	// answers KRB_ERR_RESPONSE_TOO_BIG, and every exchange costs a second
+	// round over TCP (which gokrb5, under load, does not always make:
+	// hosts failed with that error). Windows clients end up on TCP too.
+	cfg.LibDefaults.UDPPreferenceLimit = 1
 	return cfg, name, nil
 }
 
@@ -250,26 +280,74 @@ func newKerberos(ep Endpoint, user string, pass secret, cache *KerberosCache) (*
 	if key.keytab == "" && key.ccache == "" && cache != nil {
 		key.password = cache.passwordTag(pass.get())
 	}
+	logsIn := k.KeytabFile != "" || pass.get() != ""
 	if cache == nil {
 		cl, err := build()
 		if err != nil {
 			return nil, err
 		}
-		return &kerberosAuth{cl: cl, spn: spn, owned: true}, nil
+		a := &kerberosAuth{cl: cl, spn: spn, owned: true}
+		if logsIn {
+			a.login = new(sync.Mutex)
+		}
+		return a, nil
 	}
 	cache.mu.Lock()
 	defer cache.mu.Unlock()
 	if cache.closed {
 		return nil, errors.New("kerberos: the run's ticket cache is closed")
 	}
-	cl, ok := cache.clients[key]
+	sc, ok := cache.clients[key]
 	if !ok {
-		if cl, err = build(); err != nil {
+		cl, err := build()
+		if err != nil {
 			return nil, err
 		}
-		cache.clients[key] = cl
+		sc = &sharedClient{cl: cl}
+		cache.clients[key] = sc
 	}
-	return &kerberosAuth{cl: cl, spn: spn}, nil
+	a := &kerberosAuth{cl: sc.cl, spn: spn, kdc: cache.kdc}
+	if logsIn {
+		a.login = &sc.login
+	}
+	return a, nil
+}
+
+// serviceTicket returns the ticket for the host's SPN: from the client's
+// cache, else from the KDC (after a TGT, when the client holds none), in
+// one of the run's KDC slots, waited for within ctx.
+func (k *kerberosAuth) serviceTicket(ctx context.Context) (messages.Ticket, types.EncryptionKey, error) {
+	if tkt, key, ok := k.cl.GetCachedTicket(k.spn); ok {
+		return tkt, key, nil
+	}
+	if k.kdc != nil {
+		select {
+		case k.kdc <- struct{}{}:
+			defer func() { <-k.kdc }()
+		case <-ctx.Done():
+			return messages.Ticket{}, types.EncryptionKey{}, &setupError{"kerberos", ctx.Err()}
+		}
+	}
+	if err := k.tgt(); err != nil {
+		return messages.Ticket{}, types.EncryptionKey{}, kdcError(k.spn, err)
+	}
+	tkt, key, err := k.cl.GetServiceTicket(k.spn)
+	if err != nil {
+		return messages.Ticket{}, types.EncryptionKey{}, kdcError(k.spn, err)
+	}
+	return tkt, key, nil
+}
+
+// tgt makes sure the client holds a TGT, asking the KDC for one (an AS
+// exchange) only when it holds none or an expired one; the sessions that
+// share the client wait for the first one's answer.
+func (k *kerberosAuth) tgt() error {
+	if k.login == nil {
+		return nil // a credential cache holds the TGT kinit got
+	}
+	k.login.Lock()
+	defer k.login.Unlock()
+	return k.cl.AffirmLogin()
 }
 
 // close stops gokrb5's ticket renewal of a client the session owns.
@@ -292,10 +370,10 @@ type pendingContext struct {
 // initToken makes the SPNEGO token with an AP-REQ for the host: a service
 // ticket (from the client's cache or the KDC), and a fresh authenticator
 // with a subkey and a sequence number.
-func (k *kerberosAuth) initToken() ([]byte, *pendingContext, error) {
-	tkt, sessionKey, err := k.cl.GetServiceTicket(k.spn)
+func (k *kerberosAuth) initToken(ctx context.Context) ([]byte, *pendingContext, error) {
+	tkt, sessionKey, err := k.serviceTicket(ctx)
 	if err != nil {
-		return nil, nil, kdcError(k.spn, err)
+		return nil, nil, err
 	}
 	switch sessionKey.KeyType {
 	case etypeID.AES128_CTS_HMAC_SHA1_96, etypeID.AES256_CTS_HMAC_SHA1_96:
@@ -430,7 +508,7 @@ func (t *transport) kerberosHandshake(ctx context.Context, c *ntlmConn, _ *tls.C
 		}
 		_ = c.SetDeadline(time.Time{})
 	}()
-	token, pending, err := t.krb.initToken()
+	token, pending, err := t.krb.initToken(ctx)
 	if err != nil {
 		return err
 	}

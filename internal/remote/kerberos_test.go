@@ -343,6 +343,11 @@ func TestKDCStoppedMidRun(t *testing.T) {
 type kdcCounter struct {
 	as, tgs atomic.Int64
 	ln      net.Listener
+	// inFlight counts the exchanges under way, maxInFlight the most at
+	// once.
+	inFlight, maxInFlight atomic.Int64
+	// delay holds every reply back (nanoseconds): a busy KDC.
+	delay atomic.Int64
 }
 
 func newKDCCounter(t *testing.T, kdc string) *kdcCounter {
@@ -367,6 +372,10 @@ func newKDCCounter(t *testing.T, kdc string) *kdcCounter {
 
 func (c *kdcCounter) relay(conn net.Conn, kdc string) {
 	defer conn.Close()
+	n := c.inFlight.Add(1)
+	defer c.inFlight.Add(-1)
+	for m := c.maxInFlight.Load(); n > m && !c.maxInFlight.CompareAndSwap(m, n); m = c.maxInFlight.Load() {
+	}
 	up, err := net.DialTimeout("tcp", kdc, 5*time.Second)
 	if err != nil {
 		return
@@ -374,13 +383,14 @@ func (c *kdcCounter) relay(conn net.Conn, kdc string) {
 	defer up.Close()
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	_ = up.SetDeadline(time.Now().Add(30 * time.Second))
-	go func() { _, _ = io.Copy(up, conn) }()
+	go func() { _, _ = io.Copy(up, conn); up.Close() }() // the client is done: so is the exchange
 	// A Kerberos TCP reply: a 4-byte length, then the message, whose first
 	// byte is its application tag.
 	head := make([]byte, 5)
 	if _, err := io.ReadFull(up, head); err != nil {
 		return
 	}
+	time.Sleep(time.Duration(c.delay.Load()))
 	switch head[4] {
 	case 0x6b:
 		c.as.Add(1)
@@ -427,5 +437,141 @@ func TestOneTGTPerRunOneTicketPerHost(t *testing.T) {
 	}
 	if as, tgs := counter.as.Load(), counter.tgs.Load(); as != 1 || tgs != hosts {
 		t.Errorf("the KDC issued %d TGTs and %d service tickets, want 1 and %d", as, tgs, hosts)
+	}
+}
+
+// TestOneTGTWhenSessionsStartTogether: the sessions of a run start at once
+// (collection opens a connection to every host of a batch together); with
+// a password they still share one AS exchange, the others waiting for its
+// TGT, each host gets one service ticket, and no more than 8 exchanges
+// wait at the KDC at once (a KDC answers one by one; hundreds at once
+// outwaited the client's deadline).
+func TestOneTGTWhenSessionsStartTogether(t *testing.T) {
+	d := testdomain.Start(t)
+	const hosts = 20
+	f := joinedFleet(t, d, hosts, nil)
+	counter := newKDCCounter(t, net.JoinHostPort(d.Addr, "88"))
+	conf := filepath.Join(t.TempDir(), "krb5.conf")
+	writeConf(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = %s\n dns_lookup_kdc = false\n udp_preference_limit = 1\n[realms]\n %s = {\n  kdc = %s\n }\n",
+		testdomain.Realm, testdomain.Realm, counter.ln.Addr()))
+	cache := remote.NewKerberosCache()
+	defer cache.Close()
+	opts := fastOptions()
+	opts.Kerberos = cache
+	start := make(chan struct{})
+	errs := make(chan error, hosts)
+	for _, h := range f.Hosts() {
+		go func() {
+			<-start
+			ep := kerberosEndpoint(f, h, d, false)
+			ep.Kerberos.ConfigFile = conf
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s, err := remote.Open(ctx, ep, remote.Credentials{User: "Administrator", Password: d.AdminPassword()}, opts)
+			if err == nil {
+				_, err = s.Run(ctx, remote.Command{Line: "hostname"})
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	close(start)
+	for range hosts {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if as, tgs := counter.as.Load(), counter.tgs.Load(); as != 1 || tgs != hosts {
+		t.Errorf("the KDC issued %d TGTs and %d service tickets, want 1 and %d", as, tgs, hosts)
+	}
+	// 8 slots, and the relay sees a connection end a moment after the
+	// client has its answer and frees the slot.
+	if m := counter.maxInFlight.Load(); m > 10 {
+		t.Errorf("%d exchanges with the KDC at once, want at most 8 (10 with the relay's lag)", m)
+	}
+}
+
+// TestKDCOverTCPOnly: with a krb5.conf that leaves udp_preference_limit
+// alone (as the test domain's and most do), the run asks the KDC over TCP
+// only: a domain's tickets do not fit UDP, and under load the UDP round's
+// KRB_ERR_RESPONSE_TOO_BIG failed hosts instead of falling back.
+func TestKDCOverTCPOnly(t *testing.T) {
+	d := testdomain.Start(t)
+	f := joinedFleet(t, d, 2, nil)
+	counter := newKDCCounter(t, net.JoinHostPort(d.Addr, "88"))
+	// A UDP socket on the relay's port, that counts what it gets and
+	// never answers.
+	udp, err := net.ListenPacket("udp", counter.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	var datagrams atomic.Int64
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			if _, _, err := udp.ReadFrom(buf); err != nil {
+				return
+			}
+			datagrams.Add(1)
+		}
+	}()
+	conf := filepath.Join(t.TempDir(), "krb5.conf")
+	writeConf(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = %s\n dns_lookup_kdc = false\n[realms]\n %s = {\n  kdc = %s\n }\n",
+		testdomain.Realm, testdomain.Realm, counter.ln.Addr()))
+	cache := remote.NewKerberosCache()
+	defer cache.Close()
+	opts := fastOptions()
+	opts.Kerberos = cache
+	for _, h := range f.Hosts() {
+		ep := kerberosEndpoint(f, h, d, false)
+		ep.Kerberos.ConfigFile = conf
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s, err := remote.Open(ctx, ep, remote.Credentials{User: "Administrator", Password: d.AdminPassword()}, opts)
+		if err == nil {
+			_, err = s.Run(ctx, remote.Command{Line: "hostname"})
+			s.Close()
+		}
+		cancel()
+		if err != nil {
+			t.Errorf("%s: %v", h.Plan.Name, err)
+		}
+	}
+	if n := datagrams.Load(); n != 0 {
+		t.Errorf("%d requests went to the KDC over UDP", n)
+	}
+	if as, tgs := counter.as.Load(), counter.tgs.Load(); as != 1 || tgs != 2 {
+		t.Errorf("over TCP the KDC issued %d TGTs and %d service tickets, want 1 and 2", as, tgs)
+	}
+}
+
+// TestSlowKDCIsNotTheHostsTimeout: a KDC that takes longer to answer than
+// the connect timeout (a busy domain controller, or the run's queue for
+// it) does not fail the host: the ticket is fetched before the connection,
+// within the request's deadline, and ConnectTimeout bounds the host alone.
+func TestSlowKDCIsNotTheHostsTimeout(t *testing.T) {
+	d := testdomain.Start(t)
+	f := joinedFleet(t, d, 1, nil)
+	counter := newKDCCounter(t, net.JoinHostPort(d.Addr, "88"))
+	counter.delay.Store(int64(1500 * time.Millisecond))
+	conf := filepath.Join(t.TempDir(), "krb5.conf")
+	writeConf(t, conf, fmt.Sprintf("[libdefaults]\n default_realm = %s\n dns_lookup_kdc = false\n[realms]\n %s = {\n  kdc = %s\n }\n",
+		testdomain.Realm, testdomain.Realm, counter.ln.Addr()))
+	cache := remote.NewKerberosCache()
+	defer cache.Close()
+	opts := fastOptions()
+	opts.Kerberos = cache
+	opts.ConnectTimeout, opts.RequestTimeout = time.Second, 10*time.Second
+	ep := kerberosEndpoint(f, f.Hosts()[0], d, false)
+	ep.Kerberos.ConfigFile = conf
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := remote.Open(ctx, ep, remote.Credentials{User: "Administrator", Password: d.AdminPassword()}, opts)
+	if err == nil {
+		_, err = s.Run(ctx, remote.Command{Line: "hostname"})
+		s.Close()
+	}
+	if err != nil {
+		t.Fatalf("a KDC slower than the connect timeout failed the host: %v", err)
 	}
 }

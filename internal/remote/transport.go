@@ -370,6 +370,19 @@ func (t *transport) dialConn(ctx context.Context, _, addr string) (net.Conn, err
 	t.mu.Unlock()
 	defer t.dials.Done()
 
+	if t.ep.Auth == AuthKerberos {
+		// The service ticket first, outside ConnectTimeout: a run's
+		// sessions queue for the KDC (kdcSlots) and the KDC answers one by
+		// one, which says nothing about this host. Within RequestTimeout.
+		kctx, kcancel := context.WithTimeout(ctx, t.opts.RequestTimeout)
+		stop := context.AfterFunc(t.life, kcancel)
+		_, _, err := t.krb.serviceTicket(kctx)
+		stop()
+		kcancel()
+		if err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, t.opts.ConnectTimeout)
 	defer cancel()
 	defer context.AfterFunc(t.life, cancel)()

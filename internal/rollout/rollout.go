@@ -758,6 +758,14 @@ func (h *hostRun) action(ctx context.Context, a plan.Action) (string, string, er
 			h.log(ctx, step, "failed", oneLine(err))
 			return h.unreachable(err)
 		}
+		if res.ExitCode != 0 && accessDenied(res) {
+			// Windows refused the change before making it: the account
+			// has no administrator rights on the host. Nothing changed.
+			msg := fmt.Sprintf("refused: the account has no administrator rights on %s (%s exited %d: %s); nothing was changed: "+
+				"changes need an account in the host's Administrators (the inventory's change_user)", h.hp.Host, line, res.ExitCode, firstLine(res.Stderr, res.Stdout))
+			h.log(ctx, step, "failed", msg)
+			return outFailed, a.ID + ": " + msg, nil
+		}
 		if res.ExitCode != 0 {
 			h.changed = true
 			msg := firstLine(res.Stderr, res.Stdout)
@@ -806,6 +814,18 @@ func (h *hostRun) verify(ctx context.Context) (string, string, error) {
 	}
 	h.log(ctx, "verify", "done", "")
 	return outFixed, "", nil
+}
+
+// accessDenied reports a command Windows refused for want of
+// administrator rights (ERROR_ACCESS_DENIED, or netsh's elevation check),
+// which it refuses before changing anything: "ERROR: Access is denied."
+// (reg, schtasks), "System error 5 has occurred." (net), "[SC]
+// OpenService FAILED 5:", "Error: 5" (netsh http), "Access is
+// denied.(5)" (shutdown), "requires elevation" (netsh interface).
+func accessDenied(res remote.Result) bool {
+	out := string(res.Stderr) + "\n" + string(res.Stdout)
+	return strings.Contains(out, "Access is denied") || strings.Contains(out, "System error 5 has occurred") ||
+		strings.Contains(out, "requires elevation") || strings.Contains(out, "completed with 5.")
 }
 
 func oneLine(err error) string {

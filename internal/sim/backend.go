@@ -29,6 +29,7 @@ func (b *backend) Exec(ctx context.Context, req wsman.ExecRequest) int {
 		Line:     req.CommandLine,
 		Codepage: req.Codepage,
 		User:     req.User,
+		Limited:  req.Limited,
 		Stdin:    req.Stdin,
 		Stdout:   req.Stdout,
 		Stderr:   req.Stderr,

@@ -33,8 +33,14 @@ const ClockSkew = 10 * time.Minute
 
 // joinDomain makes every host of plans a member of the domain: one computer
 // account each (hosts with stale_keys are joined twice and keep the keys of
-// the first join). It returns each host's Kerberos settings by name.
-func joinDomain(ctx context.Context, dir adjoin.Directory, plans []HostPlan) (map[string]*endpoint.Kerberos, error) {
+// the first join), with Domain Admins and admins in its Administrators and
+// remoteMgmt in its Remote Management Users, resolved in the directory. It
+// returns each host's Kerberos settings by name.
+func joinDomain(ctx context.Context, dir adjoin.Directory, plans []HostPlan, admins, remoteMgmt []string) (map[string]*endpoint.Kerberos, error) {
+	groups, err := adjoin.LocalGroups(ctx, dir, admins, remoteMgmt)
+	if err != nil {
+		return nil, fmt.Errorf("join the domain %s: %w", dir.Realm, err)
+	}
 	machines := make([]adjoin.Machine, len(plans))
 	var stale []adjoin.Machine
 	for i, p := range plans {
@@ -68,7 +74,8 @@ func joinDomain(ctx context.Context, dir adjoin.Directory, plans []HostPlan) (ma
 	out := make(map[string]*endpoint.Kerberos, len(plans))
 	for i, p := range plans {
 		a := accts[i]
-		k := &endpoint.Kerberos{Keytab: a.Keytab(), Account: a.Name + "$", Realm: a.Realm}
+		k := &endpoint.Kerberos{Keytab: a.Keytab(), Account: a.Name + "$", Realm: a.Realm,
+			Administrators: groups.Administrators, RemoteManagementUsers: groups.RemoteManagementUsers}
 		if p.Has(FaultClockSkew) {
 			k.Clock = func() time.Time { return time.Now().Add(ClockSkew) }
 		}

@@ -140,7 +140,7 @@ func New(opts Options) (*Fleet, error) {
 		sc.Domain = strings.ToLower(opts.Domain.Realm)
 		f.opts.Scenario.Domain = sc.Domain
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		members, err = joinDomain(ctx, *opts.Domain, plans)
+		members, err = joinDomain(ctx, *opts.Domain, plans, sc.Administrators, sc.RemoteManagementUsers)
 		cancel()
 		if err != nil {
 			return nil, err

@@ -33,9 +33,17 @@ type Scenario struct {
 	Basic            bool         // WinRM service/Auth/Basic
 	AllowUnencrypted bool         // WinRM service/AllowUnencrypted
 	Domain           string       // DNS suffix of every host
-	RebootTime       time.Duration
-	ServiceStep      time.Duration // time one service takes to stop or start
-	CommandTime      time.Duration // added to every command (bench: the host's own work)
+	// Administrators and RemoteManagementUsers name the domain users and
+	// groups that joined hosts put into their local Administrators
+	// (besides Domain Admins) and Remote Management Users groups: a user
+	// in Remote Management Users runs commands without administrator
+	// rights, a user in neither is refused (w:AccessDenied). They apply
+	// only to hosts joined to a domain (Options.Domain).
+	Administrators        []string
+	RemoteManagementUsers []string
+	RebootTime            time.Duration
+	ServiceStep           time.Duration // time one service takes to stop or start
+	CommandTime           time.Duration // added to every command (bench: the host's own work)
 	// MaxShellsPerUser is winrs MaxShellsPerUser on every host, as Group
 	// Policy sets it; 0 keeps each release's default (5 on 2003 and 2008
 	// R2, 30 later).
@@ -280,6 +288,8 @@ type fleetBlock struct {
 	Basic            *bool              `hcl:"basic,optional"`
 	AllowUnencrypted *bool              `hcl:"allow_unencrypted,optional"`
 	Domain           *string            `hcl:"domain,optional"`
+	Administrators   []string           `hcl:"administrators,optional"`
+	RemoteMgmtUsers  []string           `hcl:"remote_management_users,optional"`
 	RebootTime       *string            `hcl:"reboot_time,optional"`
 	ServiceStep      *string            `hcl:"service_step,optional"`
 	CommandTime      *string            `hcl:"command_time,optional"`
@@ -387,6 +397,8 @@ func ParseScenario(src []byte, filename string) (Scenario, hcl.Diagnostics) {
 		if fb.Domain != nil {
 			sc.Domain = *fb.Domain
 		}
+		sc.Administrators = append(sc.Administrators, fb.Administrators...)
+		sc.RemoteManagementUsers = append(sc.RemoteManagementUsers, fb.RemoteMgmtUsers...)
 		for _, d := range []struct {
 			dst *time.Duration
 			src *string

@@ -305,3 +305,16 @@ func TestHostSpecSMTPSocketPooling(t *testing.T) {
 		t.Errorf("drift on all or none of the hosts: %v", seen)
 	}
 }
+
+// TestScenarioDomainGroups: the fleet block names the domain users and
+// groups joined hosts put into Administrators and Remote Management Users.
+func TestScenarioDomainGroups(t *testing.T) {
+	sc, diags := ParseScenario([]byte("fleet {\n  hosts = 2\n  administrators = [\"fleet-changers\"]\n  remote_management_users = [\"FLEET\\\\fleet-readers\", \"reader@fleet.test\"]\n}\n"), "s.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if len(sc.Administrators) != 1 || sc.Administrators[0] != "fleet-changers" ||
+		len(sc.RemoteManagementUsers) != 2 || sc.RemoteManagementUsers[0] != `FLEET\fleet-readers` {
+		t.Errorf("administrators %q, remote management users %q", sc.Administrators, sc.RemoteManagementUsers)
+	}
+}

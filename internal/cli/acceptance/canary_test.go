@@ -16,6 +16,10 @@ import (
 // punctuation would.
 const canary = "Fl33t-Canary!x9"
 
+// changeCanary is the change account's password (change_user,
+// change_password): apply logs on with it, and it never shows either.
+const changeCanary = "Ch4nge-Canary!q7"
+
 // TestSecretCanary writes one secret, the password of a simulated fleet,
 // in every wrong way a user does (misspelt argument names in any case,
 // an unquoted value, tonumber() of it) and the right way (env() that
@@ -28,7 +32,10 @@ func TestSecretCanary(t *testing.T) {
 	}
 	sc := simtest.Scenario(3)
 	sc.HTTPSPort = 0
-	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir(), Accounts: map[string]string{sim.DemoUser: canary}})
+	// A drift apply fixes at once (no reboot), so that apply logs on.
+	sc.OSMix = map[string]float64{"2019": 1}
+	sc.Drift = []sim.Drift{{Kind: sim.DriftDynamicRangeDefault, Share: 100}}
+	f, err := sim.New(sim.Options{Scenario: sc, Dir: t.TempDir(), Accounts: map[string]string{sim.DemoUser: canary, "changer": changeCanary}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,13 +54,19 @@ func TestSecretCanary(t *testing.T) {
 	if !strings.Contains(good, "CANARY_PASSWORD") {
 		t.Fatalf("the simulator's inventory has no password reference to replace:\n%s", good)
 	}
+	// Changes log on as another account, whose password is another canary.
+	good = strings.Replace(good, "defaults {\n", "defaults {\n  change_user     = \"changer\"\n  change_password = env(\"CANARY_CHANGE_PASSWORD\")\n", 1)
+	if !strings.Contains(good, "CANARY_CHANGE_PASSWORD") {
+		t.Fatalf("the simulator's inventory has no defaults block:\n%s", good)
+	}
 	wrong := map[string]string{
 		"misspelt": "host \"typo\" {\n  address = \"10.255.0.1\"\n  pasword = \"" + canary + "\"\n  passwd = \"" + canary +
 			"\"\n  Password = \"" + canary + "\"\n  PASSWORD = \"" + canary + "\"\n  pass_word = \"" + canary + "\"\n}\n",
-		"unquoted": "host \"bare\" {\n  address = \"10.255.0.2\"\n  password = " + canary + "\n}\n",
-		"tonumber": "host \"num\" {\n  address = \"10.255.0.3\"\n  password = tonumber(\"" + canary + "\")\n}\n",
+		"unquoted":       "host \"bare\" {\n  address = \"10.255.0.2\"\n  password = " + canary + "\n}\n",
+		"tonumber":       "host \"num\" {\n  address = \"10.255.0.3\"\n  password = tonumber(\"" + canary + "\")\n}\n",
+		"change-literal": "host \"lit\" {\n  address = \"10.255.0.4\"\n  change_user = \"changer\"\n  change_password = \"" + changeCanary + "\"\n}\n",
 	}
-	env := []string{"CANARY_USER=" + sim.DemoUser, "CANARY_PASSWORD=" + canary}
+	env := []string{"CANARY_USER=" + sim.DemoUser, "CANARY_PASSWORD=" + canary, "CANARY_CHANGE_PASSWORD=" + changeCanary}
 
 	dir := t.TempDir()
 	pol := filepath.Join(dir, "policies")
@@ -90,8 +103,11 @@ func TestSecretCanary(t *testing.T) {
 			}
 			for _, a := range variants {
 				r := run(t, dir, env, 90e9, a...)
-				if strings.Contains(r.out+r.err, canary) {
+				if strings.Contains(r.out+r.err, canary) || strings.Contains(r.out+r.err, changeCanary) {
 					t.Errorf("%s inventory: fleetport %s shows the password\n%s", name, strings.Join(a, " "), r)
+				}
+				if name == "good" && a[0] == "apply" && len(a) == len(args) {
+					auditChanges(t, f, r)
 				}
 				if name == "good" && a[0] == "collect" && r.code != 0 {
 					t.Errorf("good inventory: fleetport %s: exit %d: the fleet should be reachable with the password\n%s", strings.Join(a, " "), r.code, r)
@@ -104,5 +120,32 @@ func TestSecretCanary(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// auditChanges checks, right after an apply, that the hosts were changed
+// as the change account and read as the read account.
+func auditChanges(t *testing.T, f *sim.Fleet, r result) {
+	t.Helper()
+	// apply changed the hosts as the change account; collection read as
+	// the read account.
+	var changes int
+	for _, h := range f.Hosts() {
+		for _, e := range h.Model.Audit() {
+			l := strings.ToLower(e.Line)
+			change := strings.HasPrefix(l, "reg add") || strings.HasPrefix(l, "net stop") || strings.HasPrefix(l, "netsh http add") || strings.HasPrefix(l, "netsh int") && strings.Contains(l, " set ")
+			switch {
+			case e.Task:
+			case change && !strings.EqualFold(e.User, "changer"):
+				t.Errorf("%s: %q ran as %q, not the change account", h.Plan.Name, e.Line, e.User)
+			case change:
+				changes++
+			case strings.HasPrefix(l, "netstat") && !strings.EqualFold(e.User, sim.DemoUser):
+				t.Errorf("%s: %q ran as %q, not the read account", h.Plan.Name, e.Line, e.User)
+			}
+		}
+	}
+	if changes == 0 {
+		t.Errorf("apply changed nothing: the fleet should drift\n%s", r)
 	}
 }

@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := testdomain.Wrap(m).Run()
+	code := testdomain.Wrap(m).Run() // stops the test domain, if a test started it
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

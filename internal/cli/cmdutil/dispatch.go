@@ -167,6 +167,17 @@ func SiteHosts(hosts []*inventory.Host, target func(*inventory.Host) collect.Tar
 	return remote, refused
 }
 
+// ChangeHosts is hosts as a rollout's jobs name them: each with its change
+// user and password references, when it has them, in place of the read
+// ones (inventory.Host.ChangeReferences).
+func ChangeHosts(hosts []*inventory.Host) []*inventory.Host {
+	out := make([]*inventory.Host, len(hosts))
+	for i, h := range hosts {
+		out[i] = h.ChangeReferences()
+	}
+	return out
+}
+
 // RolloutDispatch is a rollout's rollout.Dispatcher under --nats: the
 // hosts among hosts that have a site go to their site's runners through
 // l's controller, which their runners verify against set's policies. It
@@ -174,7 +185,7 @@ func SiteHosts(hosts []*inventory.Host, target func(*inventory.Host) collect.Tar
 // on here). A host whose job cannot be made stops the rollout before it
 // starts, with the first such host's reason in hosts' order.
 func RolloutDispatch(ctx context.Context, l *Link, hosts []*inventory.Host, target func(*inventory.Host) collect.Target, set *policies.Set) (rollout.Dispatcher, error) {
-	remote, refused := SiteHosts(hosts, target)
+	remote, refused := SiteHosts(ChangeHosts(hosts), target)
 	for _, h := range hosts {
 		if err := refused[h.Name]; err != nil {
 			return nil, err

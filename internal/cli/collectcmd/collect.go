@@ -226,6 +226,27 @@ func Target(h *inventory.Host, r inventory.Resolver) collect.Target {
 	}
 }
 
+// ChangeTarget is the target changes reach a host through: [Target] with
+// the host's change credential (change_user and change_password, or its
+// change keytab or cache) when the inventory names one. apply, rollout
+// resume and rollback and the TUI's fixes open their sessions with it;
+// reading (collect, plan, verification) keeps the read credential.
+func ChangeTarget(h *inventory.Host, r inventory.Resolver) collect.Target {
+	t := Target(h, r)
+	if !h.HasChangeCredential() {
+		return t
+	}
+	t.Endpoint.Kerberos.KeytabFile, t.Endpoint.Kerberos.CCacheFile = h.ChangeKeytab, h.ChangeCCache
+	t.Credentials = func() (remote.Credentials, error) {
+		ch, err := h.ForChanges(r)
+		if err != nil {
+			return remote.Credentials{}, err
+		}
+		return remote.Credentials{User: ch.User.Reveal(), Password: ch.Password.Reveal()}, nil
+	}
+	return t
+}
+
 // Collection is a finished (or interrupted) collection run: what drift and
 // demo build on.
 type Collection struct {

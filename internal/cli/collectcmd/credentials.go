@@ -13,7 +13,7 @@ import (
 // CredentialProblem is one credential reference that cannot be read, and
 // the hosts that use it.
 type CredentialProblem struct {
-	What  string // "user" or "password"
+	What  string // "user", "password", "change_user" or "change_password"
 	Ref   inventory.Reference
 	Err   error
 	Hosts []string // sorted
@@ -38,6 +38,16 @@ func (p CredentialProblem) String() string {
 // left to the run (they are asked once per reference anyway). Nothing is
 // returned or kept of a value.
 func CredentialProblems(hosts []*inventory.Host, r inventory.Resolver) []CredentialProblem {
+	return credentialProblems(hosts, r, false)
+}
+
+// ChangeCredentialProblems is [CredentialProblems] for the change
+// credentials (change_user, change_password) of the hosts that name one.
+func ChangeCredentialProblems(hosts []*inventory.Host, r inventory.Resolver) []CredentialProblem {
+	return credentialProblems(hosts, r, true)
+}
+
+func credentialProblems(hosts []*inventory.Host, r inventory.Resolver, change bool) []CredentialProblem {
 	byKey := map[string]*CredentialProblem{}
 	var keys []string
 	check := func(h *inventory.Host, s inventory.Secret, what string) {
@@ -63,6 +73,11 @@ func CredentialProblems(hosts []*inventory.Host, r inventory.Resolver) []Credent
 		p.Hosts = append(p.Hosts, h.Name)
 	}
 	for _, h := range hosts {
+		if change {
+			check(h, h.ChangeUser, "change_user")
+			check(h, h.ChangePassword, "change_password")
+			continue
+		}
 		check(h, h.User, "user")
 		check(h, h.Password, "password")
 	}
@@ -99,4 +114,19 @@ func checkCredentials(hosts []*inventory.Host, r inventory.Resolver, dispatching
 	}
 	return cmdutil.WithHint(fmt.Errorf("credentials cannot be read, so no host was contacted:\n  %s", strings.Join(lines, "\n  ")),
 		"set the variables (or fix the files) the inventory names, then run again; fleetport validate warns about them too")
+}
+
+// CheckChangeCredentials fails, before any host is changed, when a change
+// credential of the hosts cannot be read: one line per reference.
+func CheckChangeCredentials(hosts []*inventory.Host, r inventory.Resolver) error {
+	ps := ChangeCredentialProblems(hosts, r)
+	if len(ps) == 0 {
+		return nil
+	}
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return cmdutil.WithHint(fmt.Errorf("the change credential cannot be read, so nothing was changed:\n  %s", strings.Join(lines, "\n  ")),
+		"set the variables (or fix the files) the inventory's change_user and change_password name, then run again; fleetport validate checks them too")
 }

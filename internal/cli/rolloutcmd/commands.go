@@ -312,6 +312,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		fmt.Fprintln(opts.IO.Out, "nothing to change")
 		return nil
 	}
+	if err := fl.checkChangeCredentials(p); err != nil {
+		return err
+	}
 	stages, _ := rollout.ParseStages(opts.Stages)
 	budget, _ := rollout.ParseBudget(opts.MaxFailures)
 	confirm := confirmer(opts.IO, opts.Yes)
@@ -643,6 +646,9 @@ func resumeRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.Sha
 		return err
 	}
 	cfg.Guard = &rails
+	if err := fl.checkChangeCredentials(&plan.Plan{Hosts: hostPlans(fl.selected)}); err != nil {
+		return err
+	}
 	res, err := rollout.Resume(ctx, cfg, id, cmdutil.ProcessAlive)
 	if err != nil {
 		return err
@@ -696,6 +702,9 @@ func rollbackRun(ctx context.Context, f *cmdutil.Factory, id int64, sh cmdutil.S
 		return err
 	}
 	if err := plan.WriteTextAs(f.IO.ErrOut, p, fmt.Sprintf("rollback of rollout %d, %s", id, p.Created.UTC().Format("2006-01-02 15:04:05 UTC")), false); err != nil {
+		return err
+	}
+	if err := fl.checkChangeCredentials(p); err != nil {
 		return err
 	}
 	cfg := fl.config(parallel, poll)

@@ -97,23 +97,47 @@ func (f *fleet) target(h *inventory.Host) collect.Target {
 	return t
 }
 
-// open opens a WinRM session to a host of a plan, as collection does.
+// changeTarget is the target changes reach a host through: its change
+// credential when the inventory names one.
+func (f *fleet) changeTarget(h *inventory.Host) collect.Target {
+	t := collectcmd.ChangeTarget(h, f.res)
+	if f.shared.Timeout > 0 {
+		t.Timeout = f.shared.Timeout
+	}
+	return t
+}
+
+// open opens the WinRM session that changes a host of a plan, with the
+// change credential.
 func (f *fleet) open(ctx context.Context, hp plan.HostPlan) (rollout.Session, error) {
 	h, ok := f.hosts[hp.Host]
 	if !ok {
 		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
 	}
-	return f.target(h).Open(ctx)
+	return f.changeTarget(h).Open(ctx)
 }
 
 // deleteShells deletes shells of a host of a plan by id, with the
-// endpoint and credentials of open.
+// endpoint and credentials of open (shells belong to the user that made
+// them).
 func (f *fleet) deleteShells(ctx context.Context, hp plan.HostPlan, ids []string) ([]remote.ShellDeletion, error) {
 	h, ok := f.hosts[hp.Host]
 	if !ok {
 		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
 	}
-	return f.target(h).DeleteShells(ctx, ids)
+	return f.changeTarget(h).DeleteShells(ctx, ids)
+}
+
+// checkChangeCredentials fails before a rollout starts when a change
+// credential of the plan's hosts cannot be read.
+func (f *fleet) checkChangeCredentials(p *plan.Plan) error {
+	var hosts []*inventory.Host
+	for _, hp := range p.Hosts {
+		if h, ok := f.hosts[hp.Host]; ok && (f.dispatch == nil || h.Site == "") {
+			hosts = append(hosts, h)
+		}
+	}
+	return collectcmd.CheckChangeCredentials(hosts, f.res)
 }
 
 // verify collects a host again and judges the policies its plan names.
@@ -394,5 +418,15 @@ func sortedKeys(m map[string][]store.Event) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// hostPlans names hosts as empty host plans, for the checks that take a
+// plan.
+func hostPlans(hosts []*inventory.Host) []plan.HostPlan {
+	out := make([]plan.HostPlan, len(hosts))
+	for i, h := range hosts {
+		out[i] = plan.HostPlan{Host: h.Name}
+	}
 	return out
 }

@@ -623,9 +623,24 @@ func (s *Source) Abort(ctx context.Context, id int64) error {
 	return nil
 }
 
-// open opens a session to a host of a plan, as collection does.
+// changeTarget is the target a fix reaches a host through: with the
+// host's change credential when the inventory names one.
+func (s *Source) changeTarget(name string) (collect.Target, bool) {
+	h, ok := s.hosts[name]
+	if !ok {
+		return collect.Target{}, false
+	}
+	t := collectcmd.ChangeTarget(h, s.res)
+	if s.timeout > 0 {
+		t.Timeout = s.timeout
+	}
+	return t, true
+}
+
+// open opens the session that changes a host of a plan, with the change
+// credential.
 func (s *Source) open(ctx context.Context, hp plan.HostPlan) (rollout.Session, error) {
-	t, ok := s.target(hp.Host)
+	t, ok := s.changeTarget(hp.Host)
 	if !ok {
 		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
 	}
@@ -635,7 +650,7 @@ func (s *Source) open(ctx context.Context, hp plan.HostPlan) (rollout.Session, e
 // deleteShells deletes shells of a host of a plan by id, with the
 // endpoint and credentials of open.
 func (s *Source) deleteShells(ctx context.Context, hp plan.HostPlan, ids []string) ([]remote.ShellDeletion, error) {
-	t, ok := s.target(hp.Host)
+	t, ok := s.changeTarget(hp.Host)
 	if !ok {
 		return nil, fmt.Errorf("%s is not in the inventory", hp.Host)
 	}

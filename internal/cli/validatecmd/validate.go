@@ -207,6 +207,16 @@ func credentialWarnings(hosts []*inventory.Host, io *cmdutil.IOStreams) hcl.Diag
 		}
 		out = append(out, d)
 	}
+	for _, p := range collectcmd.ChangeCredentialProblems(hosts, collectcmd.NewResolver(io)) {
+		d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Change credential cannot be read",
+			Detail: "The " + strings.TrimPrefix(p.String(), "the ") + ". apply, rollout resume and rollback stop on it before changing any host."}
+		if h, ok := firstHost(hosts, p.Hosts[0]); ok {
+			if r, ok := h.Origins[p.What]; ok {
+				d.Subject = r.Ptr()
+			}
+		}
+		out = append(out, d)
+	}
 	return out
 }
 

@@ -468,3 +468,38 @@ waiver "forever" {
 		t.Errorf("%v\n%s", err, stderr)
 	}
 }
+
+// TestChangeCredentialChecked: validate warns, at its line, about a change
+// password that cannot be read, and reports an incomplete change
+// credential as an error located at it.
+func TestChangeCredentialChecked(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("FP_TEST_PASSWORD", "x")
+	inv := write(t, dir, "hosts.hcl", `defaults {
+  user            = "reader"
+  password        = env("FP_TEST_PASSWORD")
+  change_user     = "changer"
+  change_password = env("FP_TEST_ABSENT_CHANGE_PASSWORD")
+}
+host "web01" { address = "10.1.0.1" }
+host "web02" { address = "10.1.0.2" }
+`)
+	opts := &Options{set: func(n string) bool { return n == "inventory" }}
+	opts.Shared.Inventory = inv
+	opts.Shared.Policies = filepath.Join(dir, "none")
+	_, stderr, err := run(t, opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{"Warning: Change credential cannot be read", "hosts.hcl line 5", "FP_TEST_ABSENT_CHANGE_PASSWORD", "apply, rollout resume and rollback stop on it"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	bad := write(t, dir, "bad.hcl", "defaults {\n  user = \"reader\"\n  password = env(\"FP_TEST_PASSWORD\")\n  change_user = \"changer\"\n}\nhost \"web01\" { address = \"10.1.0.1\" }\n")
+	opts.Shared.Inventory = bad
+	_, stderr, err = run(t, opts)
+	if err == nil || !strings.Contains(stderr, "Incomplete change credential") || !strings.Contains(stderr, "bad.hcl line 4") {
+		t.Errorf("an incomplete change credential: %v\n%s", err, stderr)
+	}
+}

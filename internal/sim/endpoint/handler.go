@@ -29,6 +29,7 @@ import (
 
 	"github.com/fleetport/fleetport/internal/gsswrap"
 	"github.com/fleetport/fleetport/internal/sim/ntlm"
+	"github.com/fleetport/fleetport/internal/sim/wsman"
 )
 
 const (
@@ -49,6 +50,7 @@ type connState struct {
 	session   *ntlm.Session    // nil until NTLM succeeds
 	krb       *gsswrap.Context // nil until Kerberos succeeds
 	user      string
+	access    wsman.Access // what user may do (Kerberos: from the PAC)
 }
 
 type handler struct {
@@ -155,7 +157,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.challenge(w)
 			return
 		}
-		cs.user = user
+		cs.user, cs.access = user, wsman.AccessAdmin // local accounts are administrators
 	case strings.EqualFold(scheme, "Kerberos") || (strings.EqualFold(scheme, "Negotiate") && !isNTLM(token)):
 		if !h.kerberosLeg(w, cs, scheme, strings.TrimSpace(token), faults) {
 			return
@@ -230,7 +232,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	resp := e.opts.Handler.Handle(r.Context(), cs.user, clientIP(r), body)
+	resp := e.opts.Handler.Handle(wsman.WithAccess(r.Context(), cs.access), cs.user, clientIP(r), body)
 	select {
 	case <-h.down:
 		// The host went down while the request ran: the connection is
@@ -344,7 +346,7 @@ func (h *handler) ntlmLeg(w http.ResponseWriter, cs *connState, token string, f 
 			return false
 		}
 		cs.session = session
-		cs.user = strings.ToLower(session.User)
+		cs.user, cs.access = strings.ToLower(session.User), wsman.AccessAdmin
 		return true
 	default:
 		e.authFailures.Add(1)
@@ -378,14 +380,14 @@ func (h *handler) kerberosLeg(w http.ResponseWriter, cs *connState, scheme, toke
 		h.challenge(w)
 		return false
 	}
-	reply, ctx, user, err := e.opts.Kerberos.accept(raw)
+	reply, ctx, user, access, err := e.opts.Kerberos.accept(raw)
 	if err != nil || f.RejectAuth {
 		e.authFailures.Add(1)
 		e.opts.Logger.Debug("Kerberos authentication refused", "host", e.opts.Name, "err", err)
 		h.challenge(w)
 		return false
 	}
-	cs.krb, cs.user = ctx, user
+	cs.krb, cs.user, cs.access = ctx, user, access
 	e.kerberosLogons.Add(1)
 	w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(reply))
 	return true

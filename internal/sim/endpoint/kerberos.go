@@ -16,6 +16,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"strconv"
 	"strings"
@@ -34,6 +36,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/fleetport/fleetport/internal/gsswrap"
+	"github.com/fleetport/fleetport/internal/sim/wsman"
 )
 
 // Kerberos makes an endpoint a domain member that accepts Kerberos.
@@ -51,6 +54,49 @@ type Kerberos struct {
 	// MaxSkew is the tolerated clock skew; 0 means 5 minutes, the domain
 	// default.
 	MaxSkew time.Duration
+	// Administrators and RemoteManagementUsers are the SIDs of the domain
+	// users and groups that are members of the host's local groups of
+	// those names. As on Windows, the host reads the user's SID and group
+	// SIDs from the ticket's PAC (the KDC puts them there): a user in
+	// Administrators may do everything, a user in Remote Management Users
+	// only runs commands without administrator rights, and a user in
+	// neither is refused by WinRM (w:AccessDenied). Both nil: the local
+	// groups are not modelled and every domain user is an administrator.
+	Administrators, RemoteManagementUsers []string
+}
+
+// access decides what the ticket's client may do, from the PAC's SIDs.
+func (k *Kerberos) access(apReq *messages.APReq, account *types.PrincipalName) (wsman.Access, error) {
+	if k.Administrators == nil && k.RemoteManagementUsers == nil {
+		return wsman.AccessAdmin, nil
+	}
+	isPAC, p, err := apReq.Ticket.GetPACType(k.Keytab, account, log.New(io.Discard, "", 0))
+	if err != nil {
+		return wsman.AccessDenied, fmt.Errorf("the ticket's PAC: %w", err)
+	}
+	if !isPAC || p.KerbValidationInfo == nil {
+		// Windows refuses a domain logon without a PAC.
+		return wsman.AccessDenied, errors.New("the ticket carries no PAC")
+	}
+	v := p.KerbValidationInfo
+	sids := append(v.GetGroupMembershipSIDs(), fmt.Sprintf("%s-%d", v.LogonDomainID.String(), v.UserID))
+	in := func(members []string) bool {
+		for _, s := range sids {
+			for _, m := range members {
+				if strings.EqualFold(s, m) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	switch {
+	case in(k.Administrators):
+		return wsman.AccessAdmin, nil
+	case in(k.RemoteManagementUsers):
+		return wsman.AccessLimited, nil
+	}
+	return wsman.AccessDenied, nil
 }
 
 const (
@@ -70,17 +116,17 @@ func (e *krbError) Error() string { return e.code + ": " + e.err.Error() }
 
 // accept verifies an initial Kerberos token. It returns the reply token in
 // the client's wrapping, the security context and the client's name.
-func (k *Kerberos) accept(token []byte) (reply []byte, ctx *gsswrap.Context, user string, err error) {
+func (k *Kerberos) accept(token []byte) (reply []byte, ctx *gsswrap.Context, user string, acc wsman.Access, err error) {
 	mech, spnegoWrapped, err := unwrapInitToken(token)
 	if err != nil {
-		return nil, nil, "", &krbError{"KRB_AP_ERR_MSG_TYPE", err}
+		return nil, nil, "", 0, &krbError{"KRB_AP_ERR_MSG_TYPE", err}
 	}
 	var kt spnego.KRB5Token
 	if err := kt.Unmarshal(mech.token); err != nil {
-		return nil, nil, "", &krbError{"KRB_AP_ERR_MSG_TYPE", err}
+		return nil, nil, "", 0, &krbError{"KRB_AP_ERR_MSG_TYPE", err}
 	}
 	if !kt.IsAPReq() {
-		return nil, nil, "", &krbError{"KRB_AP_ERR_MSG_TYPE", errors.New("the Kerberos token is not an AP-REQ")}
+		return nil, nil, "", 0, &krbError{"KRB_AP_ERR_MSG_TYPE", errors.New("the Kerberos token is not an AP-REQ")}
 	}
 	apReq := kt.APReq
 	skew := k.MaxSkew
@@ -95,7 +141,7 @@ func (k *Kerberos) accept(token []byte) (reply []byte, ctx *gsswrap.Context, use
 		if err == nil {
 			err = errors.New("the ticket is not valid")
 		}
-		return nil, nil, "", &krbError{apErrorCode(err), err}
+		return nil, nil, "", 0, &krbError{apErrorCode(err), err}
 	}
 	// The host's clock decides: Windows compares the authenticator's time
 	// with its own.
@@ -105,10 +151,14 @@ func (k *Kerberos) accept(token []byte) (reply []byte, ctx *gsswrap.Context, use
 	}
 	ctime := apReq.Authenticator.CTime.Add(time.Duration(apReq.Authenticator.Cusec) * time.Microsecond)
 	if d := now.Sub(ctime); d > skew || -d > skew {
-		return nil, nil, "", &krbError{"KRB_AP_ERR_SKEW", fmt.Errorf("the client's clock is %v from the host's", d.Round(time.Second))}
+		return nil, nil, "", 0, &krbError{"KRB_AP_ERR_SKEW", fmt.Errorf("the client's clock is %v from the host's", d.Round(time.Second))}
 	}
 	if now.After(apReq.Ticket.DecryptedEncPart.EndTime.Add(skew)) {
-		return nil, nil, "", &krbError{"KRB_AP_ERR_TKT_EXPIRED", errors.New("the ticket has expired")}
+		return nil, nil, "", 0, &krbError{"KRB_AP_ERR_TKT_EXPIRED", errors.New("the ticket has expired")}
+	}
+	acc, err = k.access(&apReq, &account)
+	if err != nil {
+		return nil, nil, "", 0, &krbError{"KRB_AP_ERR_MODIFIED", err}
 	}
 	sessionKey := apReq.Ticket.DecryptedEncPart.Key
 	ctxKey := sessionKey
@@ -117,28 +167,28 @@ func (k *Kerberos) accept(token []byte) (reply []byte, ctx *gsswrap.Context, use
 	}
 	seq, err := randomSeq()
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", 0, err
 	}
 	ctx, err = gsswrap.New(ctxKey, false, false, uint64(seq))
 	if err != nil {
-		return nil, nil, "", &krbError{"KDC_ERR_ETYPE_NOSUPP", err}
+		return nil, nil, "", 0, &krbError{"KDC_ERR_ETYPE_NOSUPP", err}
 	}
 	apRep, err := marshalAPRep(apReq.Authenticator, sessionKey, seq)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", 0, err
 	}
 	reply, err = krb5Token(apRep, mech.oid)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", 0, err
 	}
 	if spnegoWrapped {
 		resp := spnego.NegTokenResp{NegState: asn1.Enumerated(spnego.NegStateAcceptCompleted), SupportedMech: mech.oid, ResponseToken: reply}
 		if reply, err = resp.Marshal(); err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", 0, err
 		}
 	}
 	cname := apReq.Ticket.DecryptedEncPart.CName.PrincipalNameString()
-	return reply, ctx, strings.ToLower(cname), nil
+	return reply, ctx, strings.ToLower(cname), acc, nil
 }
 
 type mechToken struct {

@@ -20,6 +20,9 @@ type Command struct {
 	// tools ignore it (see the package doc).
 	Codepage int
 	User     string
+	// Limited runs the command without administrator rights: the user is
+	// not in the host's Administrators group (see rights.go).
+	Limited bool
 	// Stdin is the command's input. nil means an input pipe that stays
 	// open with nothing ever written to it, which is what a WinRM command
 	// without Send has: a prompt then waits until ctx is done. A prompt
@@ -100,7 +103,7 @@ func (h *Host) Exec(ctx context.Context, c Command) int {
 	if !h.Up() {
 		return ExitHostDown
 	}
-	e := &execEnv{h: h, ctx: ctx, stdin: c.Stdin, user: c.User, shellCP: c.Codepage}
+	e := &execEnv{h: h, ctx: ctx, stdin: c.Stdin, user: c.User, limitedUser: c.Limited, shellCP: c.Codepage}
 	e.setOut(c.Stdout, c.Stderr)
 	code := e.runLine(c.Line)
 	h.record(AuditEntry{Time: start, User: c.User, Line: c.Line, ExitCode: code})
@@ -121,6 +124,7 @@ type execEnv struct {
 	rawOut, rawErr io.Writer
 	out, err       *console // the streams in the OEM code page
 	user           string
+	limitedUser    bool // the user is no administrator of the host
 	shellCP        int
 	task           bool
 	depth          int

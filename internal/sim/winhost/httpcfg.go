@@ -80,6 +80,10 @@ func runHttpcfg(e *execEnv, args []string, _ string) int {
 	if verb == "delete" {
 		api = "HttpDeleteServiceConfiguration"
 	}
+	if e.limited() {
+		e.out.print(api + " completed with 5.\r\n")
+		return 5
+	}
 	status := 0
 	e.h.update(func() {
 		if msg := e.h.changeListenListLocked(entry, verb == "set"); msg != "" {

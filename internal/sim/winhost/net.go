@@ -56,6 +56,10 @@ func runNet(e *execEnv, args []string, _ string) int {
 		names = append(names, a)
 	}
 	name := strings.Join(names, " ")
+	if (sub == "start" || sub == "stop") && name != "" && e.limited() {
+		e.err.print(textSystemError5)
+		return 2
+	}
 	switch sub {
 	case "start":
 		if name == "" {

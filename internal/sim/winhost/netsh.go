@@ -117,6 +117,10 @@ func runNetsh(e *execEnv, args []string, _ string) int {
 		case "show":
 			return netshShowDynamic(e, proto, idx)
 		case "set":
+			if e.limited() {
+				e.out.print(textNeedsElevation)
+				return 1
+			}
 			return netshSetDynamic(e, idx, args[5:])
 		}
 		return notFound()
@@ -171,6 +175,10 @@ func netshChangeIPListen(e *execEnv, verb string, params []string) int {
 		return 1
 	}
 	h := e.h
+	if e.limited() {
+		e.out.print("\r\nIP address " + verb + " failed, Error: 5\r\n" + textAccessDenied + "\r\n\r\n")
+		return 1
+	}
 	var failed string
 	h.update(func() {
 		failed = h.changeListenListLocked(entry, verb == "add")

@@ -260,6 +260,9 @@ func regAdd(e *execEnv, path string, r regArgs) int {
 		e.err.print(regBadKey("add"))
 		return 1
 	}
+	if e.regWriteDenied(path) {
+		return 1
+	}
 	sep := `\0`
 	if r.hasSep {
 		sep = r.sep
@@ -319,6 +322,9 @@ func regDelete(e *execEnv, path string, r regArgs) int {
 	h := e.h
 	if !strings.Contains(path, `\`) {
 		e.err.print(regBadKey("delete"))
+		return 1
+	}
+	if e.regWriteDenied(path) {
 		return 1
 	}
 	h.mu.Lock()

@@ -100,6 +100,11 @@ func runSc(e *execEnv, args []string, _ string) int {
 		e.out.print(scFailed(api, 1060, "The specified service does not exist as an installed service."))
 		return 1060
 	}
+	if (verb == "start" || verb == "stop") && e.limited() {
+		h.mu.Unlock()
+		e.out.print(scFailed("OpenService", 5, textAccessDenied))
+		return 5
+	}
 	switch verb {
 	case "query":
 		s := "\r\n" + h.scBlockLocked(i, name, false) + "\r\n"

@@ -84,6 +84,10 @@ func runSchtasks(e *execEnv, args []string, _ string) int {
 			i++
 		}
 	}
+	if (op == "create" || op == "run" || op == "delete" || op == "end" || op == "change") && e.limited() {
+		e.err.print("ERROR: " + textAccessDenied + "\r\n")
+		return 1
+	}
 	switch op {
 	case "create":
 		return schtasksCreate(e, opts)

@@ -154,6 +154,10 @@ func runShutdown(e *execEnv, args []string, _ string) int {
 		}
 	}
 	h := e.h
+	if (abort || restart || poweroff) && e.limited() {
+		e.err.print(textAccessDenied + "(5)\r\n")
+		return 5
+	}
 	switch {
 	case abort:
 		h.mu.Lock()

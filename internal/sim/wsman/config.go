@@ -39,6 +39,9 @@ type ExecRequest struct {
 	Env map[string]string
 	// User is the authenticated user that owns the shell.
 	User string
+	// Limited: the user is no administrator of the host (AccessLimited);
+	// the command runs without administrator rights.
+	Limited bool
 	// Stdin carries the client's Send data.
 	Stdin io.Reader
 	// Stdout and Stderr are safe to write from the Exec goroutine; each

@@ -49,6 +49,7 @@ type Service struct {
 // (the immutable settings are only written before the shell is published).
 type shell struct {
 	id, user, userKey, clientIP string
+	limited                     bool // the user is no administrator (AccessLimited)
 	inputStreams, outputStreams string
 	workDir                     string
 	env                         []option
@@ -151,6 +152,10 @@ func (s *Service) Handle(ctx context.Context, user, clientIP string, body []byte
 	if rq.action == "" || rq.messageID == "" {
 		return s.fault(faultHeaderRequired(), rq.messageID)
 	}
+	access := AccessOf(ctx)
+	if access == AccessDenied {
+		return s.fault(faultAccessDenied(), rq.messageID)
+	}
 	timeout := s.cfg.MaxTimeout
 	if rq.hasTimeout {
 		d, ok := parseDuration(rq.timeout)
@@ -178,7 +183,7 @@ func (s *Service) Handle(ctx context.Context, user, clientIP string, body []byte
 	}
 
 	if rq.action == actionCreate {
-		return s.create(rq, user, clientIP)
+		return s.create(rq, user, clientIP, access == AccessLimited)
 	}
 	switch rq.action {
 	case actionCommand, actionSend, actionReceive, actionSignal, actionDelete:

@@ -30,7 +30,7 @@ const (
 )
 
 // create handles transfer/Create on the cmd resource.
-func (s *Service) create(rq *request, user, clientIP string) Response {
+func (s *Service) create(rq *request, user, clientIP string, limited bool) Response {
 	el := rq.body
 	if el == nil || el.Space != nsShell || el.Local != "Shell" {
 		return s.fault(faultSchema(), rq.messageID)
@@ -39,6 +39,7 @@ func (s *Service) create(rq *request, user, clientIP string) Response {
 		user:          user,
 		userKey:       userKey(user),
 		clientIP:      clientIP,
+		limited:       limited,
 		inputStreams:  "stdin",
 		outputStreams: "stdout stderr",
 		codepage:      defaultCodepage,
@@ -208,6 +209,7 @@ func (s *Service) command(rq *request, sh *shell) Response {
 		WorkingDirectory: sh.workDir,
 		Env:              env,
 		User:             sh.user,
+		Limited:          sh.limited,
 		Stdin:            stdinReader{c},
 		Stdout:           streamWriter{c, "stdout"},
 		Stderr:           streamWriter{c, "stderr"},
