@@ -82,7 +82,7 @@ func TestAdaptiveGrowsOnAHealthyFleet(t *testing.T) {
 // every request waits 4 ms more per request over the threshold; the run
 // stops growing near it and says why.
 func TestAdaptiveStopsWhereThePathSlowsDown(t *testing.T) {
-	f, got, a := adaptiveRun(t, 200, &sim.Capacity{Threshold: 40, Beyond: "slow", SlowPer: 4 * time.Millisecond}, 0)
+	f, got, a := adaptiveRun(t, 150, &sim.Capacity{Threshold: 40, Beyond: "slow", SlowPer: 4 * time.Millisecond}, 0)
 	allOK(t, got)
 	if a.Final >= a.Reached || !strings.Contains(a.Why, "round trip") {
 		t.Errorf("adaptation %+v (%s): want it to come down from its highest, for the round trip", a, a)
@@ -94,7 +94,7 @@ func TestAdaptiveStopsWhereThePathSlowsDown(t *testing.T) {
 // the path answers HTTP 503; the run backs off, and no host fails because
 // of it.
 func TestAdaptiveBacksOffWhenThePathRefuses(t *testing.T) {
-	f, got, a := adaptiveRun(t, 200, &sim.Capacity{Threshold: 20, Beyond: "refuse"}, 0)
+	f, got, a := adaptiveRun(t, 120, &sim.Capacity{Threshold: 20, Beyond: "refuse"}, 0)
 	allOK(t, got)
 	if a.Backoffs == 0 || !strings.Contains(a.String(), "backed off") {
 		t.Errorf("adaptation %+v (%s): want it to back off", a, a)

@@ -135,7 +135,8 @@ func Run(ctx context.Context, targets []Target, opts Options, out func(*facts.Ho
 	}
 	// Under an adaptive run, a host that failed in a way an overloaded
 	// path causes is held back: if the run had to back off, it is tried
-	// again at the end.
+	// again at the end. (Only one pass runs at a time: the held lists are
+	// swapped between passes.)
 	var heldMu sync.Mutex
 	var held []Target
 	var heldResults []*facts.Host
@@ -175,10 +176,14 @@ func Run(ctx context.Context, targets []Target, opts Options, out func(*facts.Ho
 		wg.Wait()
 	}
 	pass(targets, false)
-	if len(held) > 0 {
-		if fleet.adaptation().Backoffs > 0 && ctx.Err() == nil {
+	// Up to three more passes over the hosts that failed while the run
+	// backed off, each at half the limit of the one before.
+	for try := 1; len(held) > 0; try++ {
+		if fleet.adaptation().Backoffs > 0 && ctx.Err() == nil && try <= retryPasses {
 			fleet.settle()
-			pass(held, true)
+			again := held
+			held, heldResults = nil, nil
+			pass(again, try == retryPasses)
 		} else {
 			for i, h := range heldResults {
 				if opts.Progress != nil {
@@ -186,6 +191,7 @@ func Run(ctx context.Context, targets []Target, opts Options, out func(*facts.Ho
 				}
 				emit(h)
 			}
+			break
 		}
 	}
 	if opts.Report != nil {
@@ -193,6 +199,10 @@ func Run(ctx context.Context, targets []Target, opts Options, out func(*facts.Ho
 	}
 	return ctx.Err()
 }
+
+// retryPasses is how often the hosts that failed while the run backed off
+// are tried again.
+const retryPasses = 3
 
 // overloadStatus reports the statuses an overloaded path causes: a host
 // that refuses connections is down, not overloaded.
@@ -305,7 +315,7 @@ func collectHost(ctx context.Context, t Target, opts Options, fleet *limiter, au
 	if a, ok := s.(interface{ Auth() remote.Auth }); ok && a.Auth() != remote.AuthNegotiate {
 		h.Auth = a.Auth().String()
 	}
-	s = &timedSession{Session: s, observe: fleet.observe}
+	s = &timedSession{Session: s, l: fleet}
 
 	c := &collector{s: s, h: h}
 	if err := c.identity(ctx); err != nil {
@@ -361,14 +371,13 @@ func oneLine(err error) string {
 // timedSession reports each command's round trip to the run's limiter.
 type timedSession struct {
 	Session
-	observe func(start time.Time, d time.Duration)
+	l *limiter
 }
 
 func (s *timedSession) Run(ctx context.Context, cmd remote.Command) (remote.Result, error) {
 	start := time.Now()
+	id := s.l.begin(start)
 	r, err := s.Session.Run(ctx, cmd)
-	if err == nil || remote.ClassOf(err) == remote.ClassCommand {
-		s.observe(start, time.Since(start))
-	}
+	s.l.end(id, start, time.Since(start), err == nil || remote.ClassOf(err) == remote.ClassCommand)
 	return r, err
 }

@@ -87,6 +87,11 @@ type limiter struct {
 	lowest    int       // the lowest limit a backoff set
 	changed   time.Time // when the limit last changed
 	capMax    int       // the cap, as reported
+	// running holds the start of each command in flight, by id: a
+	// command unanswered long past the usual round trip is a dropped
+	// request, which shows no latency until it times out.
+	running map[uint64]time.Time
+	nextID  uint64
 	// slowStart doubles the limit after each flat window until the first
 	// window that is not flat, as TCP's slow start does.
 	slowStart bool
@@ -141,19 +146,52 @@ func (l *limiter) release() {
 	l.mu.Unlock()
 }
 
-// observe records the round trip of a command started at start. Only
-// commands started since the limit last changed judge the new limit.
-func (l *limiter) observe(start time.Time, d time.Duration) {
+// begin records a command's start and returns its id for end.
+func (l *limiter) begin(start time.Time) uint64 {
+	if !l.adaptive {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.running == nil {
+		l.running = map[uint64]time.Time{}
+	}
+	l.nextID++
+	l.running[l.nextID] = start
+	return l.nextID
+}
+
+// end records the end of command id, started at start; answered says
+// its round trip counts (an answer, not a failure). Only commands started
+// since the limit last changed judge the new limit.
+func (l *limiter) end(id uint64, start time.Time, d time.Duration, answered bool) {
 	if !l.adaptive {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if start.Before(l.changed) {
+	delete(l.running, id)
+	if !answered || start.Before(l.changed) {
 		return
 	}
 	l.window = append(l.window, d)
 	l.judge()
+}
+
+// stuck counts the commands in flight for much longer than the usual
+// round trip. l.mu is held.
+func (l *limiter) stuck(now time.Time) int {
+	if l.floor == 0 {
+		return 0
+	}
+	late := max(4*l.floor, l.floor+time.Second)
+	n := 0
+	for _, start := range l.running {
+		if now.Sub(start) > late {
+			n++
+		}
+	}
+	return n
 }
 
 // finished records a host's end: fault says it timed out or found its
@@ -207,6 +245,14 @@ func (l *limiter) judge() {
 	}
 	ratio := float64(median) / float64(l.floor)
 	l.lastRatio = ratio
+	if n := l.stuck(time.Now()); n >= 3 && n*10 > len(l.running) {
+		// Requests go unanswered: the path drops them.
+		l.slowStart = false
+		l.limit = max(l.min, l.limit*4/5)
+		l.changed = time.Now()
+		l.why = fmt.Sprintf("%d commands went unanswered far beyond the usual round trip of %v", n, l.floor.Round(time.Millisecond))
+		return
+	}
 	if l.hold > 0 {
 		l.hold--
 		return
@@ -251,12 +297,14 @@ func (l *limiter) adaptation() Adaptation {
 	return a
 }
 
-// settle prepares the retry of the hosts that failed while the run backed
-// off: half the lowest limit it backed off to, and no growth.
+// settle prepares a retry of the hosts that failed while the run backed
+// off: half the lowest limit it backed off to (half the last retry's), and
+// no growth.
 func (l *limiter) settle() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.limit = max(l.min, min(l.limit, l.lowest)/2)
+	l.limit = max(1, min(l.limit, l.lowest)/2)
+	l.lowest = l.limit
 	l.max, l.slowStart = l.limit, false
 	l.cond.Broadcast()
 }

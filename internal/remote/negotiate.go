@@ -55,11 +55,11 @@ func (t *transport) tryKerberos(ctx context.Context) error {
 		// gokrb5's KDC exchanges take no context; krb5.conf's timeouts
 		// bound them, and ctx bounds the wait here.
 		err := login.affirm(k) // a login that failed for one host is not tried again for the next
-		if err == nil {
-			_, _, err = k.cl.GetServiceTicket(k.spn)
-		}
 		if err != nil {
 			err = kdcError(k.spn, err)
+		} else {
+			// In one of the run's KDC slots, as every Kerberos session.
+			_, _, err = k.serviceTicket(ctx)
 		}
 		done <- err
 	}()
