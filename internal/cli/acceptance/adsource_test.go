@@ -163,6 +163,18 @@ group "web" {
 		t.Errorf("the listing's summary:\n%s", list.err)
 	}
 
+	// validate, --limit and completion see the source's hosts as any.
+	if v := inNS(time.Minute, "validate", "-i", "ad.hcl", "-p", pol); v.code != 0 || !strings.Contains(v.err, fmt.Sprintf("valid: %d hosts", n)) {
+		t.Errorf("validate with a source:\n%s", v)
+	}
+	first := listed[0].Name
+	if l := inNS(time.Minute, "inventory", "list", "-i", "ad.hcl", "--limit", want[first]+",&"+first); l.code != 0 || strings.TrimSpace(strings.Split(l.out, "\t")[0]) != first {
+		t.Errorf("--limit over source hosts:\n%s", l)
+	}
+	if c := inNS(time.Minute, "__complete", "collect", "-i", "ad.hcl", "--limit", first[:5]); c.code != 0 || !strings.Contains(c.out, first) {
+		t.Errorf("completion of source hosts:\n%s", c)
+	}
+
 	col := inNS(3*time.Minute, "collect", "-i", "ad.hcl", "-p", pol, "--store", filepath.Join(dir, "runs.db"), "--timeout", "60s")
 	if col.code != 0 || !strings.Contains(col.out, fmt.Sprintf("%d hosts", n)) || !strings.Contains(col.out, fmt.Sprintf("ok %d", n)) {
 		t.Errorf("collect over Kerberos at the hosts' DNS names:\n%s", col)
