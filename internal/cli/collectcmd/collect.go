@@ -476,8 +476,8 @@ type summaryJSON struct {
 	// (ntlm, kerberos, basic: what negotiate chose); hosts whose session
 	// did not open are in none.
 	Auth map[string][]string `json:"auth"`
-	// Concurrency is what the run did with its concurrency; absent when
-	// the hosts went to site runners.
+	// Concurrency is what an adaptive run did with its concurrency;
+	// absent for a fixed one and when the hosts went to site runners.
 	Concurrency *concurrencyJSON `json:"concurrency,omitempty"`
 }
 
@@ -541,7 +541,7 @@ func authLine(by map[string][]string) string {
 func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, status store.RunStatus, a collect.Adaptation) error {
 	sum := summaryJSON{Run: run, Status: string(status), Hosts: len(hs), Duration: d.Round(time.Millisecond).String(),
 		ByStatus: map[string]int{}, Failed: []failedHostJSON{}, Auth: map[string][]string{}}
-	if a.Peak > 0 {
+	if a.Adaptive && a.Peak > 0 {
 		sum.Concurrency = &concurrencyJSON{Adaptive: a.Adaptive, Start: a.Start, Max: a.Max, Reached: a.Reached, Final: a.Final,
 			Peak: a.Peak, Backoffs: a.Backoffs, Why: a.Why}
 	}
@@ -572,7 +572,9 @@ func printSummary(opts *Options, run int64, hs []*facts.Host, d time.Duration, s
 	if l := authLine(sum.Auth); l != "" {
 		fmt.Fprintln(opts.IO.Out, l)
 	}
-	if a.Peak > 0 {
+	if a.Adaptive && a.Peak > 0 {
+		// A fixed --concurrency is what the operator asked for: only an
+		// adaptive run says what it reached.
 		fmt.Fprintf(opts.IO.Out, "concurrency: %s\n", a)
 	}
 	if len(sum.Failed) > 0 {
