@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -372,8 +374,13 @@ func newKDCCounter(t *testing.T, kdc string) *kdcCounter {
 
 func (c *kdcCounter) relay(conn net.Conn, kdc string) {
 	defer conn.Close()
+	// An exchange is in flight from the client's connection to the last
+	// byte of the KDC's reply: within the client's own slot, which it
+	// takes before it connects and frees once it has read the reply.
 	n := c.inFlight.Add(1)
-	defer c.inFlight.Add(-1)
+	var once sync.Once
+	done := func() { once.Do(func() { c.inFlight.Add(-1) }) }
+	defer done()
 	for m := c.maxInFlight.Load(); n > m && !c.maxInFlight.CompareAndSwap(m, n); m = c.maxInFlight.Load() {
 	}
 	up, err := net.DialTimeout("tcp", kdc, 5*time.Second)
@@ -400,6 +407,12 @@ func (c *kdcCounter) relay(conn net.Conn, kdc string) {
 	if _, err := conn.Write(head); err != nil {
 		return
 	}
+	if size := binary.BigEndian.Uint32(head[:4]); size >= 1 {
+		if _, err := io.CopyN(conn, up, int64(size-1)); err != nil {
+			return
+		}
+	}
+	done()
 	_, _ = io.Copy(conn, up)
 }
 
@@ -484,8 +497,10 @@ func TestOneTGTWhenSessionsStartTogether(t *testing.T) {
 	if as, tgs := counter.as.Load(), counter.tgs.Load(); as != 1 || tgs != hosts {
 		t.Errorf("the KDC issued %d TGTs and %d service tickets, want 1 and %d", as, tgs, hosts)
 	}
-	// 8 slots, and the relay sees a connection end a moment after the
-	// client has its answer and frees the slot.
+	// 8 slots. The relay counts an exchange from the client's connection
+	// to the last byte of the reply, within the client's slot, but its
+	// goroutine may count the end only after the client has read the
+	// reply, freed the slot and connected again: two of slack.
 	if m := counter.maxInFlight.Load(); m > 10 {
 		t.Errorf("%d exchanges with the KDC at once, want at most 8 (10 with the relay's lag)", m)
 	}

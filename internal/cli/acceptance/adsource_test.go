@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,6 +76,30 @@ func TestInventoryFromActiveDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The test domain lives as long as the test binary: remove what this
+	// test made, so that other tests can join hosts of the same names.
+	t.Cleanup(func() {
+		c := adminLDAP(t, d)
+		defer c.Close()
+		res, err := c.Search(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+			"(objectClass=*)", []string{"dn"}, nil))
+		if err != nil {
+			t.Errorf("clean the test domain: %v", err)
+			return
+		}
+		// Deepest first: an OU goes once what is under it has gone.
+		dns := make([]string, 0, len(res.Entries))
+		for _, e := range res.Entries {
+			dns = append(dns, e.DN)
+		}
+		slices.SortFunc(dns, func(a, b string) int { return strings.Count(b, ",") - strings.Count(a, ",") })
+		for _, dn := range dns {
+			if err := c.Del(ldap.NewDelRequest(dn, nil)); err != nil {
+				t.Errorf("clean the test domain: delete %s: %v", dn, err)
+				return
+			}
+		}
+	})
 	hosts := map[string]string{} // DNS name -> address
 	want := map[string]string{}  // host -> OU group
 	for i, h := range f.Hosts() {
