@@ -37,7 +37,7 @@ func TestDemo(t *testing.T) {
 		"fleetport.listen_list_lockout", "fleetport.not_in_effect", "unknown", "Collection problems",
 	} {
 		if !strings.Contains(out.String(), want) {
-			t.Errorf("the demo report lacks %q", want)
+			t.Errorf("the demo report lacks %q\n%s", want, tailLines(out.String(), 60))
 		}
 	}
 	if strings.Contains(out.String()+errOut.String(), sim.DemoPassword) {
@@ -54,4 +54,13 @@ func TestDemo(t *testing.T) {
 	if code != 2 || !strings.Contains(out2.String(), `"findings"`) {
 		t.Errorf("drift over the kept run: exit %d\n%s", code, errOut2)
 	}
+}
+
+// tailLines returns the last n lines of s, for a failure message.
+func tailLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

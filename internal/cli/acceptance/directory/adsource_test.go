@@ -1,4 +1,4 @@
-package acceptance
+package directory
 
 import (
 	"crypto/tls"
