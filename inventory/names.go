@@ -24,6 +24,10 @@ func validName(s string) bool {
 	return true
 }
 
+// ValidName reports whether s may name a host, a group or a site, for
+// code that makes names for an inventory (a source, an import).
+func ValidName(s string) bool { return validName(s) }
+
 const nameRule = "A name starts with a letter or digit and has only letters, digits, dots, hyphens and underscores."
 
 // checkHostname returns why s is not a DNS host name, or "" when it is

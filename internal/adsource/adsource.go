@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,7 +110,7 @@ func unreachable(err error) bool {
 func attributes(src *inventory.Source) []string {
 	a := []string{"cn", "sAMAccountName", "dNSHostName", "operatingSystem", "operatingSystemVersion",
 		"lastLogonTimestamp", "whenCreated", "userAccountControl"}
-	if has(src.GroupsFrom, "memberOf") {
+	if slices.Contains(src.GroupsFrom, "memberOf") {
 		a = append(a, "memberOf")
 	}
 	return a
@@ -208,7 +209,7 @@ func host(e *ldap.Entry, src *inventory.Source, base *ldap.DN, now time.Time) (i
 	if dns == "" {
 		return inventory.SourceHost{}, WhyNoDNSName
 	}
-	if !validName(n) {
+	if !inventory.ValidName(n) {
 		return inventory.SourceHost{}, WhyBadName
 	}
 	h := inventory.SourceHost{Name: strings.ToLower(n), Address: dns, Tags: map[string]string{
@@ -222,14 +223,14 @@ func host(e *ldap.Entry, src *inventory.Source, base *ldap.DN, now time.Time) (i
 	if err == nil {
 		if ou := ouPath(dn, base); len(ou) > 0 {
 			h.Tags["ou"] = strings.Join(ou, "/")
-			if has(src.GroupsFrom, "ou") {
+			if slices.Contains(src.GroupsFrom, "ou") {
 				for _, o := range ou {
 					h.Groups = append(h.Groups, groupName(o))
 				}
 			}
 		}
 	}
-	if has(src.GroupsFrom, "memberOf") {
+	if slices.Contains(src.GroupsFrom, "memberOf") {
 		for _, g := range e.GetAttributeValues("memberOf") {
 			gdn, err := ldap.ParseDN(g)
 			if err != nil || len(gdn.RDNs) == 0 || len(gdn.RDNs[0].Attributes) == 0 {
@@ -276,30 +277,6 @@ func groupName(s string) string {
 		out = "group"
 	}
 	return out
-}
-
-func validName(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		case i > 0 && (r == '.' || r == '-' || r == '_'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func has(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // fileTime reads a Windows FILETIME (100 ns since 1601).

@@ -12,9 +12,11 @@ package ansibleinv
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -147,28 +149,14 @@ func readCapped(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, err
 	}
-	if st.Size() > MaxFileBytes {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("the file is %d bytes, more than the %d an inventory file may have", st.Size(), MaxFileBytes)}
+	if len(b) > MaxFileBytes {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("the file is more than the %d bytes an inventory file may have", MaxFileBytes)}
 	}
-	buf := make([]byte, 0, st.Size()+1)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := f.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if len(buf) > MaxFileBytes {
-			return nil, &Error{File: path, Msg: fmt.Sprintf("the file is more than the %d bytes an inventory file may have", MaxFileBytes)}
-		}
-		if err != nil {
-			break
-		}
-	}
-	return buf, nil
+	return b, nil
 }
 
 // loadFile reads one inventory file, YAML by its extension or its first
@@ -222,7 +210,7 @@ func (inv *Inventory) addHost(name, group string) (*Host, error) {
 		inv.hostOrder = append(inv.hostOrder, name)
 	}
 	g := inv.addGroup(group)
-	if !contains(h.groups, group) {
+	if !slices.Contains(h.groups, group) {
 		h.groups = append(h.groups, group)
 		g.Hosts = append(g.Hosts, name)
 	}
@@ -239,7 +227,7 @@ func (inv *Inventory) addChild(parent, child string) error {
 	if inv.isAncestor(child, parent) {
 		return fmt.Errorf("adding group %q as a child of %q makes a loop", child, parent)
 	}
-	if !contains(p.Children, child) {
+	if !slices.Contains(p.Children, child) {
 		p.Children = append(p.Children, child)
 		c.parents = append(c.parents, parent)
 	}
@@ -542,15 +530,6 @@ func asInt(v any) (int, bool) {
 		return n, true
 	}
 	return 0, false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func remove(list []string, s string) []string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fleetport/fleetport/inventory"
 )
 
 // Result is an inventory converted to fleetport's language.
@@ -159,7 +162,7 @@ func Convert(inv *Inventory, source string) (*Result, error) {
 			res.Left = append(res.Left, fmt.Sprintf("%s: %s; fleetport connects with WinRM only", name, why))
 			continue
 		}
-		if !validName(name) {
+		if !inventory.ValidName(name) {
 			res.Left = append(res.Left, fmt.Sprintf("%s: not a fleetport host name (letters, digits, dots, hyphens and underscores, starting with a letter or digit)", name))
 			continue
 		}
@@ -491,7 +494,7 @@ func convertHost(h *hostOut, hv map[string]Var, psrp bool, ns *notes, useEnv fun
 	for _, k := range keys {
 		v := hv[k].Value
 		switch {
-		case consumed[k] || contains(userVars, k) || contains(passwordVars, k):
+		case consumed[k] || slices.Contains(userVars, k) || slices.Contains(passwordVars, k):
 		case strings.HasPrefix(k, "ansible_"):
 			ns.add(h.name, k+" has no fleetport setting: not converted")
 		case secretName.MatchString(k):
@@ -598,25 +601,9 @@ func isIP(s string) bool {
 	return err == nil
 }
 
-// validName is fleetport's rule for host and group names.
-func validName(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		case i > 0 && (r == '.' || r == '-' || r == '_'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // fleetName makes a valid fleetport group name of an Ansible one.
 func fleetName(s string) string {
-	if validName(s) {
+	if inventory.ValidName(s) {
 		return s
 	}
 	var b strings.Builder
